@@ -1,0 +1,550 @@
+-- stream 0.1: Kinesis Data Streams inside PostgreSQL.
+--
+-- The catalog (ordinary heap tables), the stream_log table access method that
+-- stores records, and the SQL contract of shared/API.md.
+
+\echo Use "CREATE EXTENSION stream" to load this file. \quit
+
+-- Refuse to install unless the library was preloaded: the WAL resource
+-- manager must be registered before the server replays any stream record.
+CREATE FUNCTION stream._assert_preloaded() RETURNS void
+	AS 'MODULE_PATHNAME', 'stream_assert_preloaded' LANGUAGE C STRICT;
+SELECT stream._assert_preloaded();
+DROP FUNCTION stream._assert_preloaded();
+
+-- Segment relations (the storage of each shard's log) live here.
+CREATE SCHEMA stream_data;
+
+----------------------------------------------------------------------------
+-- Storage
+----------------------------------------------------------------------------
+
+CREATE FUNCTION stream.stream_log_handler(internal) RETURNS table_am_handler
+	AS 'MODULE_PATHNAME', 'stream_log_handler' LANGUAGE C STRICT;
+CREATE ACCESS METHOD stream_log TYPE TABLE HANDLER stream.stream_log_handler;
+COMMENT ON ACCESS METHOD stream_log IS 'append-only log storage of stream records';
+
+----------------------------------------------------------------------------
+-- Catalog
+----------------------------------------------------------------------------
+
+CREATE TABLE stream.streams (
+	stream_id		int GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	stream_name		text NOT NULL UNIQUE,
+	stream_status	text NOT NULL DEFAULT 'ACTIVE'
+		CHECK (stream_status IN ('CREATING', 'ACTIVE', 'UPDATING', 'DELETING')),
+	stream_mode		text NOT NULL CHECK (stream_mode IN ('PROVISIONED', 'ON_DEMAND')),
+	retention_period interval NOT NULL,
+	created_at		timestamptz NOT NULL DEFAULT now(),
+	encryption_type text NOT NULL DEFAULT 'NONE',
+	key_id			text,
+	next_shard_no	int NOT NULL DEFAULT 0,
+	next_segment_no int NOT NULL DEFAULT 1
+);
+
+CREATE TABLE stream.shards (
+	stream_id		int NOT NULL REFERENCES stream.streams ON DELETE CASCADE,
+	shard_no		int NOT NULL,
+	parent_shard_no int,
+	adjacent_parent_shard_no int,
+	starting_hash_key numeric NOT NULL,
+	ending_hash_key numeric NOT NULL,
+	starting_sequence_number numeric NOT NULL,
+	ending_sequence_number numeric,
+	created_at		timestamptz NOT NULL DEFAULT now(),
+	closed_at		timestamptz,
+	PRIMARY KEY (stream_id, shard_no)
+);
+
+-- A shard's log is a chain of segments; segment numbers are per stream, so
+-- that sequence numbers (which start with the segment number) are unique
+-- within the stream and increase within a shard.
+CREATE TABLE stream.segments (
+	stream_id		int NOT NULL,
+	segment_no		int NOT NULL,
+	shard_no		int NOT NULL,
+	relation		regclass NOT NULL,
+	created_at		timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (stream_id, segment_no),
+	FOREIGN KEY (stream_id, shard_no) REFERENCES stream.shards ON DELETE CASCADE
+);
+CREATE INDEX ON stream.segments (stream_id, shard_no, segment_no);
+
+CREATE TABLE stream.consumers (
+	stream_id		int NOT NULL REFERENCES stream.streams ON DELETE CASCADE,
+	consumer_name	text NOT NULL,
+	consumer_status text NOT NULL DEFAULT 'ACTIVE',
+	created_at		timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (stream_id, consumer_name)
+);
+
+-- The key that signs shard iterators, made once per database.
+CREATE TABLE stream.iterator_key (
+	key				bytea NOT NULL
+);
+REVOKE ALL ON stream.iterator_key FROM PUBLIC;
+
+CREATE FUNCTION stream._random_bytes(int) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'stream_random_bytes' LANGUAGE C STRICT;
+INSERT INTO stream.iterator_key SELECT stream._random_bytes(32);
+DROP FUNCTION stream._random_bytes(int);
+
+-- Every backend caches the catalog for the data plane; any change to it tells
+-- them to reload.
+CREATE FUNCTION stream._catalog_changed() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'stream_catalog_changed' LANGUAGE C;
+CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+	ON stream.streams FOR EACH STATEMENT EXECUTE FUNCTION stream._catalog_changed();
+CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+	ON stream.shards FOR EACH STATEMENT EXECUTE FUNCTION stream._catalog_changed();
+CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+	ON stream.segments FOR EACH STATEMENT EXECUTE FUNCTION stream._catalog_changed();
+
+-- Creates the relation of one segment and makes it part of the extension.
+CREATE FUNCTION stream._create_segment(stream_id int, shard_no int, segment_no int)
+	RETURNS regclass
+	AS 'MODULE_PATHNAME', 'stream_create_segment' LANGUAGE C STRICT;
+
+-- Drops a segment relation (an extension member, which DROP TABLE refuses).
+CREATE FUNCTION stream._drop_segment(segment regclass) RETURNS void
+	AS 'MODULE_PATHNAME', 'stream_drop_segment' LANGUAGE C STRICT;
+
+----------------------------------------------------------------------------
+-- Helpers
+----------------------------------------------------------------------------
+
+-- The hash key Kinesis gives a partition key: MD5 of its UTF-8 bytes as a
+-- big-endian unsigned 128-bit integer.
+CREATE FUNCTION stream.hash_key(partition_key text) RETURNS numeric
+	AS 'MODULE_PATHNAME', 'stream_hash_key' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION stream._shard_id(shard_no int) RETURNS text
+	LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+	AS $$ SELECT 'shardId-' || lpad(shard_no::text, 12, '0') $$;
+
+CREATE FUNCTION stream._stream_arn(stream_name text) RETURNS text
+	LANGUAGE sql STABLE STRICT
+	AS $$ SELECT 'arn:aws:kinesis:' || current_setting('stream.region') || ':'
+				 || current_setting('stream.account_id') || ':stream/' || stream_name $$;
+
+-- The first sequence number a segment can hold.
+CREATE FUNCTION stream._segment_start(segment_no int) RETURNS numeric
+	LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+	AS $$ SELECT segment_no::numeric * 1099511627776 $$;
+
+CREATE FUNCTION stream._retention_hours(retention interval) RETURNS int
+	LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+	AS $$ SELECT ceil(extract(epoch FROM retention) / 3600)::int $$;
+
+-- Raises the error of API.md's table for a Kinesis exception.
+CREATE FUNCTION stream._raise(exception text, message text) RETURNS void
+	LANGUAGE plpgsql
+AS $$
+DECLARE
+	code text := CASE exception
+		WHEN 'ResourceNotFoundException' THEN '42704'
+		WHEN 'ResourceInUseException' THEN '55006'
+		WHEN 'ResourceExistsException' THEN '42710'
+		WHEN 'InvalidArgumentException' THEN '22023'
+		WHEN 'LimitExceededException' THEN '54000'
+		ELSE 'XX000' END;
+	kinesis text := CASE exception
+		WHEN 'ResourceExistsException' THEN 'ResourceInUseException'
+		ELSE exception END;
+BEGIN
+	RAISE EXCEPTION USING ERRCODE = code, MESSAGE = message,
+		DETAIL = format('The Kinesis exception is %s.', kinesis);
+END
+$$;
+
+-- Finds a stream by name and locks its catalog row for a control-plane change.
+CREATE FUNCTION stream._lock_stream(p_stream_name text) RETURNS stream.streams
+	LANGUAGE plpgsql
+AS $$
+DECLARE
+	s stream.streams;
+BEGIN
+	IF p_stream_name IS NULL THEN
+		PERFORM stream._raise('InvalidArgumentException', 'stream name must not be null');
+	END IF;
+	SELECT * INTO s FROM stream.streams WHERE stream_name = p_stream_name FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM stream._raise('ResourceNotFoundException',
+							  format('stream "%s" does not exist', p_stream_name));
+	END IF;
+	RETURN s;
+END
+$$;
+
+CREATE FUNCTION stream._find_stream(p_stream_name text) RETURNS stream.streams
+	LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+	s stream.streams;
+BEGIN
+	IF p_stream_name IS NULL THEN
+		PERFORM stream._raise('InvalidArgumentException', 'stream name must not be null');
+	END IF;
+	SELECT * INTO s FROM stream.streams WHERE stream_name = p_stream_name;
+	IF NOT FOUND THEN
+		PERFORM stream._raise('ResourceNotFoundException',
+							  format('stream "%s" does not exist', p_stream_name));
+	END IF;
+	RETURN s;
+END
+$$;
+
+-- The hours argument of the retention functions: whole hours, 24 to 8760.
+CREATE FUNCTION stream._check_retention_hours(hours int) RETURNS void
+	LANGUAGE plpgsql IMMUTABLE
+AS $$
+BEGIN
+	IF hours IS NULL OR hours < 24 OR hours > 8760 THEN
+		PERFORM stream._raise('InvalidArgumentException',
+			format('retention period %s hours is out of range', coalesce(hours::text, 'NULL'))
+			|| ': it must be from 24 to 8760 hours');
+	END IF;
+END
+$$;
+
+----------------------------------------------------------------------------
+-- Control plane
+----------------------------------------------------------------------------
+
+CREATE FUNCTION stream.create_stream(stream_name text, shard_count int DEFAULT 4,
+									 stream_mode text DEFAULT 'PROVISIONED',
+									 retention_period_hours int DEFAULT 24)
+	RETURNS void
+	LANGUAGE plpgsql
+AS $$
+DECLARE
+	p_name text := stream_name;
+	new_id int;
+	width numeric;
+	max_hash numeric := 340282366920938463463374607431768211455;
+	open_shards bigint;
+	i int;
+BEGIN
+	IF p_name IS NULL OR p_name !~ '^[a-zA-Z0-9_.-]{1,128}$' THEN
+		PERFORM stream._raise('InvalidArgumentException',
+			format('invalid stream name "%s"', coalesce(p_name, 'NULL'))
+			|| ': it must be 1 to 128 characters of letters, digits, "_", "." and "-"');
+	END IF;
+	IF shard_count IS NULL OR shard_count < 1 THEN
+		PERFORM stream._raise('InvalidArgumentException',
+			format('shard count %s is invalid: it must be at least 1',
+				   coalesce(shard_count::text, 'NULL')));
+	END IF;
+	IF stream_mode IS NULL OR stream_mode NOT IN ('PROVISIONED', 'ON_DEMAND') THEN
+		PERFORM stream._raise('InvalidArgumentException',
+			format('invalid stream mode "%s": it must be PROVISIONED or ON_DEMAND',
+				   coalesce(stream_mode, 'NULL')));
+	END IF;
+	PERFORM stream._check_retention_hours(retention_period_hours);
+
+	-- Serialize stream creation so that the shard limit holds.
+	LOCK TABLE stream.streams IN SHARE ROW EXCLUSIVE MODE;
+	IF EXISTS (SELECT 1 FROM stream.streams s WHERE s.stream_name = p_name) THEN
+		PERFORM stream._raise('ResourceExistsException',
+							  format('stream "%s" already exists', p_name));
+	END IF;
+	SELECT count(*) INTO open_shards FROM stream.shards WHERE closed_at IS NULL;
+	IF open_shards + shard_count > current_setting('stream.shard_limit')::int THEN
+		PERFORM stream._raise('LimitExceededException',
+			format('creating stream "%s" with %s shards would exceed the shard limit of %s',
+				   p_name, shard_count, current_setting('stream.shard_limit'))
+			|| format(' (%s shards are open)', open_shards));
+	END IF;
+
+	INSERT INTO stream.streams (stream_name, stream_mode, retention_period, next_shard_no,
+								next_segment_no)
+		VALUES (p_name, stream_mode, make_interval(hours => retention_period_hours),
+				shard_count, shard_count + 1)
+		RETURNING stream_id INTO new_id;
+
+	width := floor(power(2::numeric, 128) / shard_count);
+	INSERT INTO stream.shards (stream_id, shard_no, starting_hash_key, ending_hash_key,
+							   starting_sequence_number)
+		SELECT new_id, n, n * width,
+			   CASE WHEN n = shard_count - 1 THEN max_hash ELSE (n + 1) * width - 1 END,
+			   stream._segment_start(n + 1)
+		FROM generate_series(0, shard_count - 1) AS n;
+
+	FOR i IN 0 .. shard_count - 1 LOOP
+		INSERT INTO stream.segments (stream_id, segment_no, shard_no, relation)
+			VALUES (new_id, i + 1, i, stream._create_segment(new_id, i, i + 1));
+	END LOOP;
+END
+$$;
+
+CREATE FUNCTION stream.delete_stream(stream_name text,
+									 enforce_consumer_deletion boolean DEFAULT false)
+	RETURNS void
+	LANGUAGE plpgsql
+AS $$
+DECLARE
+	s stream.streams := stream._lock_stream(stream_name);
+	n_consumers bigint;
+	seg regclass;
+BEGIN
+	SELECT count(*) INTO n_consumers FROM stream.consumers c WHERE c.stream_id = s.stream_id;
+	IF n_consumers > 0 AND NOT coalesce(enforce_consumer_deletion, false) THEN
+		PERFORM stream._raise('ResourceInUseException',
+			format('stream "%s" has %s registered consumers', s.stream_name, n_consumers));
+	END IF;
+	FOR seg IN SELECT relation FROM stream.segments g WHERE g.stream_id = s.stream_id LOOP
+		PERFORM stream._drop_segment(seg);
+	END LOOP;
+	DELETE FROM stream.streams WHERE stream_id = s.stream_id;
+END
+$$;
+
+CREATE FUNCTION stream.list_streams()
+	RETURNS TABLE(stream_name text, stream_arn text, stream_status text, stream_mode text,
+				  stream_creation_timestamp timestamptz)
+	LANGUAGE sql STABLE
+AS $$
+	SELECT s.stream_name, stream._stream_arn(s.stream_name), s.stream_status, s.stream_mode,
+		   s.created_at
+	FROM stream.streams s
+	ORDER BY s.stream_name
+$$;
+
+CREATE FUNCTION stream.describe_stream_summary(stream_name text)
+	RETURNS TABLE(stream_name text, stream_arn text, stream_status text, stream_mode text,
+				  retention_period_hours int, stream_creation_timestamp timestamptz,
+				  encryption_type text, key_id text, open_shard_count int, consumer_count int)
+	LANGUAGE sql STABLE
+AS $$
+	SELECT s.stream_name, stream._stream_arn(s.stream_name), s.stream_status, s.stream_mode,
+		   stream._retention_hours(s.retention_period), s.created_at, s.encryption_type,
+		   s.key_id,
+		   (SELECT count(*)::int FROM stream.shards h
+			WHERE h.stream_id = s.stream_id AND h.closed_at IS NULL),
+		   (SELECT count(*)::int FROM stream.consumers c WHERE c.stream_id = s.stream_id)
+	FROM stream._find_stream($1) s
+$$;
+
+-- list_shards in PL/pgSQL, whose output columns may not share the names of
+-- the parameters as API.md's signature has them; list_shards wraps it.
+CREATE FUNCTION stream._list_shards(p_stream_name text, shard_filter text, p_shard_id text,
+									p_time timestamptz)
+	RETURNS TABLE(o_shard_id text, o_parent_shard_id text, o_adjacent_parent_shard_id text,
+				  o_starting_hash_key numeric, o_ending_hash_key numeric,
+				  o_starting_sequence_number numeric, o_ending_sequence_number numeric)
+	LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+	s stream.streams := stream._find_stream(p_stream_name);
+	after_no int := -1;
+	horizon timestamptz;
+BEGIN
+	IF shard_filter IS NULL OR shard_filter NOT IN ('AFTER_SHARD_ID', 'AT_TRIM_HORIZON',
+			'FROM_TRIM_HORIZON', 'AT_LATEST', 'AT_TIMESTAMP', 'FROM_TIMESTAMP') THEN
+		PERFORM stream._raise('InvalidArgumentException',
+			format('invalid shard filter "%s"', coalesce(shard_filter, 'NULL')));
+	END IF;
+	IF p_shard_id IS NOT NULL THEN
+		IF p_shard_id !~ '^shardId-[0-9]{12}$' THEN
+			PERFORM stream._raise('InvalidArgumentException',
+								  format('invalid shard id "%s"', p_shard_id));
+		END IF;
+		after_no := substr(p_shard_id, 9)::int;
+	ELSIF shard_filter = 'AFTER_SHARD_ID' THEN
+		PERFORM stream._raise('InvalidArgumentException',
+							  'shard filter AFTER_SHARD_ID needs a shard id');
+	END IF;
+	IF shard_filter IN ('AT_TIMESTAMP', 'FROM_TIMESTAMP') AND p_time IS NULL THEN
+		PERFORM stream._raise('InvalidArgumentException',
+							  format('shard filter %s needs a timestamp', shard_filter));
+	END IF;
+
+	-- The trim horizon: the oldest moment whose records are still retained.
+	horizon := greatest(s.created_at, clock_timestamp() - s.retention_period);
+
+	RETURN QUERY
+	SELECT stream._shard_id(h.shard_no),
+		   stream._shard_id(h.parent_shard_no),
+		   stream._shard_id(h.adjacent_parent_shard_no),
+		   h.starting_hash_key, h.ending_hash_key,
+		   h.starting_sequence_number, h.ending_sequence_number
+	FROM stream.shards h
+	WHERE h.stream_id = s.stream_id
+	  AND h.shard_no > after_no
+	  AND CASE shard_filter
+			WHEN 'AT_LATEST' THEN h.closed_at IS NULL
+			WHEN 'AT_TRIM_HORIZON' THEN
+				h.created_at <= horizon AND (h.closed_at IS NULL OR h.closed_at > horizon)
+			WHEN 'AT_TIMESTAMP' THEN
+				h.created_at <= greatest(p_time, horizon)
+				AND (h.closed_at IS NULL OR h.closed_at > greatest(p_time, horizon))
+			WHEN 'FROM_TIMESTAMP' THEN
+				h.closed_at IS NULL OR h.closed_at > greatest(p_time, horizon)
+			ELSE h.closed_at IS NULL OR h.closed_at > horizon
+		  END
+	ORDER BY h.shard_no;
+END
+$$;
+
+CREATE FUNCTION stream.list_shards(stream_name text, shard_filter text DEFAULT 'FROM_TRIM_HORIZON',
+								   shard_id text DEFAULT NULL, "timestamp" timestamptz DEFAULT NULL)
+	RETURNS TABLE(shard_id text, parent_shard_id text, adjacent_parent_shard_id text,
+				  starting_hash_key numeric, ending_hash_key numeric,
+				  starting_sequence_number numeric, ending_sequence_number numeric)
+	LANGUAGE sql STABLE
+AS $$ SELECT * FROM stream._list_shards($1, $2, $3, $4) $$;
+
+CREATE FUNCTION stream.describe_stream(stream_name text) RETURNS jsonb
+	LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+	s stream.streams := stream._find_stream(stream_name);
+	shards jsonb;
+BEGIN
+	SELECT coalesce(jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
+			'ShardId', l.shard_id,
+			'ParentShardId', l.parent_shard_id,
+			'AdjacentParentShardId', l.adjacent_parent_shard_id,
+			'HashKeyRange', jsonb_build_object(
+				'StartingHashKey', l.starting_hash_key::text,
+				'EndingHashKey', l.ending_hash_key::text),
+			'SequenceNumberRange', jsonb_strip_nulls(jsonb_build_object(
+				'StartingSequenceNumber', l.starting_sequence_number::text,
+				'EndingSequenceNumber', l.ending_sequence_number::text))))
+			ORDER BY l.shard_id), '[]'::jsonb)
+		INTO shards
+	FROM stream.list_shards(s.stream_name) l;
+
+	RETURN jsonb_strip_nulls(jsonb_build_object(
+		'StreamName', s.stream_name,
+		'StreamARN', stream._stream_arn(s.stream_name),
+		'StreamStatus', s.stream_status,
+		'StreamModeDetails', jsonb_build_object('StreamMode', s.stream_mode),
+		'Shards', shards,
+		'HasMoreShards', false,
+		'RetentionPeriodHours', stream._retention_hours(s.retention_period),
+		'StreamCreationTimestamp', s.created_at,
+		'EnhancedMonitoring', jsonb_build_array(
+			jsonb_build_object('ShardLevelMetrics', '[]'::jsonb)),
+		'EncryptionType', s.encryption_type,
+		'KeyId', s.key_id));
+END
+$$;
+
+CREATE FUNCTION stream.increase_stream_retention_period(stream_name text,
+														retention_period_hours int)
+	RETURNS void
+	LANGUAGE plpgsql
+AS $$
+DECLARE
+	s stream.streams := stream._lock_stream(stream_name);
+	wanted interval := make_interval(hours => retention_period_hours);
+BEGIN
+	PERFORM stream._check_retention_hours(retention_period_hours);
+	IF s.stream_status <> 'ACTIVE' THEN
+		PERFORM stream._raise('ResourceInUseException',
+			format('stream "%s" is %s, not ACTIVE', s.stream_name, s.stream_status));
+	END IF;
+	IF wanted < s.retention_period THEN
+		PERFORM stream._raise('InvalidArgumentException',
+			format('retention period %s hours of stream "%s" is less than its current %s hours',
+				   retention_period_hours, s.stream_name,
+				   stream._retention_hours(s.retention_period))
+			|| '; use decrease_stream_retention_period');
+	END IF;
+	UPDATE stream.streams SET retention_period = wanted WHERE stream_id = s.stream_id;
+END
+$$;
+
+CREATE FUNCTION stream.decrease_stream_retention_period(stream_name text,
+														retention_period_hours int)
+	RETURNS void
+	LANGUAGE plpgsql
+AS $$
+DECLARE
+	s stream.streams := stream._lock_stream(stream_name);
+	wanted interval := make_interval(hours => retention_period_hours);
+BEGIN
+	PERFORM stream._check_retention_hours(retention_period_hours);
+	IF s.stream_status <> 'ACTIVE' THEN
+		PERFORM stream._raise('ResourceInUseException',
+			format('stream "%s" is %s, not ACTIVE', s.stream_name, s.stream_status));
+	END IF;
+	IF wanted > s.retention_period THEN
+		PERFORM stream._raise('InvalidArgumentException',
+			format('retention period %s hours of stream "%s" is more than its current %s hours',
+				   retention_period_hours, s.stream_name,
+				   stream._retention_hours(s.retention_period))
+			|| '; use increase_stream_retention_period');
+	END IF;
+	UPDATE stream.streams SET retention_period = wanted WHERE stream_id = s.stream_id;
+END
+$$;
+
+CREATE FUNCTION stream.set_retention_period(stream_name text, retention_period interval)
+	RETURNS void
+	LANGUAGE plpgsql
+AS $$
+DECLARE
+	s stream.streams := stream._lock_stream(stream_name);
+	floor_period interval := current_setting('stream.min_retention_period')::interval;
+BEGIN
+	IF retention_period IS NULL OR retention_period < floor_period
+	   OR retention_period > interval '8760 hours' THEN
+		PERFORM stream._raise('InvalidArgumentException',
+			format('retention period %s is out of range: it must be from %s to 8760 hours',
+				   coalesce(retention_period::text, 'NULL'), floor_period));
+	END IF;
+	IF s.stream_status <> 'ACTIVE' THEN
+		PERFORM stream._raise('ResourceInUseException',
+			format('stream "%s" is %s, not ACTIVE', s.stream_name, s.stream_status));
+	END IF;
+	UPDATE stream.streams SET retention_period = set_retention_period.retention_period
+		WHERE stream_id = s.stream_id;
+END
+$$;
+
+----------------------------------------------------------------------------
+-- Data plane
+----------------------------------------------------------------------------
+
+CREATE TYPE stream.put_records_request_entry AS (data bytea, partition_key text,
+												 explicit_hash_key numeric);
+CREATE TYPE stream.record AS (sequence_number numeric, approximate_arrival_timestamp timestamptz,
+							  data bytea, partition_key text, encryption_type text);
+
+CREATE FUNCTION stream.put_record(stream_name text, partition_key text, data bytea,
+								  explicit_hash_key numeric DEFAULT NULL,
+								  sequence_number_for_ordering numeric DEFAULT NULL,
+								  OUT shard_id text, OUT sequence_number numeric,
+								  OUT encryption_type text)
+	AS 'MODULE_PATHNAME', 'stream_put_record' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION stream.put_records(stream_name text, records stream.put_records_request_entry[])
+	RETURNS TABLE(ordinality int, shard_id text, sequence_number numeric, error_code text,
+				  error_message text)
+	AS 'MODULE_PATHNAME', 'stream_put_records' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION stream.put_records(stream_name text, partition_keys text[], data bytea[])
+	RETURNS TABLE(ordinality int, shard_id text, sequence_number numeric, error_code text,
+				  error_message text)
+	AS 'MODULE_PATHNAME', 'stream_put_records_arrays' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION stream.get_shard_iterator(stream_name text, shard_id text,
+										  shard_iterator_type text,
+										  starting_sequence_number numeric DEFAULT NULL,
+										  "timestamp" timestamptz DEFAULT NULL)
+	RETURNS text
+	AS 'MODULE_PATHNAME', 'stream_get_shard_iterator' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION stream.get_records(shard_iterator text, "limit" int DEFAULT 10000,
+								   OUT records stream.record[], OUT next_shard_iterator text,
+								   OUT millis_behind_latest bigint, OUT child_shards jsonb)
+	AS 'MODULE_PATHNAME', 'stream_get_records' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION stream.read(stream_name text, shard_id text DEFAULT NULL,
+							after_sequence_number numeric DEFAULT NULL,
+							since timestamptz DEFAULT NULL, "limit" bigint DEFAULT NULL)
+	RETURNS TABLE(shard_id text, sequence_number numeric,
+				  approximate_arrival_timestamp timestamptz, partition_key text, data bytea)
+	AS 'MODULE_PATHNAME', 'stream_read' LANGUAGE C VOLATILE;

@@ -1,0 +1,581 @@
+/*-------------------------------------------------------------------------
+ *
+ * get.c
+ *	  stream.get_shard_iterator, stream.get_records and stream.read.
+ *
+ * A read of a shard walks its segments in order from a position (a sequence
+ * number) and obeys the visibility rule of visibility.c: it stops before the
+ * first record whose writer is still in progress.  The position where it
+ * stopped is what the next iterator holds, so a consumer never skips a
+ * record that commits later and never gets one twice.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/typcache.h"
+
+#include "catalog.h"
+#include "iterator.h"
+#include "log_page.h"
+#include "stream.h"
+
+PG_FUNCTION_INFO_V1(stream_get_shard_iterator);
+PG_FUNCTION_INFO_V1(stream_get_records);
+PG_FUNCTION_INFO_V1(stream_read);
+
+static void
+InvalidArgument(const char *message)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg_internal("%s", message),
+			 errkinesis("InvalidArgumentException")));
+}
+
+static StreamInfo *
+LookupStream(const char *name)
+{
+	StreamInfo *stream = StreamLookupByName(name);
+
+	if (stream == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("stream \"%s\" does not exist", name),
+				 errkinesis("ResourceNotFoundException")));
+	return stream;
+}
+
+static StreamShardInfo *
+LookupShard(StreamInfo *stream, const char *shard_id)
+{
+	StreamShardInfo *shard = StreamLookupShard(stream, shard_id);
+
+	if (shard == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("shard \"%s\" does not exist in stream \"%s\"",
+						shard_id, stream->name),
+				 errkinesis("ResourceNotFoundException")));
+	return shard;
+}
+
+/*----------
+ * Reading a shard
+ *----------
+ */
+
+/* Why a shard read stopped */
+typedef enum ShardReadEnd
+{
+	SHARD_READ_FULL,			/* the caller wants no more records */
+	SHARD_READ_WAITING,			/* a writer in progress comes next */
+	SHARD_READ_CAUGHT_UP		/* everything present was read */
+} ShardReadEnd;
+
+/* Called for each record; returns false to stop before taking it. */
+typedef bool (*RecordSink) (void *arg, int64 seq, StreamRecord *record);
+
+/*
+ * Reads a shard from a position, handing records to the sink, and returns
+ * why it stopped and the position to continue from.  A segment that has
+ * been dropped since the catalog was read (it expired) is skipped.
+ */
+static ShardReadEnd
+ReadShard(StreamShardInfo *shard, int64 position, RecordSink sink, void *arg,
+		  int64 *next_position)
+{
+	int32		start_segment = StreamSeqSegment(position);
+
+	*next_position = position;
+	for (int i = 0; i < shard->nsegments; i++)
+	{
+		StreamSegmentInfo *segment = &shard->segments[i];
+		StreamLogReader reader;
+		StreamRecord record;
+		Relation	rel;
+		BlockNumber block = 1;
+		OffsetNumber offset = FirstOffsetNumber;
+		StreamReadResult result;
+
+		if (segment->segment_no < start_segment)
+			continue;
+		if (segment->segment_no == start_segment)
+		{
+			block = StreamSeqBlock(position);
+			offset = StreamSeqOffset(position);
+		}
+		*next_position = StreamSeqMake(segment->segment_no, block, offset);
+
+		rel = try_table_open(segment->relid, AccessShareLock);
+		if (rel == NULL)
+			continue;
+		StreamLogReaderBegin(&reader, rel, block, offset, NULL);
+		while ((result = StreamLogReadNext(&reader, &record)) == STREAM_READ_RECORD)
+		{
+			int64		seq = StreamSeqMake(segment->segment_no, record.block,
+											record.offset);
+
+			if (!sink(arg, seq, &record))
+			{
+				StreamLogReaderEnd(&reader);
+				table_close(rel, AccessShareLock);
+				*next_position = seq;
+				return SHARD_READ_FULL;
+			}
+			*next_position = seq + 1;
+		}
+		*next_position = StreamSeqMake(segment->segment_no, reader.block,
+									   reader.offset);
+		StreamLogReaderEnd(&reader);
+		table_close(rel, AccessShareLock);
+		if (result == STREAM_READ_IN_PROGRESS)
+			return SHARD_READ_WAITING;
+	}
+	return SHARD_READ_CAUGHT_UP;
+}
+
+/* The arrival time of a shard's newest record, or 0 if it has none. */
+static TimestampTz
+ShardLatestArrival(StreamShardInfo *shard)
+{
+	for (int i = shard->nsegments - 1; i >= 0; i--)
+	{
+		Relation	rel = try_table_open(shard->segments[i].relid, AccessShareLock);
+		StreamMetaData meta;
+		bool		has_meta;
+
+		if (rel == NULL)
+			continue;
+		has_meta = StreamLogReadMeta(rel, &meta);
+		table_close(rel, AccessShareLock);
+		if (has_meta && meta.last_arrival != 0)
+			return meta.last_arrival;
+	}
+	return 0;
+}
+
+/* The position just past the newest record of a shard. */
+static int64
+ShardEndPosition(StreamShardInfo *shard)
+{
+	StreamSegmentInfo *last = &shard->segments[shard->nsegments - 1];
+	Relation	rel = table_open(last->relid, AccessShareLock);
+	BlockNumber block;
+	OffsetNumber offset;
+
+	StreamLogEndPosition(rel, &block, &offset);
+	table_close(rel, AccessShareLock);
+	return StreamSeqMake(last->segment_no, block, offset);
+}
+
+/*----------
+ * get_shard_iterator
+ *----------
+ */
+
+/*
+ * The position AT_SEQUENCE_NUMBER starts from.  The sequence number must be
+ * of this shard and not beyond its end; one older than the oldest retained
+ * segment starts at the trim horizon.
+ */
+static int64
+CheckSequenceNumber(StreamInfo *stream, StreamShardInfo *shard, int64 seq,
+					const char *text)
+{
+	int32		segment_no = StreamSeqSegment(seq);
+	bool		ours = StreamFindSegment(shard, segment_no) != NULL;
+	bool		trimmed = segment_no < shard->segments[0].segment_no;
+
+	if (!ours && trimmed)
+	{
+		for (int i = 0; i < stream->nshards; i++)
+			if (StreamFindSegment(&stream->shards[i], segment_no) != NULL)
+				trimmed = false;
+	}
+	if (!ours && !trimmed)
+		InvalidArgument(psprintf("sequence number %s is not in shard \"%s\" of stream \"%s\"",
+								 text, StreamFormatShardId(shard->shard_no),
+								 stream->name));
+	if (ours && seq > ShardEndPosition(shard))
+		InvalidArgument(psprintf("sequence number %s is beyond the end of shard \"%s\" of stream \"%s\"",
+								 text, StreamFormatShardId(shard->shard_no),
+								 stream->name));
+	return trimmed ? StreamSeqMake(shard->segments[0].segment_no, 0, 0) : seq;
+}
+
+/* The position of the first record at or after ts. */
+static int64
+TimestampPosition(StreamShardInfo *shard, TimestampTz ts)
+{
+	for (int i = 0; i < shard->nsegments; i++)
+	{
+		Relation	rel = try_table_open(shard->segments[i].relid, AccessShareLock);
+		StreamMetaData meta;
+		BlockNumber block;
+		OffsetNumber offset;
+
+		if (rel == NULL)
+			continue;
+		if (StreamLogReadMeta(rel, &meta) && meta.last_arrival >= ts)
+		{
+			StreamLogFindTime(rel, ts, &block, &offset);
+			table_close(rel, AccessShareLock);
+			return StreamSeqMake(shard->segments[i].segment_no, block, offset);
+		}
+		table_close(rel, AccessShareLock);
+	}
+	return ShardEndPosition(shard);
+}
+
+/*
+ * stream.get_shard_iterator(stream_name, shard_id, shard_iterator_type,
+ *                           starting_sequence_number, timestamp)
+ */
+Datum
+stream_get_shard_iterator(PG_FUNCTION_ARGS)
+{
+	char	   *stream_name;
+	char	   *shard_id;
+	char	   *type;
+	StreamInfo *stream;
+	StreamShardInfo *shard;
+	int64		position;
+
+	if (PG_ARGISNULL(0))
+		InvalidArgument("stream name must not be null");
+	if (PG_ARGISNULL(1))
+		InvalidArgument("shard id must not be null");
+	if (PG_ARGISNULL(2))
+		InvalidArgument("shard iterator type must not be null");
+	stream_name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	shard_id = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	type = text_to_cstring(PG_GETARG_TEXT_PP(2));
+
+	if (strcmp(type, "TRIM_HORIZON") != 0 && strcmp(type, "LATEST") != 0 &&
+		strcmp(type, "AT_SEQUENCE_NUMBER") != 0 &&
+		strcmp(type, "AFTER_SEQUENCE_NUMBER") != 0 &&
+		strcmp(type, "AT_TIMESTAMP") != 0)
+		InvalidArgument(psprintf("invalid shard iterator type \"%s\": it must be AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, TRIM_HORIZON, LATEST or AT_TIMESTAMP",
+								 type));
+
+	stream = LookupStream(stream_name);
+	shard = LookupShard(stream, shard_id);
+
+	if (strcmp(type, "TRIM_HORIZON") == 0)
+		position = StreamSeqMake(shard->segments[0].segment_no, 0, 0);
+	else if (strcmp(type, "LATEST") == 0)
+		position = ShardEndPosition(shard);
+	else if (strcmp(type, "AT_TIMESTAMP") == 0)
+	{
+		if (PG_ARGISNULL(4))
+			InvalidArgument("shard iterator type AT_TIMESTAMP needs a timestamp");
+		position = TimestampPosition(shard, PG_GETARG_TIMESTAMPTZ(4));
+	}
+	else
+	{
+		bool		after = strcmp(type, "AFTER_SEQUENCE_NUMBER") == 0;
+		int64		seq;
+		char	   *text;
+
+		if (PG_ARGISNULL(3))
+			InvalidArgument(psprintf("shard iterator type %s needs a starting sequence number",
+									 type));
+		text = DatumGetCString(DirectFunctionCall1(numeric_out, PG_GETARG_DATUM(3)));
+		seq = StreamSeqFromNumeric(PG_GETARG_DATUM(3), "sequence number");
+		if (after)
+		{
+			if (seq == PG_INT64_MAX)
+				InvalidArgument(psprintf("invalid sequence number %s", text));
+			seq++;
+		}
+		position = CheckSequenceNumber(stream, shard, seq, text);
+	}
+
+	PG_RETURN_TEXT_P(cstring_to_text(StreamIteratorEncode(stream->stream_id,
+														  shard->shard_no,
+														  position)));
+}
+
+/*----------
+ * get_records
+ *----------
+ */
+
+typedef struct GetRecordsState
+{
+	int			limit;
+	int64		bytes;
+	int			count;
+	Datum	   *records;
+	TupleDesc	record_desc;
+	TimestampTz last_arrival;
+} GetRecordsState;
+
+static bool
+CollectRecord(void *arg, int64 seq, StreamRecord *record)
+{
+	GetRecordsState *state = (GetRecordsState *) arg;
+	int64		size = record->key_len + record->data_len;
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
+	bytea	   *data;
+
+	if (state->count >= state->limit ||
+		(state->count > 0 && state->bytes + size > STREAM_MAX_GET_RECORDS_SIZE))
+		return false;
+
+	data = palloc(VARHDRSZ + record->data_len);
+	SET_VARSIZE(data, VARHDRSZ + record->data_len);
+	memcpy(VARDATA(data), record->data, record->data_len);
+	pfree(record->data);
+
+	values[0] = StreamSeqToNumeric(seq);
+	values[1] = TimestampTzGetDatum(record->arrival);
+	values[2] = PointerGetDatum(data);
+	values[3] = PointerGetDatum(cstring_to_text_with_len(record->key,
+														 record->key_len));
+	values[4] = CStringGetTextDatum("NONE");
+	state->records[state->count++] =
+		HeapTupleGetDatum(heap_form_tuple(state->record_desc, values, nulls));
+	state->bytes += size;
+	state->last_arrival = record->arrival;
+	pfree(record->key);
+	return true;
+}
+
+/* The children of a closed shard, as Kinesis' ChildShards. */
+static Datum
+ChildShards(StreamInfo *stream, StreamShardInfo *parent)
+{
+	StringInfoData json;
+	bool		first = true;
+
+	initStringInfo(&json);
+	appendStringInfoChar(&json, '[');
+	for (int i = 0; i < stream->nshards; i++)
+	{
+		StreamShardInfo *child = &stream->shards[i];
+
+		if (child->parent_shard_no != parent->shard_no &&
+			child->adjacent_parent_shard_no != parent->shard_no)
+			continue;
+		appendStringInfo(&json, "%s{\"ShardId\": \"%s\", \"ParentShards\": [\"%s\"",
+						 first ? "" : ", ", StreamFormatShardId(child->shard_no),
+						 StreamFormatShardId(child->parent_shard_no));
+		if (child->adjacent_parent_shard_no >= 0)
+			appendStringInfo(&json, ", \"%s\"",
+							 StreamFormatShardId(child->adjacent_parent_shard_no));
+		appendStringInfo(&json, "], \"HashKeyRange\": {\"StartingHashKey\": \"%s\", \"EndingHashKey\": \"%s\"}}",
+						 DatumGetCString(DirectFunctionCall1(numeric_out,
+															 StreamHashKeyToNumeric(child->starting_hash_key))),
+						 DatumGetCString(DirectFunctionCall1(numeric_out,
+															 StreamHashKeyToNumeric(child->ending_hash_key))));
+		first = false;
+	}
+	appendStringInfoChar(&json, ']');
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(json.data));
+}
+
+/*
+ * stream.get_records(shard_iterator, limit, OUT records, OUT
+ *                    next_shard_iterator, OUT millis_behind_latest,
+ *                    OUT child_shards)
+ */
+Datum
+stream_get_records(PG_FUNCTION_ARGS)
+{
+	StreamIterator iterator;
+	StreamInfo *stream;
+	StreamShardInfo *shard;
+	GetRecordsState state;
+	TupleDesc	result_desc;
+	Oid			record_type;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	ShardReadEnd end;
+	int64		next_position;
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+	TimestampTz latest;
+
+	if (PG_ARGISNULL(0))
+		InvalidArgument("shard iterator must not be null");
+	if (PG_ARGISNULL(1) || PG_GETARG_INT32(1) < 1 ||
+		PG_GETARG_INT32(1) > STREAM_MAX_GET_RECORDS)
+		InvalidArgument(psprintf("limit %s is out of range: it must be from 1 to %d",
+								 PG_ARGISNULL(1) ? "NULL" :
+								 psprintf("%d", PG_GETARG_INT32(1)),
+								 STREAM_MAX_GET_RECORDS));
+	StreamIteratorDecode(text_to_cstring(PG_GETARG_TEXT_PP(0)), &iterator);
+
+	stream = StreamLookupById(iterator.stream_id);
+	if (stream == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("the stream of the shard iterator no longer exists"),
+				 errkinesis("ResourceNotFoundException")));
+	shard = StreamFindShard(stream, iterator.shard_no);
+	if (shard == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("shard \"%s\" of stream \"%s\" no longer exists",
+						StreamFormatShardId(iterator.shard_no), stream->name),
+				 errkinesis("ResourceNotFoundException")));
+
+	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	record_type = get_element_type(TupleDescAttr(result_desc, 0)->atttypid);
+
+	memset(&state, 0, sizeof(state));
+	state.limit = PG_GETARG_INT32(1);
+	state.records = palloc(sizeof(Datum) * state.limit);
+	state.record_desc = lookup_rowtype_tupdesc_copy(record_type, -1);
+	BlessTupleDesc(state.record_desc);
+
+	latest = ShardLatestArrival(shard);
+	end = ReadShard(shard, iterator.position, CollectRecord, &state,
+					&next_position);
+
+	get_typlenbyvalalign(record_type, &typlen, &typbyval, &typalign);
+	values[0] = PointerGetDatum(construct_array(state.records, state.count,
+												record_type, typlen, typbyval,
+												typalign));
+
+	if (end == SHARD_READ_CAUGHT_UP && !shard->open)
+	{
+		/* a closed shard read to its end: go on with its children */
+		nulls[1] = true;
+		values[3] = ChildShards(stream, shard);
+	}
+	else
+	{
+		values[1] = CStringGetTextDatum(StreamIteratorEncode(stream->stream_id,
+															 shard->shard_no,
+															 next_position));
+		nulls[3] = true;
+	}
+
+	/* how far the last record returned is behind the newest in the shard */
+	if (end == SHARD_READ_CAUGHT_UP || state.count == 0 || latest <= state.last_arrival)
+		values[2] = Int64GetDatum(0);
+	else
+		values[2] = Int64GetDatum((latest - state.last_arrival) / 1000);
+
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(result_desc),
+													  values, nulls)));
+}
+
+/*----------
+ * read
+ *----------
+ */
+
+typedef struct ReadState
+{
+	ReturnSetInfo *rsinfo;
+	int64		remaining;		/* -1: no limit */
+	bool		has_since;
+	TimestampTz since;
+	text	   *shard_id;
+} ReadState;
+
+static bool
+EmitRow(void *arg, int64 seq, StreamRecord *record)
+{
+	ReadState  *state = (ReadState *) arg;
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
+	bytea	   *data;
+
+	if (state->remaining == 0)
+		return false;
+	if (state->has_since && record->arrival < state->since)
+		return true;
+
+	data = palloc(VARHDRSZ + record->data_len);
+	SET_VARSIZE(data, VARHDRSZ + record->data_len);
+	memcpy(VARDATA(data), record->data, record->data_len);
+
+	values[0] = PointerGetDatum(state->shard_id);
+	values[1] = StreamSeqToNumeric(seq);
+	values[2] = TimestampTzGetDatum(record->arrival);
+	values[3] = PointerGetDatum(cstring_to_text_with_len(record->key,
+														 record->key_len));
+	values[4] = PointerGetDatum(data);
+	tuplestore_putvalues(state->rsinfo->setResult, state->rsinfo->setDesc,
+						 values, nulls);
+	pfree(data);
+	pfree(record->data);
+	pfree(record->key);
+	if (state->remaining > 0)
+		state->remaining--;
+	return true;
+}
+
+/*
+ * stream.read(stream_name, shard_id, after_sequence_number, since, limit)
+ *
+ * Every retained record, by shard and then sequence number, under the same
+ * rule as get_records: each shard's records stop before the first whose
+ * writer is still in progress.
+ */
+Datum
+stream_read(PG_FUNCTION_ARGS)
+{
+	ReadState	state;
+	StreamInfo *stream;
+	StreamShardInfo *only = NULL;
+	int64		start = 0;
+
+	if (PG_ARGISNULL(0))
+		InvalidArgument("stream name must not be null");
+	if (!PG_ARGISNULL(4) && PG_GETARG_INT64(4) < 0)
+		InvalidArgument(psprintf("limit " INT64_FORMAT " must not be negative",
+								 PG_GETARG_INT64(4)));
+	if (!PG_ARGISNULL(2))
+	{
+		start = StreamSeqFromNumeric(PG_GETARG_DATUM(2), "sequence number");
+		if (start == PG_INT64_MAX)
+			InvalidArgument("invalid sequence number");
+		start++;
+	}
+
+	stream = LookupStream(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	if (!PG_ARGISNULL(1))
+		only = LookupShard(stream, text_to_cstring(PG_GETARG_TEXT_PP(1)));
+
+	InitMaterializedSRF(fcinfo, 0);
+	state.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	state.remaining = PG_ARGISNULL(4) ? -1 : PG_GETARG_INT64(4);
+	state.has_since = !PG_ARGISNULL(3);
+	state.since = state.has_since ? PG_GETARG_TIMESTAMPTZ(3) : 0;
+
+	for (int i = 0; i < stream->nshards && state.remaining != 0; i++)
+	{
+		StreamShardInfo *shard = &stream->shards[i];
+		int64		position = start;
+		int64		next;
+
+		if (only != NULL && shard != only)
+			continue;
+		if (state.has_since)
+			position = Max(position, TimestampPosition(shard, state.since));
+		state.shard_id = cstring_to_text(StreamFormatShardId(shard->shard_no));
+		ReadShard(shard, position, EmitRow, &state, &next);
+	}
+	return (Datum) 0;
+}

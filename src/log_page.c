@@ -1,0 +1,712 @@
+/*-------------------------------------------------------------------------
+ *
+ * log_page.c
+ *	  Appending records to a segment and reading them back.
+ *
+ * Appends are serialized by the exclusive lock on the meta page: whoever
+ * holds it owns the end of the log, so item order on the pages is the order
+ * in which sequence numbers were handed out and no other lock is needed.
+ * Small records are packed into the last page, one WAL record per page
+ * touched; a record too large for a page starts a fresh page and continues
+ * in chunks on the pages that follow.
+ *
+ * Readers never hold the meta page lock while holding a data page lock, and
+ * appenders hold at most the meta page and one data page, always in that
+ * order, so the two cannot deadlock.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "access/xloginsert.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/memutils.h"
+
+#include "log_page.h"
+#include "log_wal.h"
+#include "stream.h"
+#include "visibility.h"
+
+void
+StreamInitMetaPage(Page page, int32 segment_no)
+{
+	StreamMetaData *meta;
+
+	PageInit(page, BLCKSZ, 0);
+	meta = StreamPageGetMeta(page);
+	memset(meta, 0, sizeof(StreamMetaData));
+	meta->magic = STREAM_META_MAGIC;
+	meta->version = STREAM_META_VERSION;
+	meta->segment_no = segment_no;
+	meta->last_block = 0;
+	meta->frozen_before = 1;
+	meta->last_arrival = 0;
+	meta->record_count = 0;
+	/* so that the unused rest of the page is a hole in full-page images */
+	((PageHeader) page)->pd_lower =
+		((char *) meta + sizeof(StreamMetaData)) - (char *) page;
+}
+
+void
+StreamInitDataPage(Page page)
+{
+	PageInit(page, BLCKSZ, 0);
+}
+
+void
+StreamCheckMetaPage(Relation rel, Page page)
+{
+	StreamMetaData *meta = StreamPageGetMeta(page);
+
+	if (meta->magic != STREAM_META_MAGIC)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("relation \"%s\" is not a stream segment",
+						RelationGetRelationName(rel)),
+				 errdetail("Its meta page has magic %08X, expected %08X.",
+						   meta->magic, STREAM_META_MAGIC)));
+	if (meta->version != STREAM_META_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("stream segment \"%s\" has format version %u, expected %u",
+						RelationGetRelationName(rel), meta->version,
+						STREAM_META_VERSION)));
+}
+
+/*
+ * Writes the meta page of a segment that has no blocks yet.  Segments are
+ * created empty (a table AM cannot write pages when its storage is created),
+ * so the first appender does it under the relation extension lock.
+ */
+static void
+InitMetaBlock(Relation rel, int32 segment_no)
+{
+	LockRelationForExtension(rel, ExclusiveLock);
+	if (RelationGetNumberOfBlocks(rel) == 0)
+	{
+		Buffer		buffer;
+		Page		page;
+
+		buffer = ReadBufferExtended(rel, MAIN_FORKNUM, P_NEW, RBM_NORMAL, NULL);
+		Assert(BufferGetBlockNumber(buffer) == STREAM_META_BLOCK);
+		LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+		page = BufferGetPage(buffer);
+
+		START_CRIT_SECTION();
+		StreamInitMetaPage(page, segment_no);
+		MarkBufferDirty(buffer);
+		if (RelationNeedsWAL(rel))
+		{
+			XLogRecPtr	recptr;
+
+			XLogBeginInsert();
+			XLogRegisterData((char *) &segment_no, sizeof(segment_no));
+			XLogRegisterBuffer(0, buffer, REGBUF_WILL_INIT | REGBUF_STANDARD);
+			recptr = XLogInsert(RM_STREAM_ID, XLOG_STREAM_INIT_META);
+			PageSetLSN(page, recptr);
+		}
+		END_CRIT_SECTION();
+		UnlockReleaseBuffer(buffer);
+	}
+	UnlockRelationForExtension(rel, ExclusiveLock);
+}
+
+/*
+ * Returns the pinned meta buffer, or InvalidBuffer when the segment has no
+ * meta page yet and segment_no (what to create it with) is 0.  rd_amcache remembers that the meta page
+ * exists, which saves asking the kernel for the size at every call; relcache
+ * invalidation clears it.
+ */
+static Buffer
+ReadMetaBuffer(Relation rel, int32 segment_no)
+{
+	if (rel->rd_amcache == NULL)
+	{
+		if (RelationGetNumberOfBlocks(rel) == 0)
+		{
+			if (segment_no == 0)
+				return InvalidBuffer;
+			InitMetaBlock(rel, segment_no);
+		}
+		rel->rd_amcache = MemoryContextAllocZero(CacheMemoryContext, sizeof(bool));
+	}
+	return ReadBuffer(rel, STREAM_META_BLOCK);
+}
+
+/* Copies the meta data out; false if the segment is still empty. */
+bool
+StreamLogReadMeta(Relation rel, StreamMetaData *meta)
+{
+	Buffer		buffer = ReadMetaBuffer(rel, 0);
+
+	if (!BufferIsValid(buffer))
+	{
+		memset(meta, 0, sizeof(StreamMetaData));
+		return false;
+	}
+	LockBuffer(buffer, BUFFER_LOCK_SHARE);
+	StreamCheckMetaPage(rel, BufferGetPage(buffer));
+	memcpy(meta, StreamPageGetMeta(BufferGetPage(buffer)), sizeof(StreamMetaData));
+	UnlockReleaseBuffer(buffer);
+	return true;
+}
+
+/* Adds a new, exclusively locked block at the end of the segment. */
+static Buffer
+ExtendSegment(Relation rel)
+{
+	Buffer		buffer;
+
+	LockRelationForExtension(rel, ExclusiveLock);
+	buffer = ReadBufferExtended(rel, MAIN_FORKNUM, P_NEW, RBM_NORMAL, NULL);
+	UnlockRelationForExtension(rel, ExclusiveLock);
+	if (BufferGetBlockNumber(buffer) >= STREAM_MAX_SEGMENT_BLOCKS)
+	{
+		ReleaseBuffer(buffer);
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("stream segment \"%s\" is full",
+						RelationGetRelationName(rel)),
+				 errkinesis("LimitExceededException")));
+	}
+	LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+	return buffer;
+}
+
+/*
+ * Puts the prepared items (each a uint16 length and the item's bytes, which is
+ * also how the WAL record carries them) on a page and logs them, with the new
+ * end of the log on the meta page.  Returns the offset of the first item.
+ */
+static OffsetNumber
+WriteItems(Relation rel, Buffer metabuf, Buffer buffer, bool init,
+		   StringInfo items, int nitems, int nheads, TimestampTz arrival)
+{
+	Page		page = BufferGetPage(buffer);
+	Page		metapage = BufferGetPage(metabuf);
+	StreamMetaData *meta = StreamPageGetMeta(metapage);
+	OffsetNumber first;
+	char	   *ptr = items->data;
+
+	START_CRIT_SECTION();
+	if (init)
+		StreamInitDataPage(page);
+	first = OffsetNumberNext(PageGetMaxOffsetNumber(page));
+	for (int i = 0; i < nitems; i++)
+	{
+		uint16		len;
+
+		memcpy(&len, ptr, sizeof(uint16));
+		ptr += sizeof(uint16);
+		if (PageAddItem(page, (Item) ptr, len, InvalidOffsetNumber,
+						false, false) != first + i)
+			elog(PANIC, "failed to add item to stream segment \"%s\"",
+				 RelationGetRelationName(rel));
+		ptr += len;
+	}
+	meta->last_block = BufferGetBlockNumber(buffer);
+	meta->last_arrival = arrival;
+	meta->record_count += nheads;
+	MarkBufferDirty(buffer);
+	MarkBufferDirty(metabuf);
+
+	if (RelationNeedsWAL(rel))
+	{
+		xl_stream_append xlrec;
+		xl_stream_meta_update update;
+		XLogRecPtr	recptr;
+
+		xlrec.first_offset = first;
+		xlrec.nitems = nitems;
+		update.last_block = meta->last_block;
+		update.last_arrival = meta->last_arrival;
+		update.record_count = meta->record_count;
+
+		XLogBeginInsert();
+		XLogRegisterData((char *) &xlrec, sizeof(xlrec));
+		XLogRegisterBuffer(0, buffer,
+						   REGBUF_STANDARD | (init ? REGBUF_WILL_INIT : 0));
+		XLogRegisterBufData(0, items->data, items->len);
+		XLogRegisterBuffer(1, metabuf, REGBUF_STANDARD);
+		XLogRegisterBufData(1, (char *) &update, sizeof(update));
+		recptr = XLogInsert(RM_STREAM_ID,
+							XLOG_STREAM_APPEND | (init ? XLOG_STREAM_INIT_PAGE : 0));
+		PageSetLSN(page, recptr);
+		PageSetLSN(metapage, recptr);
+	}
+	END_CRIT_SECTION();
+	return first;
+}
+
+/* Starts an item in the buffer: its length, then its bytes. */
+static void
+BeginItem(StringInfo items, Size len)
+{
+	uint16		len16 = (uint16) len;
+
+	Assert(len <= STREAM_PAGE_ITEM_SPACE);
+	appendBinaryStringInfo(items, (char *) &len16, sizeof(uint16));
+}
+
+static void
+AppendHead(StringInfo items, StreamAppendRecord *rec, TransactionId xid,
+		   TimestampTz arrival, int data_part)
+{
+	StreamRecordHeader header;
+
+	memset(&header, 0, sizeof(header));
+	header.flags = STREAM_ITEM_HEAD;
+	header.key_len = rec->key_len;
+	header.xmin = xid;
+	header.data_len = rec->data_len;
+	header.arrival = arrival;
+	StreamHashKeyToBytes(rec->hash_key, header.hash_key);
+
+	BeginItem(items, sizeof(header) + rec->key_len + data_part);
+	appendBinaryStringInfo(items, (char *) &header, sizeof(header));
+	appendBinaryStringInfo(items, rec->key, rec->key_len);
+	appendBinaryStringInfo(items, rec->data, data_part);
+}
+
+static Size
+PageRoom(Buffer buffer)
+{
+	PageHeader	ph = (PageHeader) BufferGetPage(buffer);
+
+	return ph->pd_upper - ph->pd_lower;
+}
+
+/* Room a whole record takes on a page, with its line pointer */
+static Size
+RecordFootprint(StreamAppendRecord *rec)
+{
+	return MAXALIGN(sizeof(StreamRecordHeader) + rec->key_len + rec->data_len) +
+		sizeof(ItemIdData);
+}
+
+/*
+ * Appends records to a segment in the given order, in the current
+ * transaction, and reports where each went.  Every record must already have
+ * been checked against the size limits.
+ */
+void
+StreamLogAppend(Relation rel, int32 segment_no, StreamAppendRecord *records,
+				int nrecords)
+{
+	TransactionId xid = GetCurrentTransactionId();
+	Buffer		metabuf;
+	Buffer		buffer = InvalidBuffer;
+	StreamMetaData *meta;
+	TimestampTz arrival;
+	StringInfoData items;
+	int			i = 0;
+
+	initStringInfo(&items);
+	metabuf = ReadMetaBuffer(rel, segment_no);
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	StreamCheckMetaPage(rel, BufferGetPage(metabuf));
+	meta = StreamPageGetMeta(BufferGetPage(metabuf));
+	if (meta->segment_no != segment_no)
+		elog(ERROR, "stream segment \"%s\" has number %d, expected %d",
+			 RelationGetRelationName(rel), meta->segment_no, segment_no);
+
+	/* arrival times never go backwards within a segment */
+	arrival = Max(GetCurrentTimestamp(), meta->last_arrival);
+
+	if (meta->last_block != 0)
+	{
+		buffer = ReadBuffer(rel, meta->last_block);
+		LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+	}
+
+	while (i < nrecords)
+	{
+		StreamAppendRecord *rec = &records[i];
+		bool		init = false;
+
+		resetStringInfo(&items);
+		if (sizeof(StreamRecordHeader) + rec->key_len + rec->data_len <=
+			MAXALIGN_DOWN(STREAM_PAGE_ITEM_SPACE))
+		{
+			/* whole records: as many as fit on the last page, or a new one */
+			Size		room;
+			int			n = 0;
+
+			if (!BufferIsValid(buffer) || PageRoom(buffer) < RecordFootprint(rec))
+			{
+				if (BufferIsValid(buffer))
+					UnlockReleaseBuffer(buffer);
+				buffer = ExtendSegment(rel);
+				init = true;
+				room = BLCKSZ - SizeOfPageHeaderData;
+			}
+			else
+				room = PageRoom(buffer);
+
+			while (i + n < nrecords &&
+				   sizeof(StreamRecordHeader) + records[i + n].key_len +
+				   records[i + n].data_len <= MAXALIGN_DOWN(STREAM_PAGE_ITEM_SPACE) &&
+				   RecordFootprint(&records[i + n]) <= room)
+			{
+				room -= RecordFootprint(&records[i + n]);
+				AppendHead(&items, &records[i + n], xid, arrival,
+						   records[i + n].data_len);
+				n++;
+			}
+			{
+				OffsetNumber first = WriteItems(rel, metabuf, buffer, init,
+												&items, n, n, arrival);
+
+				for (int k = 0; k < n; k++)
+				{
+					records[i + k].block = BufferGetBlockNumber(buffer);
+					records[i + k].offset = first + k;
+					records[i + k].arrival = arrival;
+				}
+			}
+			i += n;
+		}
+		else
+		{
+			/* a large record: a head on a fresh page, then chunks */
+			int			part;
+			int			done;
+
+			if (BufferIsValid(buffer))
+				UnlockReleaseBuffer(buffer);
+			buffer = ExtendSegment(rel);
+			part = MAXALIGN_DOWN(STREAM_PAGE_ITEM_SPACE) -
+				sizeof(StreamRecordHeader) - rec->key_len;
+			AppendHead(&items, rec, xid, arrival, part);
+			rec->offset = WriteItems(rel, metabuf, buffer, true, &items, 1, 1,
+									 arrival);
+			rec->block = BufferGetBlockNumber(buffer);
+			rec->arrival = arrival;
+
+			for (done = part; done < rec->data_len;)
+			{
+				StreamChunkHeader chunk;
+				int			len = Min(rec->data_len - done,
+									  (int) STREAM_MAX_CHUNK_DATA);
+
+				CHECK_FOR_INTERRUPTS();
+				UnlockReleaseBuffer(buffer);
+				buffer = ExtendSegment(rel);
+				memset(&chunk, 0, sizeof(chunk));
+				chunk.flags = STREAM_ITEM_CHUNK;
+				resetStringInfo(&items);
+				BeginItem(&items, sizeof(chunk) + len);
+				appendBinaryStringInfo(&items, (char *) &chunk, sizeof(chunk));
+				appendBinaryStringInfo(&items, rec->data + done, len);
+				WriteItems(rel, metabuf, buffer, true, &items, 1, 0, arrival);
+				done += len;
+			}
+			i++;
+		}
+	}
+
+	if (BufferIsValid(buffer))
+		UnlockReleaseBuffer(buffer);
+	UnlockReleaseBuffer(metabuf);
+	pfree(items.data);
+}
+
+/*----------
+ * Reading
+ *----------
+ */
+
+void
+StreamLogReaderBegin(StreamLogReader *reader, Relation rel, BlockNumber block,
+					 OffsetNumber offset, Snapshot snapshot)
+{
+	StreamMetaData meta;
+
+	reader->rel = rel;
+	reader->snapshot = snapshot;
+	reader->buffer = InvalidBuffer;
+	reader->last_block = StreamLogReadMeta(rel, &meta) ? meta.last_block : 0;
+	reader->segment_no = meta.segment_no;
+	if (block < 1)
+	{
+		block = 1;
+		offset = FirstOffsetNumber;
+	}
+	reader->block = block;
+	reader->offset = Max(offset, FirstOffsetNumber);
+}
+
+/* Lets go of the current page; the position is kept. */
+void
+StreamLogReaderRelease(StreamLogReader *reader)
+{
+	if (BufferIsValid(reader->buffer))
+		UnlockReleaseBuffer(reader->buffer);
+	reader->buffer = InvalidBuffer;
+}
+
+void
+StreamLogReaderEnd(StreamLogReader *reader)
+{
+	StreamLogReaderRelease(reader);
+}
+
+/* Reads the continuation chunks of a record into data, after done bytes. */
+static void
+ReadChunks(Relation rel, BlockNumber block, char *data, int done, int total)
+{
+	while (done < total)
+	{
+		Buffer		buffer;
+		Page		page;
+		ItemId		itemid;
+		StreamChunkHeader *chunk;
+		int			len;
+
+		block++;
+		if (block >= RelationGetNumberOfBlocks(rel))
+			elog(ERROR, "stream record in \"%s\" is missing its continuation at block %u",
+				 RelationGetRelationName(rel), block);
+		buffer = ReadBuffer(rel, block);
+		LockBuffer(buffer, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buffer);
+		if (PageIsNew(page) || PageGetMaxOffsetNumber(page) < FirstOffsetNumber)
+			elog(ERROR, "stream record in \"%s\" is missing its continuation at block %u",
+				 RelationGetRelationName(rel), block);
+		itemid = PageGetItemId(page, FirstOffsetNumber);
+		chunk = (StreamChunkHeader *) PageGetItem(page, itemid);
+		len = ItemIdGetLength(itemid) - sizeof(StreamChunkHeader);
+		if (!(chunk->flags & STREAM_ITEM_CHUNK) || len <= 0 || done + len > total)
+			elog(ERROR, "stream record in \"%s\" has a bad continuation at block %u",
+				 RelationGetRelationName(rel), block);
+		memcpy(data + done, (char *) chunk + sizeof(StreamChunkHeader), len);
+		done += len;
+		UnlockReleaseBuffer(buffer);
+	}
+}
+
+/* Copies the record whose head is at the reader's position. */
+static void
+CopyRecord(StreamLogReader *reader, StreamRecordHeader *header, ItemId itemid,
+		   StreamRecord *record)
+{
+	char	   *body = (char *) header + sizeof(StreamRecordHeader);
+	int			here = ItemIdGetLength(itemid) - sizeof(StreamRecordHeader) -
+		header->key_len;
+
+	record->block = reader->block;
+	record->offset = reader->offset;
+	record->xmin = header->xmin;
+	record->arrival = header->arrival;
+	record->hash_key = StreamHashKeyFromBytes(header->hash_key);
+	record->key_len = header->key_len;
+	record->key = palloc(header->key_len + 1);
+	memcpy(record->key, body, header->key_len);
+	record->key[header->key_len] = '\0';
+	record->data_len = header->data_len;
+	record->data = palloc(header->data_len + 1);
+	if (here < 0 || here > (int) header->data_len)
+		elog(ERROR, "stream record at %u/%u of \"%s\" is corrupt",
+			 reader->block, reader->offset, RelationGetRelationName(reader->rel));
+	memcpy(record->data, body + header->key_len, here);
+	if (here < (int) header->data_len)
+		ReadChunks(reader->rel, reader->block, record->data, here,
+				   header->data_len);
+}
+
+/*
+ * Moves to the next record that the reader's rule lets it return.  On
+ * STREAM_READ_RECORD the record is filled in and the position moves past it;
+ * on STREAM_READ_IN_PROGRESS the position is the record being waited for; on
+ * STREAM_READ_END it is just past the last item present, which is where the
+ * next append will land.
+ */
+StreamReadResult
+StreamLogReadNext(StreamLogReader *reader, StreamRecord *record)
+{
+	for (;;)
+	{
+		Page		page;
+		OffsetNumber maxoff;
+
+		if (reader->block > reader->last_block)
+		{
+			StreamLogReaderRelease(reader);
+			return STREAM_READ_END;
+		}
+		if (!BufferIsValid(reader->buffer))
+		{
+			CHECK_FOR_INTERRUPTS();
+			reader->buffer = ReadBuffer(reader->rel, reader->block);
+			LockBuffer(reader->buffer, BUFFER_LOCK_SHARE);
+		}
+		page = BufferGetPage(reader->buffer);
+		maxoff = PageIsNew(page) ? InvalidOffsetNumber : PageGetMaxOffsetNumber(page);
+
+		while (reader->offset <= maxoff)
+		{
+			ItemId		itemid = PageGetItemId(page, reader->offset);
+			StreamRecordHeader *header;
+
+			header = (StreamRecordHeader *) PageGetItem(page, itemid);
+			if (!(header->flags & STREAM_ITEM_HEAD))
+			{
+				reader->offset++;
+				continue;
+			}
+			switch (StreamRecordVisibility(reader->buffer, header,
+										   reader->snapshot))
+			{
+				case STREAM_WRITER_IN_PROGRESS:
+					StreamLogReaderRelease(reader);
+					return STREAM_READ_IN_PROGRESS;
+				case STREAM_INVISIBLE:
+					reader->offset++;
+					continue;
+				case STREAM_VISIBLE:
+					CopyRecord(reader, header, itemid, record);
+					reader->offset++;
+					return STREAM_READ_RECORD;
+			}
+		}
+
+		if (reader->block == reader->last_block)
+		{
+			/* stay just past the last item: later appends land there */
+			reader->offset = maxoff + 1;
+			StreamLogReaderRelease(reader);
+			return STREAM_READ_END;
+		}
+		StreamLogReaderRelease(reader);
+		reader->block++;
+		reader->offset = FirstOffsetNumber;
+	}
+}
+
+/* The position where the next record appended to the segment will be. */
+void
+StreamLogEndPosition(Relation rel, BlockNumber *block, OffsetNumber *offset)
+{
+	StreamMetaData meta;
+	Buffer		buffer;
+	Page		page;
+
+	if (!StreamLogReadMeta(rel, &meta) || meta.last_block == 0)
+	{
+		*block = 1;
+		*offset = FirstOffsetNumber;
+		return;
+	}
+	buffer = ReadBuffer(rel, meta.last_block);
+	LockBuffer(buffer, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buffer);
+	*block = meta.last_block;
+	*offset = OffsetNumberNext(PageGetMaxOffsetNumber(page));
+	UnlockReleaseBuffer(buffer);
+}
+
+/*
+ * The arrival time of the first record head in a block, or false when the
+ * block holds none (only a continuation chunk, or never written).
+ */
+static bool
+FirstArrivalInBlock(Relation rel, BlockNumber block, TimestampTz *arrival)
+{
+	Buffer		buffer = ReadBuffer(rel, block);
+	Page		page;
+	bool		found = false;
+
+	LockBuffer(buffer, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buffer);
+	if (!PageIsNew(page))
+	{
+		for (OffsetNumber off = FirstOffsetNumber;
+			 off <= PageGetMaxOffsetNumber(page); off++)
+		{
+			StreamRecordHeader *header;
+
+			header = (StreamRecordHeader *) PageGetItem(page, PageGetItemId(page, off));
+			if (header->flags & STREAM_ITEM_HEAD)
+			{
+				*arrival = header->arrival;
+				found = true;
+				break;
+			}
+		}
+	}
+	UnlockReleaseBuffer(buffer);
+	return found;
+}
+
+/*
+ * The position of the first record that arrived at or after ts, or the end
+ * position when none did.  Arrival times never decrease within a segment, so
+ * a binary search over blocks finds the neighbourhood.
+ */
+void
+StreamLogFindTime(Relation rel, TimestampTz ts, BlockNumber *block,
+				  OffsetNumber *offset)
+{
+	StreamMetaData meta;
+	BlockNumber lo,
+				hi;
+	BlockNumber start;
+
+	if (!StreamLogReadMeta(rel, &meta) || meta.last_block == 0 ||
+		meta.last_arrival < ts)
+	{
+		StreamLogEndPosition(rel, block, offset);
+		return;
+	}
+
+	/* smallest block whose first head (looking forward) arrived at or after ts */
+	lo = 1;
+	hi = meta.last_block + 1;
+	while (lo < hi)
+	{
+		BlockNumber mid = lo + (hi - lo) / 2;
+		BlockNumber probe = mid;
+		TimestampTz arrival = 0;
+		bool		found = false;
+
+		while (probe <= meta.last_block &&
+			   !(found = FirstArrivalInBlock(rel, probe, &arrival)))
+			probe++;
+		if (!found || arrival >= ts)
+			hi = mid;
+		else
+			lo = probe + 1;
+	}
+
+	/* the answer is in the block before lo or later: scan heads forward */
+	for (start = Max(lo, 2) - 1; start <= meta.last_block; start++)
+	{
+		Buffer		buffer = ReadBuffer(rel, start);
+		Page		page;
+
+		LockBuffer(buffer, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buffer);
+		if (!PageIsNew(page))
+		{
+			for (OffsetNumber off = FirstOffsetNumber;
+				 off <= PageGetMaxOffsetNumber(page); off++)
+			{
+				StreamRecordHeader *header;
+
+				header = (StreamRecordHeader *) PageGetItem(page, PageGetItemId(page, off));
+				if ((header->flags & STREAM_ITEM_HEAD) && header->arrival >= ts)
+				{
+					*block = start;
+					*offset = off;
+					UnlockReleaseBuffer(buffer);
+					return;
+				}
+			}
+		}
+		UnlockReleaseBuffer(buffer);
+	}
+	StreamLogEndPosition(rel, block, offset);
+}

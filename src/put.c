@@ -1,0 +1,393 @@
+/*-------------------------------------------------------------------------
+ *
+ * put.c
+ *	  stream.put_record and stream.put_records.
+ *
+ * A request is checked whole before anything is written, so a request that
+ * breaks a rule writes nothing.  Records are routed by hash key to the open
+ * shard whose range holds it and appended to that shard's newest segment;
+ * the records of one shard in one request go in one append, in input order,
+ * which keeps the order of each partition key.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "tcop/utility.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/numeric.h"
+#include "utils/rel.h"
+
+#include "catalog.h"
+#include "log_page.h"
+#include "stream.h"
+
+PG_FUNCTION_INFO_V1(stream_put_record);
+PG_FUNCTION_INFO_V1(stream_put_records);
+PG_FUNCTION_INFO_V1(stream_put_records_arrays);
+
+static void
+InvalidArgument(const char *message)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg_internal("%s", message),
+			 errkinesis("InvalidArgumentException")));
+}
+
+static char *
+StreamNameArg(FunctionCallInfo fcinfo)
+{
+	if (PG_ARGISNULL(0))
+		InvalidArgument("stream name must not be null");
+	return text_to_cstring(PG_GETARG_TEXT_PP(0));
+}
+
+static StreamInfo *
+LookupStreamForWrite(const char *name)
+{
+	StreamInfo *stream = StreamLookupByName(name);
+
+	if (stream == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("stream \"%s\" does not exist", name),
+				 errkinesis("ResourceNotFoundException")));
+	if (strcmp(stream->status, "ACTIVE") != 0 &&
+		strcmp(stream->status, "UPDATING") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("stream \"%s\" is %s and does not accept records",
+						name, stream->status),
+				 errkinesis("ResourceInUseException")));
+	return stream;
+}
+
+/*
+ * Checks one record of a request and fills in what to append.  "which" names
+ * the record in messages ("" for put_record, " 3" for the third of
+ * put_records).
+ */
+static void
+PrepareRecord(text *key, bytea *data, Datum explicit_hash_key,
+			  bool has_explicit, const char *which, StreamAppendRecord *rec)
+{
+	int			chars;
+
+	if (key == NULL)
+		InvalidArgument(psprintf("partition key of record%s must not be null", which));
+	if (data == NULL)
+		InvalidArgument(psprintf("data of record%s must not be null", which));
+
+	rec->key = VARDATA_ANY(key);
+	rec->key_len = VARSIZE_ANY_EXHDR(key);
+	rec->data = VARDATA_ANY(data);
+	rec->data_len = VARSIZE_ANY_EXHDR(data);
+
+	chars = pg_mbstrlen_with_len(rec->key, rec->key_len);
+	if (chars < 1 || chars > STREAM_MAX_KEY_CHARS)
+		InvalidArgument(psprintf("partition key of record%s has %d characters: it must have 1 to %d",
+								 which, chars, STREAM_MAX_KEY_CHARS));
+	if ((int64) rec->key_len + rec->data_len > STREAM_MAX_RECORD_SIZE)
+		InvalidArgument(psprintf("record%s is %lld bytes: data and partition key may have at most %d bytes",
+								 which, (long long) rec->key_len + rec->data_len,
+								 STREAM_MAX_RECORD_SIZE));
+
+	if (has_explicit)
+	{
+		if (!StreamHashKeyFromNumeric(explicit_hash_key, &rec->hash_key))
+			InvalidArgument(psprintf("explicit hash key %s of record%s is out of range: it must be an integer from 0 to 2^128 - 1",
+									 DatumGetCString(DirectFunctionCall1(numeric_out,
+																		 explicit_hash_key)),
+									 which));
+	}
+	else
+		rec->hash_key = StreamHashPartitionKey(rec->key, rec->key_len);
+}
+
+/*
+ * Appends checked records to their shards and reports, for each, the shard
+ * it went to and its sequence number.  The target segments are locked before
+ * anything is appended; if the catalog changed meanwhile (a reshard, a new
+ * segment, the stream deleted), the routing is done again from the new
+ * catalog.
+ */
+static void
+AppendRecords(const char *stream_name, StreamAppendRecord *recs, int nrecs,
+			  int32 *shard_nos, int64 *seqs)
+{
+	StreamAppendRecord *batch = palloc(sizeof(StreamAppendRecord) * nrecs);
+	int		   *batch_index = palloc(sizeof(int) * nrecs);
+	int		   *target_of = palloc(sizeof(int) * nrecs);
+	StreamShardInfo **targets = palloc(sizeof(StreamShardInfo *) * nrecs);
+	Relation   *rels = palloc(sizeof(Relation) * nrecs);
+	int			ntargets;
+
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot write records during recovery"),
+				 errhint("Write to the primary server.")));
+	PreventCommandIfReadOnly("stream.put_record");
+
+	for (;;)
+	{
+		StreamInfo *stream = LookupStreamForWrite(stream_name);
+		uint64		generation = StreamCatalogGeneration();
+		bool		stale = false;
+
+		/* the distinct target shards, in order of first use */
+		ntargets = 0;
+		for (int i = 0; i < nrecs; i++)
+		{
+			StreamShardInfo *shard = StreamRouteHashKey(stream, recs[i].hash_key);
+			int			t;
+
+			for (t = 0; t < ntargets && targets[t] != shard; t++)
+				;
+			if (t == ntargets)
+				targets[ntargets++] = shard;
+			target_of[i] = t;
+		}
+
+		for (int t = 0; t < ntargets; t++)
+		{
+			StreamShardInfo *shard = targets[t];
+
+			rels[t] = try_table_open(shard->segments[shard->nsegments - 1].relid,
+									 RowExclusiveLock);
+			if (rels[t] == NULL || StreamCatalogIsStale(generation))
+				stale = true;
+		}
+		if (!stale)
+			break;
+		for (int t = 0; t < ntargets; t++)
+			if (rels[t] != NULL)
+				table_close(rels[t], RowExclusiveLock);
+		if (!StreamCatalogIsStale(generation))
+			elog(ERROR, "a segment of stream \"%s\" is missing", stream_name);
+	}
+
+	for (int t = 0; t < ntargets; t++)
+	{
+		StreamShardInfo *shard = targets[t];
+		int32		segment_no = shard->segments[shard->nsegments - 1].segment_no;
+		int			n = 0;
+
+		for (int i = 0; i < nrecs; i++)
+			if (target_of[i] == t)
+			{
+				batch[n] = recs[i];
+				batch_index[n++] = i;
+			}
+		StreamLogAppend(rels[t], segment_no, batch, n);
+		for (int k = 0; k < n; k++)
+		{
+			shard_nos[batch_index[k]] = shard->shard_no;
+			seqs[batch_index[k]] = StreamSeqMake(segment_no, batch[k].block,
+												 batch[k].offset);
+		}
+		pgstat_count_heap_insert(rels[t], n);
+		/* the lock is kept until the end of the transaction */
+		table_close(rels[t], NoLock);
+	}
+
+	pfree(batch);
+	pfree(batch_index);
+	pfree(target_of);
+	pfree(targets);
+	pfree(rels);
+}
+
+/*
+ * stream.put_record(stream_name, partition_key, data, explicit_hash_key,
+ *                   sequence_number_for_ordering)
+ *
+ * sequence_number_for_ordering is checked but needs no further work: the
+ * records of one partition key go to one shard (or, after a reshard, to a
+ * child whose segments are numbered after the parent's), where sequence
+ * numbers only grow.
+ */
+Datum
+stream_put_record(PG_FUNCTION_ARGS)
+{
+	char	   *stream_name = StreamNameArg(fcinfo);
+	StreamAppendRecord rec;
+	TupleDesc	desc;
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+	int32		shard_no;
+	int64		seq;
+
+	PrepareRecord(PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1),
+				  PG_ARGISNULL(2) ? NULL : PG_GETARG_BYTEA_PP(2),
+				  PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3),
+				  !PG_ARGISNULL(3), "", &rec);
+	if (!PG_ARGISNULL(4))
+		(void) StreamSeqFromNumeric(PG_GETARG_DATUM(4),
+									"sequence number for ordering");
+
+	AppendRecords(stream_name, &rec, 1, &shard_no, &seq);
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	values[0] = CStringGetTextDatum(StreamFormatShardId(shard_no));
+	values[1] = StreamSeqToNumeric(seq);
+	values[2] = CStringGetTextDatum("NONE");
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc),
+													  values, nulls)));
+}
+
+/* Checks the request-wide limits of put_records. */
+static void
+CheckRequest(StreamAppendRecord *recs, int nrecs)
+{
+	int64		total = 0;
+
+	for (int i = 0; i < nrecs; i++)
+		total += recs[i].key_len + recs[i].data_len;
+	if (total > STREAM_MAX_PUT_RECORDS_SIZE)
+		InvalidArgument(psprintf("put_records request is %lld bytes: at most %d bytes of data and partition keys are allowed",
+								 (long long) total, STREAM_MAX_PUT_RECORDS_SIZE));
+}
+
+static void
+CheckRecordCount(int nrecs)
+{
+	if (nrecs < 1 || nrecs > STREAM_MAX_PUT_RECORDS)
+		InvalidArgument(psprintf("put_records request has %d records: it must have 1 to %d",
+								 nrecs, STREAM_MAX_PUT_RECORDS));
+}
+
+/* Appends the request and returns one row per record, in input order. */
+static void
+PutRecordsAndReturn(FunctionCallInfo fcinfo, const char *stream_name,
+					StreamAppendRecord *recs, int nrecs)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int32	   *shard_nos = palloc(sizeof(int32) * nrecs);
+	int64	   *seqs = palloc(sizeof(int64) * nrecs);
+
+	CheckRequest(recs, nrecs);
+	AppendRecords(stream_name, recs, nrecs, shard_nos, seqs);
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (int i = 0; i < nrecs; i++)
+	{
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, true, true};
+
+		values[0] = Int32GetDatum(i + 1);
+		values[1] = CStringGetTextDatum(StreamFormatShardId(shard_nos[i]));
+		values[2] = StreamSeqToNumeric(seqs[i]);
+		values[3] = (Datum) 0;
+		values[4] = (Datum) 0;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+}
+
+static ArrayType *
+ArrayArg(FunctionCallInfo fcinfo, int argno, const char *what)
+{
+	ArrayType  *array;
+
+	if (PG_ARGISNULL(argno))
+		InvalidArgument(psprintf("%s must not be null", what));
+	array = PG_GETARG_ARRAYTYPE_P(argno);
+	if (ARR_NDIM(array) > 1)
+		InvalidArgument(psprintf("%s must be a one-dimensional array", what));
+	return array;
+}
+
+/*
+ * stream.put_records(stream_name, records stream.put_records_request_entry[])
+ */
+Datum
+stream_put_records(PG_FUNCTION_ARGS)
+{
+	char	   *stream_name = StreamNameArg(fcinfo);
+	ArrayType  *array = ArrayArg(fcinfo, 1, "records");
+	Datum	   *elems;
+	bool	   *elem_nulls;
+	int			nrecs;
+	StreamAppendRecord *recs;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	get_typlenbyvalalign(ARR_ELEMTYPE(array), &typlen, &typbyval, &typalign);
+	deconstruct_array(array, ARR_ELEMTYPE(array), typlen, typbyval, typalign,
+					  &elems, &elem_nulls, &nrecs);
+	CheckRecordCount(nrecs);
+
+	recs = palloc0(sizeof(StreamAppendRecord) * nrecs);
+	for (int i = 0; i < nrecs; i++)
+	{
+		HeapTupleHeader entry;
+		bool		data_null,
+					key_null,
+					hash_null;
+		Datum		data,
+					key,
+					hash;
+
+		if (elem_nulls[i])
+			InvalidArgument(psprintf("record %d must not be null", i + 1));
+		entry = DatumGetHeapTupleHeader(elems[i]);
+		data = GetAttributeByNum(entry, 1, &data_null);
+		key = GetAttributeByNum(entry, 2, &key_null);
+		hash = GetAttributeByNum(entry, 3, &hash_null);
+		PrepareRecord(key_null ? NULL : DatumGetTextPP(key),
+					  data_null ? NULL : DatumGetByteaPP(data),
+					  hash, !hash_null, psprintf(" %d", i + 1), &recs[i]);
+	}
+	PutRecordsAndReturn(fcinfo, stream_name, recs, nrecs);
+	return (Datum) 0;
+}
+
+/*
+ * stream.put_records(stream_name, partition_keys text[], data bytea[])
+ */
+Datum
+stream_put_records_arrays(PG_FUNCTION_ARGS)
+{
+	char	   *stream_name = StreamNameArg(fcinfo);
+	ArrayType  *key_array = ArrayArg(fcinfo, 1, "partition keys");
+	ArrayType  *data_array = ArrayArg(fcinfo, 2, "data");
+	Datum	   *keys,
+			   *datas;
+	bool	   *key_nulls,
+			   *data_nulls;
+	int			nkeys,
+				ndatas;
+	StreamAppendRecord *recs;
+
+	deconstruct_array(key_array, TEXTOID, -1, false, TYPALIGN_INT,
+					  &keys, &key_nulls, &nkeys);
+	deconstruct_array(data_array, BYTEAOID, -1, false, TYPALIGN_INT,
+					  &datas, &data_nulls, &ndatas);
+	if (nkeys != ndatas)
+		InvalidArgument(psprintf("put_records got %d partition keys and %d data values: they must match",
+								 nkeys, ndatas));
+	CheckRecordCount(nkeys);
+
+	recs = palloc0(sizeof(StreamAppendRecord) * nkeys);
+	for (int i = 0; i < nkeys; i++)
+		PrepareRecord(key_nulls[i] ? NULL : DatumGetTextPP(keys[i]),
+					  data_nulls[i] ? NULL : DatumGetByteaPP(datas[i]),
+					  (Datum) 0, false, psprintf(" %d", i + 1), &recs[i]);
+	PutRecordsAndReturn(fcinfo, stream_name, recs, nkeys);
+	return (Datum) 0;
+}

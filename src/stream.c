@@ -1,0 +1,179 @@
+/*-------------------------------------------------------------------------
+ *
+ * stream.c
+ *	  Entry point of the stream extension: settings, the WAL resource
+ *	  manager, hooks, and small SQL helpers.
+ *
+ * The library must be in shared_preload_libraries: the resource manager that
+ * replays stream records has to be registered before recovery starts.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "parser/analyze.h"
+#include "parser/parsetree.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/numeric.h"
+#include "utils/rel.h"
+
+#include "catalog.h"
+#include "hashkey.h"
+#include "log_am.h"
+#include "log_wal.h"
+#include "stream.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+PG_FUNCTION_INFO_V1(stream_assert_preloaded);
+PG_FUNCTION_INFO_V1(stream_random_bytes);
+
+bool		stream_preloaded = false;
+char	   *stream_region = NULL;
+char	   *stream_account_id = NULL;
+int			stream_iterator_ttl = 300;
+int			stream_min_retention_period = 24 * 3600;
+int			stream_shard_limit = 500;
+
+static post_parse_analyze_hook_type prev_post_parse_analyze_hook = NULL;
+
+/*
+ * Refuses UPDATE, DELETE and MERGE on stream storage when the statement is
+ * analyzed, so that the refusal does not depend on a row being hit.
+ */
+static void
+StreamPostParseAnalyze(ParseState *pstate, Query *query, JumbleState *jstate)
+{
+	if (prev_post_parse_analyze_hook)
+		prev_post_parse_analyze_hook(pstate, query, jstate);
+
+	if ((query->commandType == CMD_UPDATE || query->commandType == CMD_DELETE ||
+		 query->commandType == CMD_MERGE) && query->resultRelation > 0)
+	{
+		RangeTblEntry *rte = rt_fetch(query->resultRelation, query->rtable);
+		Relation	rel;
+		bool		is_stream;
+
+		if (rte->rtekind != RTE_RELATION || rte->relkind != RELKIND_RELATION)
+			return;
+		rel = table_open(rte->relid, NoLock);
+		is_stream = RelationIsStreamLog(rel);
+		if (is_stream)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot %s stream storage \"%s\"",
+							query->commandType == CMD_UPDATE ? "update" :
+							query->commandType == CMD_DELETE ? "delete from" :
+							"merge into",
+							RelationGetRelationName(rel)),
+					 errdetail("Records are written only by stream.put_record and stream.put_records, and leave only by expiring.")));
+		table_close(rel, NoLock);
+	}
+}
+
+static void
+DefineSettings(void)
+{
+	DefineCustomStringVariable("stream.region",
+							   "Region shown in stream ARNs.",
+							   NULL, &stream_region, "local-1",
+							   PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("stream.account_id",
+							   "Account id shown in stream ARNs.",
+							   NULL, &stream_account_id, "000000000000",
+							   PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("stream.iterator_ttl",
+							"How long a shard iterator stays valid after it is issued.",
+							NULL, &stream_iterator_ttl, 300, 1, 24 * 3600,
+							PGC_USERSET, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("stream.min_retention_period",
+							"Shortest retention period that stream.set_retention_period accepts.",
+							"Lower it only for tests and demos.",
+							&stream_min_retention_period, 24 * 3600, 1, 8760 * 3600,
+							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("stream.shard_limit",
+							"Most open shards of all streams in a database.",
+							NULL, &stream_shard_limit, 500, 1, 1000000,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	MarkGUCPrefixReserved("stream");
+}
+
+void
+_PG_init(void)
+{
+	DefineSettings();
+	StreamCatalogInit();
+
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+
+	stream_preloaded = true;
+	StreamRegisterRmgr();
+	prev_post_parse_analyze_hook = post_parse_analyze_hook;
+	post_parse_analyze_hook = StreamPostParseAnalyze;
+}
+
+/*
+ * Called by the extension script: CREATE EXTENSION fails unless the library
+ * was preloaded.
+ */
+Datum
+stream_assert_preloaded(PG_FUNCTION_ARGS)
+{
+	if (!stream_preloaded)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("stream must be loaded via shared_preload_libraries"),
+				 errdetail("Its WAL resource manager must be registered before the server replays WAL."),
+				 errhint("Add 'stream' to shared_preload_libraries in postgresql.conf and restart the server.")));
+	PG_RETURN_VOID();
+}
+
+/* Random bytes from the operating system, for keys. */
+Datum
+stream_random_bytes(PG_FUNCTION_ARGS)
+{
+	int32		len = PG_GETARG_INT32(0);
+	bytea	   *result;
+
+	if (len < 1 || len > 1024)
+		elog(ERROR, "invalid length %d", len);
+	result = palloc(VARHDRSZ + len);
+	SET_VARSIZE(result, VARHDRSZ + len);
+	if (!pg_strong_random(VARDATA(result), len))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate random bytes")));
+	PG_RETURN_BYTEA_P(result);
+}
+
+Datum
+StreamSeqToNumeric(int64 seq)
+{
+	return DirectFunctionCall1(int8_numeric, Int64GetDatum(seq));
+}
+
+/*
+ * A sequence number given by a user.  Anything that is not a non-negative
+ * integer that fits is an InvalidArgumentException.
+ */
+int64
+StreamSeqFromNumeric(Datum num, const char *what)
+{
+	StreamHashKey value;
+
+	if (!StreamHashKeyFromNumeric(num, &value) || value > (StreamHashKey) PG_INT64_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid %s %s", what,
+						DatumGetCString(DirectFunctionCall1(numeric_out, num))),
+				 errkinesis("InvalidArgumentException")));
+	return (int64) value;
+}
