@@ -14,7 +14,8 @@ OBJS = \
 	src/catalog.o \
 	src/iterator.o \
 	src/put.o \
-	src/get.o
+	src/get.o \
+	src/maintenance.o
 
 EXTENSION = stream
 DATA = sql/stream--0.1.sql
@@ -23,6 +24,9 @@ DATA = sql/stream--0.1.sql
 # given implementation does not use, so unused-parameter is the one -Wextra
 # warning turned off.
 PG_CFLAGS += -Wall -Wextra -Wno-unused-parameter -Werror
+
+# Rebuild objects when a header they include changes.
+override autodepend = yes
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -105,9 +105,20 @@ CREATE FUNCTION stream._create_segment(stream_id int, shard_no int, segment_no i
 	RETURNS regclass
 	AS 'MODULE_PATHNAME', 'stream_create_segment' LANGUAGE C STRICT;
 
--- Drops a segment relation (an extension member, which DROP TABLE refuses).
-CREATE FUNCTION stream._drop_segment(segment regclass) RETURNS void
+-- Drops a segment relation (an extension member, which DROP TABLE refuses);
+-- without wait, only if no one is using it.
+CREATE FUNCTION stream._drop_segment(segment regclass, wait boolean DEFAULT true)
+	RETURNS boolean
 	AS 'MODULE_PATHNAME', 'stream_drop_segment' LANGUAGE C STRICT;
+
+CREATE FUNCTION stream._segment_info(segment regclass, OUT sealed boolean,
+									 OUT records bigint, OUT blocks bigint,
+									 OUT first_arrival timestamptz,
+									 OUT last_arrival timestamptz)
+	AS 'MODULE_PATHNAME', 'stream_segment_info' LANGUAGE C STRICT;
+
+CREATE FUNCTION stream._seal_segment(segment regclass) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'stream_seal_segment' LANGUAGE C STRICT;
 
 ----------------------------------------------------------------------------
 -- Helpers
@@ -262,7 +273,7 @@ BEGIN
 				shard_count, shard_count + 1)
 		RETURNING stream_id INTO new_id;
 
-	width := floor(power(2::numeric, 128) / shard_count);
+	width := div(power(2::numeric, 128), shard_count);
 	INSERT INTO stream.shards (stream_id, shard_no, starting_hash_key, ending_hash_key,
 							   starting_sequence_number)
 		SELECT new_id, n, n * width,
@@ -548,3 +559,116 @@ CREATE FUNCTION stream.read(stream_name text, shard_id text DEFAULT NULL,
 	RETURNS TABLE(shard_id text, sequence_number numeric,
 				  approximate_arrival_timestamp timestamptz, partition_key text, data bytea)
 	AS 'MODULE_PATHNAME', 'stream_read' LANGUAGE C VOLATILE;
+
+----------------------------------------------------------------------------
+-- Maintenance
+----------------------------------------------------------------------------
+
+-- Adds an empty segment at the end of a shard's log.
+CREATE FUNCTION stream._add_segment(p_stream_id int, p_shard_no int) RETURNS void
+	LANGUAGE plpgsql
+AS $$
+DECLARE
+	n int;
+BEGIN
+	UPDATE stream.streams SET next_segment_no = next_segment_no + 1
+		WHERE stream_id = p_stream_id RETURNING next_segment_no - 1 INTO n;
+	INSERT INTO stream.segments (stream_id, segment_no, shard_no, relation)
+		VALUES (p_stream_id, n, p_shard_no, stream._create_segment(p_stream_id, p_shard_no, n));
+END
+$$;
+
+-- One maintenance pass over one stream, whose row the caller has locked.
+-- Returns the number of segments dropped.
+CREATE FUNCTION stream._maintain_stream(s stream.streams) RETURNS int
+	LANGUAGE plpgsql
+AS $$
+DECLARE
+	t_now timestamptz := clock_timestamp();
+	horizon timestamptz := clock_timestamp() - s.retention_period;
+	max_age interval := s.retention_period / 20;
+	max_blocks bigint := pg_size_bytes(current_setting('stream.segment_size'))
+						 / current_setting('block_size')::int;
+	h stream.shards;
+	g record;
+	info record;
+	segs regclass[];
+	writable int;
+	dropped int := 0;
+	expiring boolean;
+BEGIN
+	FOR h IN SELECT * FROM stream.shards WHERE stream_id = s.stream_id ORDER BY shard_no LOOP
+		-- Expiry: drop the oldest segments whose newest record is past the
+		-- retention period, in order, and only those no one is using now.
+		expiring := true;
+		FOR g IN SELECT * FROM stream.segments
+				 WHERE stream_id = s.stream_id AND shard_no = h.shard_no
+				 ORDER BY segment_no LOOP
+			info := stream._segment_info(g.relation);
+			EXIT WHEN NOT expiring OR NOT info.sealed
+				OR (info.last_arrival IS NOT NULL AND info.last_arrival >= horizon);
+			IF stream._drop_segment(g.relation, false) THEN
+				DELETE FROM stream.segments
+					WHERE stream_id = s.stream_id AND segment_no = g.segment_no;
+				dropped := dropped + 1;
+			ELSE
+				expiring := false;
+			END IF;
+		END LOOP;
+
+		IF h.closed_at IS NOT NULL THEN
+			-- A closed shard whose records have all expired is gone.
+			IF NOT EXISTS (SELECT 1 FROM stream.segments
+						   WHERE stream_id = s.stream_id AND shard_no = h.shard_no) THEN
+				DELETE FROM stream.shards
+					WHERE stream_id = s.stream_id AND shard_no = h.shard_no;
+			END IF;
+			CONTINUE;
+		END IF;
+
+		-- The segment being written is the first one not sealed; keep one
+		-- empty segment after it, and seal it once it is full or old.
+		SELECT array_agg(relation ORDER BY segment_no) INTO segs
+		FROM stream.segments WHERE stream_id = s.stream_id AND shard_no = h.shard_no;
+		writable := cardinality(segs);
+		WHILE writable > 1 AND NOT (stream._segment_info(segs[writable - 1])).sealed LOOP
+			writable := writable - 1;
+		END LOOP;
+		IF writable = cardinality(segs) THEN
+			PERFORM stream._add_segment(s.stream_id, h.shard_no);
+		END IF;
+		info := stream._segment_info(segs[writable]);
+		IF info.records > 0 AND (info.blocks >= max_blocks OR t_now - info.first_arrival > max_age)
+		   AND stream._seal_segment(segs[writable]) THEN
+			IF writable + 1 = cardinality(segs) OR writable = cardinality(segs) THEN
+				PERFORM stream._add_segment(s.stream_id, h.shard_no);
+			END IF;
+		END IF;
+	END LOOP;
+	RETURN dropped;
+END
+$$;
+
+-- One pass of every periodic task, in every stream: expire segments past
+-- their retention, close full or old segments, create the next ones before
+-- writers need them.  Safe to run at any time: a pass that finds another one
+-- running skips, and a stream whose row is locked by a control-plane change
+-- is left for the next pass.
+CREATE PROCEDURE stream.run_maintenance()
+	LANGUAGE plpgsql
+AS $$
+DECLARE
+	s stream.streams;
+BEGIN
+	IF pg_is_in_recovery() THEN
+		RETURN;
+	END IF;
+	IF NOT pg_try_advisory_xact_lock(hashtext('stream.run_maintenance')) THEN
+		RETURN;
+	END IF;
+	FOR s IN SELECT * FROM stream.streams WHERE stream_status IN ('ACTIVE', 'UPDATING')
+			 ORDER BY stream_id FOR UPDATE SKIP LOCKED LOOP
+		PERFORM stream._maintain_stream(s);
+	END LOOP;
+END
+$$;

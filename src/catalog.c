@@ -24,6 +24,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
@@ -196,7 +197,8 @@ LoadCatalog(void)
 	SPI_tuptable = NULL;
 
 	ret = SPI_execute("SELECT stream_id::int8, stream_name, stream_status, "
-					  "stream_mode = 'ON_DEMAND', encryption_type "
+					  "stream_mode = 'ON_DEMAND', encryption_type, "
+					  "(extract(epoch FROM retention_period) * 1000000)::int8 "
 					  "FROM stream.streams ORDER BY stream_id", true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read stream.streams: %d", ret);
@@ -225,6 +227,7 @@ LoadCatalog(void)
 		stream->status = GetText(tup, desc, 3);
 		stream->on_demand = strcmp(SPI_getvalue(tup, desc, 4), "t") == 0;
 		stream->encryption_type = GetText(tup, desc, 5);
+		stream->retention = GetInt(tup, desc, 6, 0);
 
 		/* its shards: the rows are ordered by stream id, as the streams are */
 		while (s < nshard_rows &&
@@ -494,17 +497,23 @@ stream_create_segment(PG_FUNCTION_ARGS)
 }
 
 /*
- * stream._drop_segment(regclass)
+ * stream._drop_segment(segment regclass, wait boolean DEFAULT true)
+ *   RETURNS boolean
  *
  * Drops a segment relation, which as an extension member DROP TABLE refuses.
+ * Without wait, returns false at once when a reader or writer holds the
+ * segment, so that expiry never makes them wait.
  */
 Datum
 stream_drop_segment(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
+	bool		wait = PG_GETARG_BOOL(1);
 	Relation	rel;
 	ObjectAddress table;
 
+	if (!wait && !ConditionalLockRelationOid(relid, AccessExclusiveLock))
+		PG_RETURN_BOOL(false);
 	rel = table_open(relid, AccessExclusiveLock);
 	if (!RelationIsStreamLog(rel) ||
 		RelationGetNamespace(rel) != get_namespace_oid("stream_data", false))
@@ -520,5 +529,5 @@ stream_drop_segment(PG_FUNCTION_ARGS)
 	ObjectAddressSet(table, RelationRelationId, relid);
 	performDeletion(&table, DROP_RESTRICT,
 					PERFORM_DELETION_INTERNAL | PERFORM_DELETION_SKIP_EXTENSIONS);
-	PG_RETURN_VOID();
+	PG_RETURN_BOOL(true);
 }

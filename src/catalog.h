@@ -38,6 +38,7 @@ typedef struct StreamInfo
 	char	   *name;
 	char	   *status;
 	bool		on_demand;
+	int64		retention;		/* microseconds */
 	char	   *encryption_type;
 	int			nshards;
 	StreamShardInfo *shards;	/* by shard number, ascending */

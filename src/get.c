@@ -92,6 +92,10 @@ typedef bool (*RecordSink) (void *arg, int64 seq, StreamRecord *record);
  * Reads a shard from a position, handing records to the sink, and returns
  * why it stopped and the position to continue from.  A segment that has
  * been dropped since the catalog was read (it expired) is skipped.
+ *
+ * The read goes on to a shard's next segment only once the current one is
+ * sealed, and reads what was appended to it before the seal first: a writer
+ * moves on only after sealing, so no record can appear behind the reader.
  */
 static ShardReadEnd
 ReadShard(StreamShardInfo *shard, int64 position, RecordSink sink, void *arg,
@@ -122,24 +126,42 @@ ReadShard(StreamShardInfo *shard, int64 position, RecordSink sink, void *arg,
 		rel = try_table_open(segment->relid, AccessShareLock);
 		if (rel == NULL)
 			continue;
-		StreamLogReaderBegin(&reader, rel, block, offset, NULL);
-		while ((result = StreamLogReadNext(&reader, &record)) == STREAM_READ_RECORD)
+		for (bool seen_sealed = false;; seen_sealed = true)
 		{
-			int64		seq = StreamSeqMake(segment->segment_no, record.block,
-											record.offset);
+			StreamMetaData meta;
 
-			if (!sink(arg, seq, &record))
+			StreamLogReaderBegin(&reader, rel, block, offset, NULL);
+			while ((result = StreamLogReadNext(&reader, &record)) == STREAM_READ_RECORD)
 			{
-				StreamLogReaderEnd(&reader);
-				table_close(rel, AccessShareLock);
-				*next_position = seq;
-				return SHARD_READ_FULL;
+				int64		seq = StreamSeqMake(segment->segment_no, record.block,
+												record.offset);
+
+				if (!sink(arg, seq, &record))
+				{
+					StreamLogReaderEnd(&reader);
+					table_close(rel, AccessShareLock);
+					*next_position = seq;
+					return SHARD_READ_FULL;
+				}
+				*next_position = seq + 1;
 			}
-			*next_position = seq + 1;
+			block = reader.block;
+			offset = reader.offset;
+			*next_position = StreamSeqMake(segment->segment_no, block, offset);
+			StreamLogReaderEnd(&reader);
+
+			if (result == STREAM_READ_IN_PROGRESS ||
+				i == shard->nsegments - 1 || seen_sealed)
+				break;
+			if (!StreamLogReadMeta(rel, &meta) ||
+				!(meta.flags & STREAM_META_SEALED))
+			{
+				/* still being written: this is where the shard ends */
+				table_close(rel, AccessShareLock);
+				return SHARD_READ_CAUGHT_UP;
+			}
+			/* sealed: once more for what came before the seal, then on */
 		}
-		*next_position = StreamSeqMake(segment->segment_no, reader.block,
-									   reader.offset);
-		StreamLogReaderEnd(&reader);
 		table_close(rel, AccessShareLock);
 		if (result == STREAM_READ_IN_PROGRESS)
 			return SHARD_READ_WAITING;
@@ -167,18 +189,45 @@ ShardLatestArrival(StreamShardInfo *shard)
 	return 0;
 }
 
-/* The position just past the newest record of a shard. */
+/* Whether a segment takes no more records (a dropped one takes none). */
+static bool
+SegmentIsSealed(StreamSegmentInfo *segment)
+{
+	Relation	rel = try_table_open(segment->relid, AccessShareLock);
+	StreamMetaData meta;
+	bool		sealed;
+
+	if (rel == NULL)
+		return true;
+	sealed = StreamLogReadMeta(rel, &meta) && (meta.flags & STREAM_META_SEALED);
+	table_close(rel, AccessShareLock);
+	return sealed;
+}
+
+/*
+ * The position just past the newest record of a shard: the end of the
+ * segment being written, which is the first one that is not sealed (the
+ * segments after it are empty), or of the last one of a closed shard.
+ */
 static int64
 ShardEndPosition(StreamShardInfo *shard)
 {
-	StreamSegmentInfo *last = &shard->segments[shard->nsegments - 1];
-	Relation	rel = table_open(last->relid, AccessShareLock);
-	BlockNumber block;
-	OffsetNumber offset;
+	int			j = shard->nsegments - 1;
+	StreamSegmentInfo *segment;
+	Relation	rel;
+	BlockNumber block = 1;
+	OffsetNumber offset = FirstOffsetNumber;
 
-	StreamLogEndPosition(rel, &block, &offset);
-	table_close(rel, AccessShareLock);
-	return StreamSeqMake(last->segment_no, block, offset);
+	while (j > 0 && !SegmentIsSealed(&shard->segments[j - 1]))
+		j--;
+	segment = &shard->segments[j];
+	rel = try_table_open(segment->relid, AccessShareLock);
+	if (rel != NULL)
+	{
+		StreamLogEndPosition(rel, &block, &offset);
+		table_close(rel, AccessShareLock);
+	}
+	return StreamSeqMake(segment->segment_no, block, offset);
 }
 
 /*----------

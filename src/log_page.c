@@ -42,7 +42,9 @@ StreamInitMetaPage(Page page, int32 segment_no)
 	meta->version = STREAM_META_VERSION;
 	meta->segment_no = segment_no;
 	meta->last_block = 0;
+	meta->flags = 0;
 	meta->frozen_before = 1;
+	meta->first_arrival = 0;
 	meta->last_arrival = 0;
 	meta->record_count = 0;
 	/* so that the unused rest of the page is a hole in full-page images */
@@ -208,6 +210,8 @@ WriteItems(Relation rel, Buffer metabuf, Buffer buffer, bool init,
 		ptr += len;
 	}
 	meta->last_block = BufferGetBlockNumber(buffer);
+	if (meta->first_arrival == 0)
+		meta->first_arrival = arrival;
 	meta->last_arrival = arrival;
 	meta->record_count += nheads;
 	MarkBufferDirty(buffer);
@@ -222,6 +226,7 @@ WriteItems(Relation rel, Buffer metabuf, Buffer buffer, bool init,
 		xlrec.first_offset = first;
 		xlrec.nitems = nitems;
 		update.last_block = meta->last_block;
+		update.first_arrival = meta->first_arrival;
 		update.last_arrival = meta->last_arrival;
 		update.record_count = meta->record_count;
 
@@ -287,14 +292,74 @@ RecordFootprint(StreamAppendRecord *rec)
 		sizeof(ItemIdData);
 }
 
+/* Seals the segment whose meta buffer the caller holds exclusively locked. */
+static void
+SealLocked(Relation rel, Buffer metabuf)
+{
+	Page		metapage = BufferGetPage(metabuf);
+
+	START_CRIT_SECTION();
+	StreamPageGetMeta(metapage)->flags |= STREAM_META_SEALED;
+	MarkBufferDirty(metabuf);
+	if (RelationNeedsWAL(rel))
+	{
+		XLogRecPtr	recptr;
+
+		XLogBeginInsert();
+		XLogRegisterBuffer(0, metabuf, REGBUF_STANDARD);
+		recptr = XLogInsert(RM_STREAM_ID, XLOG_STREAM_SEAL);
+		PageSetLSN(metapage, recptr);
+	}
+	END_CRIT_SECTION();
+}
+
+/*
+ * Seals a segment so that its shard's writers move on to the next one.
+ * Returns false if it was sealed already.  The caller makes sure that a
+ * next segment exists.
+ */
+bool
+StreamLogSeal(Relation rel)
+{
+	Buffer		metabuf = ReadMetaBuffer(rel, 0);
+	bool		sealed = false;
+
+	if (!BufferIsValid(metabuf))
+		return false;			/* empty: nothing to close */
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	StreamCheckMetaPage(rel, BufferGetPage(metabuf));
+	if (!(StreamPageGetMeta(BufferGetPage(metabuf))->flags & STREAM_META_SEALED))
+	{
+		SealLocked(rel, metabuf);
+		sealed = true;
+	}
+	UnlockReleaseBuffer(metabuf);
+	return sealed;
+}
+
+/* Whether a segment is full or old enough to close, by the policy. */
+static bool
+SegmentIsDue(StreamMetaData *meta, const StreamSealPolicy *policy,
+			 TimestampTz now)
+{
+	if (policy == NULL || !policy->may_seal || meta->record_count == 0)
+		return false;
+	return meta->last_block >= policy->max_blocks ||
+		(policy->max_age > 0 && now - meta->first_arrival > policy->max_age);
+}
+
 /*
  * Appends records to a segment in the given order, in the current
  * transaction, and reports where each went.  Every record must already have
  * been checked against the size limits.
+ *
+ * Appends nothing and returns STREAM_APPEND_SEALED when the segment is
+ * sealed, or when the policy lets it seal a segment that is full or old,
+ * which it then does: the caller goes on to the next segment.
  */
-void
+StreamAppendResult
 StreamLogAppend(Relation rel, int32 segment_no, StreamAppendRecord *records,
-				int nrecords)
+				int nrecords, const StreamSealPolicy *policy)
 {
 	TransactionId xid = GetCurrentTransactionId();
 	Buffer		metabuf;
@@ -312,6 +377,18 @@ StreamLogAppend(Relation rel, int32 segment_no, StreamAppendRecord *records,
 	if (meta->segment_no != segment_no)
 		elog(ERROR, "stream segment \"%s\" has number %d, expected %d",
 			 RelationGetRelationName(rel), meta->segment_no, segment_no);
+
+	if (meta->flags & STREAM_META_SEALED)
+	{
+		UnlockReleaseBuffer(metabuf);
+		return STREAM_APPEND_SEALED;
+	}
+	if (SegmentIsDue(meta, policy, GetCurrentTimestamp()))
+	{
+		SealLocked(rel, metabuf);
+		UnlockReleaseBuffer(metabuf);
+		return STREAM_APPEND_SEALED;
+	}
 
 	/* arrival times never go backwards within a segment */
 	arrival = Max(GetCurrentTimestamp(), meta->last_arrival);
@@ -412,6 +489,7 @@ StreamLogAppend(Relation rel, int32 segment_no, StreamAppendRecord *records,
 		UnlockReleaseBuffer(buffer);
 	UnlockReleaseBuffer(metabuf);
 	pfree(items.data);
+	return STREAM_APPEND_DONE;
 }
 
 /*----------

@@ -32,11 +32,20 @@ typedef struct StreamMetaData
 	uint32		magic;
 	uint32		version;
 	int32		segment_no;		/* first part of its sequence numbers */
+	uint32		flags;			/* STREAM_META_SEALED */
 	BlockNumber last_block;		/* last data block written, 0 if none */
 	BlockNumber frozen_before;	/* every record in blocks below is frozen */
-	TimestampTz last_arrival;	/* arrival time of the newest record */
+	TimestampTz first_arrival;	/* arrival time of the oldest record, or 0 */
+	TimestampTz last_arrival;	/* arrival time of the newest record, or 0 */
 	uint64		record_count;	/* records appended, committed or not */
 } StreamMetaData;
+
+/*
+ * A sealed segment takes no more records: its shard's writers have moved on
+ * to the next segment.  Readers rely on this: they go on to the next segment
+ * only once this one is sealed, so no record can appear behind them.
+ */
+#define STREAM_META_SEALED	0x0001
 
 #define StreamPageGetMeta(page) ((StreamMetaData *) PageGetContents(page))
 
@@ -87,8 +96,26 @@ typedef struct StreamAppendRecord
 	TimestampTz arrival;
 } StreamAppendRecord;
 
-extern void StreamLogAppend(Relation rel, int32 segment_no,
-							StreamAppendRecord *records, int nrecords);
+/* What an append did */
+typedef enum StreamAppendResult
+{
+	STREAM_APPEND_DONE,			/* every record was appended */
+	STREAM_APPEND_SEALED		/* nothing was: the segment is sealed */
+} StreamAppendResult;
+
+/* When an append may seal a full or old segment instead of appending */
+typedef struct StreamSealPolicy
+{
+	bool		may_seal;		/* a next segment exists to move on to */
+	BlockNumber max_blocks;		/* a segment this large is full */
+	int64		max_age;		/* microseconds from its oldest record */
+} StreamSealPolicy;
+
+extern StreamAppendResult StreamLogAppend(Relation rel, int32 segment_no,
+										  StreamAppendRecord *records,
+										  int nrecords,
+										  const StreamSealPolicy *policy);
+extern bool StreamLogSeal(Relation rel);
 
 /* A record read back */
 typedef struct StreamRecord

@@ -91,9 +91,27 @@ StreamRedoAppend(XLogReaderState *record)
 
 		update = (xl_stream_meta_update *) XLogRecGetBlockData(record, 1, NULL);
 		meta->last_block = update->last_block;
+		meta->first_arrival = update->first_arrival;
 		meta->last_arrival = update->last_arrival;
 		meta->record_count = update->record_count;
 		PageSetLSN(page, lsn);
+		MarkBufferDirty(buffer);
+	}
+	if (BufferIsValid(buffer))
+		UnlockReleaseBuffer(buffer);
+}
+
+static void
+StreamRedoSeal(XLogReaderState *record)
+{
+	Buffer		buffer;
+
+	if (XLogReadBufferForRedo(record, 0, &buffer) == BLK_NEEDS_REDO)
+	{
+		Page		page = BufferGetPage(buffer);
+
+		StreamPageGetMeta(page)->flags |= STREAM_META_SEALED;
+		PageSetLSN(page, record->EndRecPtr);
 		MarkBufferDirty(buffer);
 	}
 	if (BufferIsValid(buffer))
@@ -113,6 +131,9 @@ stream_redo(XLogReaderState *record)
 		case XLOG_STREAM_APPEND:
 			StreamRedoAppend(record);
 			break;
+		case XLOG_STREAM_SEAL:
+			StreamRedoSeal(record);
+			break;
 		default:
 			elog(PANIC, "stream_redo: unknown op code %u", info);
 	}
@@ -129,6 +150,8 @@ stream_identify(uint8 info)
 			return "APPEND";
 		case XLOG_STREAM_APPEND | XLOG_STREAM_INIT_PAGE:
 			return "APPEND+INIT";
+		case XLOG_STREAM_SEAL:
+			return "SEAL";
 	}
 	return NULL;
 }

@@ -20,6 +20,7 @@
 
 #define XLOG_STREAM_INIT_META	0x00	/* block 0: the meta page, initialized */
 #define XLOG_STREAM_APPEND		0x10	/* block 0: items; block 1: meta update */
+#define XLOG_STREAM_SEAL		0x20	/* block 0: the meta page, now sealed */
 #define XLOG_STREAM_INIT_PAGE	0x80	/* with APPEND: block 0 starts empty */
 
 typedef struct xl_stream_append
@@ -33,6 +34,7 @@ typedef struct xl_stream_append
 typedef struct xl_stream_meta_update
 {
 	BlockNumber last_block;
+	TimestampTz first_arrival;
 	TimestampTz last_arrival;
 	uint64		record_count;
 } xl_stream_meta_update;

@@ -118,6 +118,20 @@ PrepareRecord(text *key, bytea *data, Datum explicit_hash_key,
 }
 
 /*
+ * The k-th segment (0 or 1) that a shard's records may be appended to, as an
+ * index into its segments, or -1.  Writers append to the oldest segment that
+ * is not sealed; all before it are sealed and at most one empty one is kept
+ * after it, so it is one of the last two.
+ */
+static int
+WriteCandidate(StreamShardInfo *shard, int k)
+{
+	int			first = Max(shard->nsegments - 2, 0);
+
+	return first + k < shard->nsegments ? first + k : -1;
+}
+
+/*
  * Appends checked records to their shards and reports, for each, the shard
  * it went to and its sequence number.  The target segments are locked before
  * anything is appended; if the catalog changed meanwhile (a reshard, a new
@@ -132,9 +146,15 @@ AppendRecords(const char *stream_name, StreamAppendRecord *recs, int nrecs,
 	int		   *batch_index = palloc(sizeof(int) * nrecs);
 	int		   *target_of = palloc(sizeof(int) * nrecs);
 	StreamShardInfo **targets = palloc(sizeof(StreamShardInfo *) * nrecs);
-	Relation   *rels = palloc(sizeof(Relation) * nrecs);
+	Relation   *rels = palloc(sizeof(Relation) * nrecs * 2);
+	StreamSealPolicy policy;
 	int			ntargets;
 
+	if (!stream_preloaded)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("stream must be loaded via shared_preload_libraries to write records"),
+				 errhint("Add 'stream' to shared_preload_libraries in postgresql.conf and restart the server.")));
 	if (RecoveryInProgress())
 		ereport(ERROR,
 				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
@@ -162,20 +182,32 @@ AppendRecords(const char *stream_name, StreamAppendRecord *recs, int nrecs,
 			target_of[i] = t;
 		}
 
+		/*
+		 * Lock the segments a shard's records may go to: the last two, since
+		 * maintenance keeps one empty segment ready after the one being
+		 * written.
+		 */
 		for (int t = 0; t < ntargets; t++)
-		{
-			StreamShardInfo *shard = targets[t];
+			for (int k = 0; k < 2; k++)
+			{
+				int			idx = WriteCandidate(targets[t], k);
 
-			rels[t] = try_table_open(shard->segments[shard->nsegments - 1].relid,
-									 RowExclusiveLock);
-			if (rels[t] == NULL || StreamCatalogIsStale(generation))
-				stale = true;
-		}
+				rels[2 * t + k] = idx < 0 ? NULL :
+					try_table_open(targets[t]->segments[idx].relid,
+								   RowExclusiveLock);
+				if ((idx >= 0 && rels[2 * t + k] == NULL) ||
+					StreamCatalogIsStale(generation))
+					stale = true;
+			}
 		if (!stale)
+		{
+			policy.max_blocks = stream_segment_size;
+			policy.max_age = stream->retention / 20;
 			break;
-		for (int t = 0; t < ntargets; t++)
-			if (rels[t] != NULL)
-				table_close(rels[t], RowExclusiveLock);
+		}
+		for (int r = 0; r < 2 * ntargets; r++)
+			if (rels[r] != NULL)
+				table_close(rels[r], RowExclusiveLock);
 		if (!StreamCatalogIsStale(generation))
 			elog(ERROR, "a segment of stream \"%s\" is missing", stream_name);
 	}
@@ -183,8 +215,8 @@ AppendRecords(const char *stream_name, StreamAppendRecord *recs, int nrecs,
 	for (int t = 0; t < ntargets; t++)
 	{
 		StreamShardInfo *shard = targets[t];
-		int32		segment_no = shard->segments[shard->nsegments - 1].segment_no;
 		int			n = 0;
+		int			k;
 
 		for (int i = 0; i < nrecs; i++)
 			if (target_of[i] == t)
@@ -192,17 +224,41 @@ AppendRecords(const char *stream_name, StreamAppendRecord *recs, int nrecs,
 				batch[n] = recs[i];
 				batch_index[n++] = i;
 			}
-		StreamLogAppend(rels[t], segment_no, batch, n);
-		for (int k = 0; k < n; k++)
+
+		/* the first candidate, or the next one once it is sealed */
+		for (k = 0; k < 2; k++)
 		{
-			shard_nos[batch_index[k]] = shard->shard_no;
-			seqs[batch_index[k]] = StreamSeqMake(segment_no, batch[k].block,
-												 batch[k].offset);
+			int			idx = WriteCandidate(shard, k);
+
+			if (idx < 0)
+				continue;
+			policy.may_seal = idx < shard->nsegments - 1;
+			if (StreamLogAppend(rels[2 * t + k], shard->segments[idx].segment_no,
+								batch, n, &policy) == STREAM_APPEND_DONE)
+			{
+				for (int j = 0; j < n; j++)
+				{
+					shard_nos[batch_index[j]] = shard->shard_no;
+					seqs[batch_index[j]] = StreamSeqMake(shard->segments[idx].segment_no,
+														 batch[j].block,
+														 batch[j].offset);
+				}
+				pgstat_count_heap_insert(rels[2 * t + k], n);
+				break;
+			}
 		}
-		pgstat_count_heap_insert(rels[t], n);
-		/* the lock is kept until the end of the transaction */
-		table_close(rels[t], NoLock);
+		if (k == 2)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_IN_USE),
+					 errmsg("shard \"%s\" of stream \"%s\" is closed",
+							StreamFormatShardId(shard->shard_no), stream_name),
+					 errkinesis("ResourceInUseException"),
+					 errhint("Retry the request.")));
 	}
+	/* the locks are kept until the end of the transaction */
+	for (int r = 0; r < 2 * ntargets; r++)
+		if (rels[r] != NULL)
+			table_close(rels[r], NoLock);
 
 	pfree(batch);
 	pfree(batch_index);

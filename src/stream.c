@@ -41,6 +41,9 @@ char	   *stream_account_id = NULL;
 int			stream_iterator_ttl = 300;
 int			stream_min_retention_period = 24 * 3600;
 int			stream_shard_limit = 500;
+bool		stream_maintenance_worker = true;
+int			stream_maintenance_interval = 1000;
+int			stream_segment_size = 64 * 1024 * 1024 / BLCKSZ;
 
 static post_parse_analyze_hook_type prev_post_parse_analyze_hook = NULL;
 
@@ -102,6 +105,21 @@ DefineSettings(void)
 							"Most open shards of all streams in a database.",
 							NULL, &stream_shard_limit, 500, 1, 1000000,
 							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("stream.maintenance_worker",
+							 "Runs stream.run_maintenance() in a background worker in every database that has the extension.",
+							 "Turn it off to schedule the same call with pg_cron (stream.schedule_maintenance).",
+							 &stream_maintenance_worker, true,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("stream.maintenance_interval",
+							"Time between two maintenance passes of the background worker.",
+							NULL, &stream_maintenance_interval, 1000, 10, 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("stream.segment_size",
+							"Size at which a segment of a shard's log is closed and the next one begun.",
+							"A segment also closes when its oldest record is older than a twentieth of the stream's retention period.",
+							&stream_segment_size, 64 * 1024 * 1024 / BLCKSZ,
+							16, STREAM_MAX_SEGMENT_BLOCKS / 2,
+							PGC_SUSET, GUC_UNIT_BLOCKS, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("stream");
 }
 

@@ -22,6 +22,9 @@ extern char *stream_account_id;
 extern int	stream_iterator_ttl;
 extern int	stream_min_retention_period;
 extern int	stream_shard_limit;
+extern bool stream_maintenance_worker;
+extern int	stream_maintenance_interval;
+extern int	stream_segment_size;
 
 /* Kinesis limits */
 #define STREAM_MAX_RECORD_SIZE		(1024 * 1024)

@@ -1,0 +1,43 @@
+-- What the demo wrote and read; demo/run prints this after the consumer has
+-- caught up.
+
+\pset footer off
+
+\echo
+\echo 'Written, per producer (put_record calls, put_records batches, retries after throttling):'
+SELECT producer, events, puts, batches, retries FROM produced ORDER BY producer;
+SELECT sum(events) AS "events written" FROM produced;
+
+\echo 'Read by the consumer (get_shard_iterator TRIM_HORIZON, then get_records), per shard:'
+SELECT shard_id, count(*) AS records,
+	   min(sequence_number) AS first_sequence_number,
+	   max(sequence_number) AS last_sequence_number
+FROM consumed GROUP BY shard_id ORDER BY shard_id;
+SELECT count(*) AS "records read" FROM consumed;
+
+\echo 'A few events, decoded:'
+SELECT shard_id, partition_key, event - 'at' - 'producer' - 'n' AS event
+FROM (SELECT * FROM consumed ORDER BY random() LIMIT 5) AS sample
+ORDER BY shard_id, sequence_number;
+
+\echo 'What the stream retains, by event type (SQL analytics with stream.read):'
+SELECT convert_from(data, 'UTF8')::jsonb ->> 'type' AS event_type,
+	   count(*) AS events,
+	   count(DISTINCT partition_key) AS users
+FROM stream.read('clickstream')
+GROUP BY 1 ORDER BY 2 DESC;
+
+\echo 'Checks:'
+SELECT (SELECT coalesce(sum(events), 0) FROM produced)
+		   = (SELECT count(*) FROM consumed)
+		   AS "written = read",
+	   (SELECT count(*) = count(DISTINCT (shard_id, sequence_number))
+		FROM consumed) AS "nothing read twice",
+	   NOT EXISTS (
+		   SELECT FROM (
+			   SELECT event -> 'n' AS n,
+					  lag(event -> 'n') OVER (
+						  PARTITION BY partition_key, event -> 'producer'
+						  ORDER BY sequence_number) AS previous_n
+			   FROM consumed) AS ordered
+		   WHERE previous_n >= n) AS "each user's events in order";
