@@ -15,7 +15,8 @@ OBJS = \
 	src/iterator.o \
 	src/put.o \
 	src/get.o \
-	src/maintenance.o
+	src/maintenance.o \
+	src/worker.o
 
 EXTENSION = stream
 DATA = sql/stream--0.1.sql

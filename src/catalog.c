@@ -149,6 +149,28 @@ GetHashKey(HeapTuple tuple, TupleDesc desc, int col)
 	return key;
 }
 
+/*
+ * Runs a catalog query with the latest snapshot: a long transaction (or a
+ * repeatable-read one) must still see segments added since it began, or its
+ * writers would find every segment they know of sealed.
+ */
+static void
+CatalogQuery(const char *sql)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, 0, NULL);
+	int			ret;
+
+	if (plan == NULL)
+		elog(ERROR, "could not prepare catalog query: %s",
+			 SPI_result_code_string(SPI_result));
+	ret = SPI_execute_snapshot(plan, NULL, NULL, GetLatestSnapshot(),
+							   InvalidSnapshot, true, false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read the stream catalog: %s",
+			 SPI_result_code_string(ret));
+	SPI_freeplan(plan);
+}
+
 /* Loads the whole catalog into a fresh memory context. */
 static void
 LoadCatalog(void)
@@ -176,32 +198,26 @@ LoadCatalog(void)
 	if ((ret = SPI_connect()) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed: %d", ret);
 
-	ret = SPI_execute("SELECT stream_id::int8, shard_no::int8, parent_shard_no::int8, "
-					  "adjacent_parent_shard_no::int8, starting_hash_key, ending_hash_key, "
-					  "closed_at IS NULL, ending_sequence_number::int8 "
-					  "FROM stream.shards ORDER BY stream_id, shard_no", true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read stream.shards: %d", ret);
+	CatalogQuery("SELECT stream_id::int8, shard_no::int8, parent_shard_no::int8, "
+				 "adjacent_parent_shard_no::int8, starting_hash_key, ending_hash_key, "
+				 "closed_at IS NULL, ending_sequence_number::int8 "
+				 "FROM stream.shards ORDER BY stream_id, shard_no");
 	shard_rows = SPI_tuptable;
 	nshard_rows = SPI_processed;
 	/* keep the result: the next SPI_execute would free it */
 	SPI_tuptable = NULL;
 
-	ret = SPI_execute("SELECT stream_id::int8, shard_no::int8, segment_no::int8, "
-					  "relation::oid::int8 FROM stream.segments "
-					  "ORDER BY stream_id, shard_no, segment_no", true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read stream.segments: %d", ret);
+	CatalogQuery("SELECT stream_id::int8, shard_no::int8, segment_no::int8, "
+				 "relation::oid::int8 FROM stream.segments "
+				 "ORDER BY stream_id, shard_no, segment_no");
 	segment_rows = SPI_tuptable;
 	nsegment_rows = SPI_processed;
 	SPI_tuptable = NULL;
 
-	ret = SPI_execute("SELECT stream_id::int8, stream_name, stream_status, "
-					  "stream_mode = 'ON_DEMAND', encryption_type, "
-					  "(extract(epoch FROM retention_period) * 1000000)::int8 "
-					  "FROM stream.streams ORDER BY stream_id", true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read stream.streams: %d", ret);
+	CatalogQuery("SELECT stream_id::int8, stream_name, stream_status, "
+				 "stream_mode = 'ON_DEMAND', encryption_type, "
+				 "(extract(epoch FROM retention_period) * 1000000)::int8 "
+				 "FROM stream.streams ORDER BY stream_id");
 
 	old = MemoryContextSwitchTo(cache_context);
 	memset(&ctl, 0, sizeof(ctl));

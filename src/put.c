@@ -26,6 +26,7 @@
 #include "tcop/utility.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 #include "utils/rel.h"
@@ -119,9 +120,7 @@ PrepareRecord(text *key, bytea *data, Datum explicit_hash_key,
 
 /*
  * The k-th segment (0 or 1) that a shard's records may be appended to, as an
- * index into its segments, or -1.  Writers append to the oldest segment that
- * is not sealed; all before it are sealed and at most one empty one is kept
- * after it, so it is one of the last two.
+ * index into its segments, or -1.
  */
 static int
 WriteCandidate(StreamShardInfo *shard, int k)
@@ -132,11 +131,95 @@ WriteCandidate(StreamShardInfo *shard, int k)
 }
 
 /*
+ * Appends a batch of records to one shard, in order, to the segment being
+ * written, and returns that segment's number.  The candidate segments are
+ * locked first, which processes pending invalidations; if the catalog changed
+ * meanwhile, the shard is looked up again.  When every candidate turns out to
+ * be sealed, a newer segment was committed after the catalog was read: the
+ * catalog is read again and the append retried.
+ */
+static int32
+AppendToShard(const char *stream_name, int32 shard_no, StreamAppendRecord *batch,
+			  int n)
+{
+	StreamSealPolicy policy;
+
+	for (int attempt = 0;; attempt++)
+	{
+		StreamInfo *stream = LookupStreamForWrite(stream_name);
+		StreamShardInfo *shard = StreamFindShard(stream, shard_no);
+		uint64		generation = StreamCatalogGeneration();
+		Relation	rels[2];
+		bool		stale = false;
+
+		if (shard == NULL || !shard->open)
+			break;
+
+		/*
+		 * Writers append to the oldest segment that is not sealed; all before
+		 * it are sealed and maintenance keeps one empty segment after it, so
+		 * it is one of the last two.
+		 */
+		for (int k = 0; k < 2; k++)
+		{
+			int			idx = WriteCandidate(shard, k);
+
+			rels[k] = idx < 0 ? NULL :
+				try_table_open(shard->segments[idx].relid, RowExclusiveLock);
+			if ((idx >= 0 && rels[k] == NULL) || StreamCatalogIsStale(generation))
+				stale = true;
+		}
+		if (stale)
+		{
+			for (int k = 0; k < 2; k++)
+				if (rels[k] != NULL)
+					table_close(rels[k], RowExclusiveLock);
+			continue;
+		}
+
+		policy.max_blocks = stream_segment_size;
+		policy.max_age = stream->retention / 20;
+		for (int k = 0; k < 2; k++)
+		{
+			int			idx = WriteCandidate(shard, k);
+			int32		segment_no;
+
+			if (idx < 0)
+				continue;
+			segment_no = shard->segments[idx].segment_no;
+			policy.may_seal = idx < shard->nsegments - 1;
+			if (StreamLogAppend(rels[k], segment_no, batch, n, &policy) ==
+				STREAM_APPEND_DONE)
+			{
+				pgstat_count_heap_insert(rels[k], n);
+				/* the locks are kept until the end of the transaction */
+				for (int j = 0; j < 2; j++)
+					if (rels[j] != NULL)
+						table_close(rels[j], NoLock);
+				return segment_no;
+			}
+		}
+		for (int k = 0; k < 2; k++)
+			if (rels[k] != NULL)
+				table_close(rels[k], NoLock);
+
+		AcceptInvalidationMessages();
+		if (!StreamCatalogIsStale(generation) || attempt >= 10)
+			break;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_IN_USE),
+			 errmsg("shard \"%s\" of stream \"%s\" is closed",
+					StreamFormatShardId(shard_no), stream_name),
+			 errkinesis("ResourceInUseException"),
+			 errhint("Retry the request.")));
+	return 0;
+}
+
+/*
  * Appends checked records to their shards and reports, for each, the shard
- * it went to and its sequence number.  The target segments are locked before
- * anything is appended; if the catalog changed meanwhile (a reshard, a new
- * segment, the stream deleted), the routing is done again from the new
- * catalog.
+ * it went to and its sequence number.  The records of one shard go in one
+ * append, in input order.
  */
 static void
 AppendRecords(const char *stream_name, StreamAppendRecord *recs, int nrecs,
@@ -144,11 +227,9 @@ AppendRecords(const char *stream_name, StreamAppendRecord *recs, int nrecs,
 {
 	StreamAppendRecord *batch = palloc(sizeof(StreamAppendRecord) * nrecs);
 	int		   *batch_index = palloc(sizeof(int) * nrecs);
-	int		   *target_of = palloc(sizeof(int) * nrecs);
-	StreamShardInfo **targets = palloc(sizeof(StreamShardInfo *) * nrecs);
-	Relation   *rels = palloc(sizeof(Relation) * nrecs * 2);
-	StreamSealPolicy policy;
-	int			ntargets;
+	int32	   *targets = palloc(sizeof(int32) * nrecs);
+	int			ntargets = 0;
+	StreamInfo *stream;
 
 	if (!stream_preloaded)
 		ereport(ERROR,
@@ -162,109 +243,40 @@ AppendRecords(const char *stream_name, StreamAppendRecord *recs, int nrecs,
 				 errhint("Write to the primary server.")));
 	PreventCommandIfReadOnly("stream.put_record");
 
-	for (;;)
+	/* route: the shard of each record, and the distinct shards in order */
+	stream = LookupStreamForWrite(stream_name);
+	for (int i = 0; i < nrecs; i++)
 	{
-		StreamInfo *stream = LookupStreamForWrite(stream_name);
-		uint64		generation = StreamCatalogGeneration();
-		bool		stale = false;
+		int32		shard_no = StreamRouteHashKey(stream, recs[i].hash_key)->shard_no;
+		int			t;
 
-		/* the distinct target shards, in order of first use */
-		ntargets = 0;
-		for (int i = 0; i < nrecs; i++)
-		{
-			StreamShardInfo *shard = StreamRouteHashKey(stream, recs[i].hash_key);
-			int			t;
-
-			for (t = 0; t < ntargets && targets[t] != shard; t++)
-				;
-			if (t == ntargets)
-				targets[ntargets++] = shard;
-			target_of[i] = t;
-		}
-
-		/*
-		 * Lock the segments a shard's records may go to: the last two, since
-		 * maintenance keeps one empty segment ready after the one being
-		 * written.
-		 */
-		for (int t = 0; t < ntargets; t++)
-			for (int k = 0; k < 2; k++)
-			{
-				int			idx = WriteCandidate(targets[t], k);
-
-				rels[2 * t + k] = idx < 0 ? NULL :
-					try_table_open(targets[t]->segments[idx].relid,
-								   RowExclusiveLock);
-				if ((idx >= 0 && rels[2 * t + k] == NULL) ||
-					StreamCatalogIsStale(generation))
-					stale = true;
-			}
-		if (!stale)
-		{
-			policy.max_blocks = stream_segment_size;
-			policy.max_age = stream->retention / 20;
-			break;
-		}
-		for (int r = 0; r < 2 * ntargets; r++)
-			if (rels[r] != NULL)
-				table_close(rels[r], RowExclusiveLock);
-		if (!StreamCatalogIsStale(generation))
-			elog(ERROR, "a segment of stream \"%s\" is missing", stream_name);
+		shard_nos[i] = shard_no;
+		for (t = 0; t < ntargets && targets[t] != shard_no; t++)
+			;
+		if (t == ntargets)
+			targets[ntargets++] = shard_no;
 	}
 
 	for (int t = 0; t < ntargets; t++)
 	{
-		StreamShardInfo *shard = targets[t];
 		int			n = 0;
-		int			k;
+		int32		segment_no;
 
 		for (int i = 0; i < nrecs; i++)
-			if (target_of[i] == t)
+			if (shard_nos[i] == targets[t])
 			{
 				batch[n] = recs[i];
 				batch_index[n++] = i;
 			}
-
-		/* the first candidate, or the next one once it is sealed */
-		for (k = 0; k < 2; k++)
-		{
-			int			idx = WriteCandidate(shard, k);
-
-			if (idx < 0)
-				continue;
-			policy.may_seal = idx < shard->nsegments - 1;
-			if (StreamLogAppend(rels[2 * t + k], shard->segments[idx].segment_no,
-								batch, n, &policy) == STREAM_APPEND_DONE)
-			{
-				for (int j = 0; j < n; j++)
-				{
-					shard_nos[batch_index[j]] = shard->shard_no;
-					seqs[batch_index[j]] = StreamSeqMake(shard->segments[idx].segment_no,
-														 batch[j].block,
-														 batch[j].offset);
-				}
-				pgstat_count_heap_insert(rels[2 * t + k], n);
-				break;
-			}
-		}
-		if (k == 2)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_IN_USE),
-					 errmsg("shard \"%s\" of stream \"%s\" is closed",
-							StreamFormatShardId(shard->shard_no), stream_name),
-					 errkinesis("ResourceInUseException"),
-					 errhint("Retry the request.")));
+		segment_no = AppendToShard(stream_name, targets[t], batch, n);
+		for (int j = 0; j < n; j++)
+			seqs[batch_index[j]] = StreamSeqMake(segment_no, batch[j].block,
+												 batch[j].offset);
 	}
-	/* the locks are kept until the end of the transaction */
-	for (int r = 0; r < 2 * ntargets; r++)
-		if (rels[r] != NULL)
-			table_close(rels[r], NoLock);
 
 	pfree(batch);
 	pfree(batch_index);
-	pfree(target_of);
 	pfree(targets);
-	pfree(rels);
 }
 
 /*

@@ -27,6 +27,7 @@
 #include "log_am.h"
 #include "log_wal.h"
 #include "stream.h"
+#include "worker.h"
 
 PG_MODULE_MAGIC;
 
@@ -134,6 +135,7 @@ _PG_init(void)
 
 	stream_preloaded = true;
 	StreamRegisterRmgr();
+	StreamWorkerInit();
 	prev_post_parse_analyze_hook = post_parse_analyze_hook;
 	post_parse_analyze_hook = StreamPostParseAnalyze;
 }

@@ -14,12 +14,15 @@
 #    producer's records keep the order it wrote them in;
 #  - get_records from TRIM_HORIZON returns the same records as stream.read;
 #  - the stream accepts and returns new records.
+# Maintenance passes (CALL stream.run_maintenance()) run beside the producers.
+# The whole is done twice: with segments of the default size, and with the
+# smallest segments (stream.segment_size = 16 blocks), so that segments fill
+# and roll over all through the run and the crash hits that too.
 
 use strict;
 use warnings;
 
 use Digest::MD5 qw(md5_hex);
-use File::Basename;
 use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
@@ -104,6 +107,17 @@ sub acks
 		$min = $n[$p] if !defined $min || $n[$p] < $min;
 	}
 	return $min;
+}
+
+# Whether every producer is still running (one that stopped on an error ends
+# the wait for acknowledgements).
+sub producing
+{
+	foreach my $p (1 .. $nproducers)
+	{
+		return 0 unless $harness[$p]->pumpable;
+	}
+	return 1;
 }
 
 # Compares what a read returned with what was written and acknowledged.
@@ -197,10 +211,11 @@ sub bigger
 }
 
 # One crashed server: $name names the node and the test descriptions, $extra_conf
-# is added to its postgresql.conf.
+# is added to its postgresql.conf, and the stream must have had at least
+# $min_segments segments.
 sub crash_run
 {
-	my ($name, $extra_conf) = @_;
+	my ($name, $extra_conf, $min_segments) = @_;
 
 	my $node = PostgreSQL::Test::Cluster->new($name);
 	$node->init;
@@ -253,15 +268,31 @@ sub crash_run
 			IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
 	}
 
+	# Maintenance passes run beside the producers, as the background worker
+	# (or pg_cron) would run them, but more often: they make the segments that
+	# full ones roll over to.
+	my $mfile = "$tempdir/maintenance.sql";
+	open(my $mfh, '>', $mfile) or die "could not write $mfile: $!";
+	print $mfh "CALL stream.run_maintenance();\nSELECT 'pass';\nSELECT pg_sleep(0.05);\n"
+	  for 1 .. 2000;
+	close($mfh);
+	my ($mout, $merr) = ('', '');
+	my $maintenance = IPC::Run::start(
+		[
+			'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1',
+			'-d', $node->connstr('postgres'), '-f', $mfile
+		],
+		'<', \undef, '>', \$mout, '2>', \$merr,
+		IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
 
 	my $start = time();
-	while (acks() < $checkpoint_at && time() - $start < $crash_deadline)
+	while (acks() < $checkpoint_at && time() - $start < $crash_deadline && producing())
 	{
 		usleep(20_000);
 	}
 	$node->safe_psql('postgres', 'CHECKPOINT');
 	note 'checkpoint done';
-	while (acks() < $crash_at && time() - $start < $crash_deadline)
+	while (acks() < $crash_at && time() - $start < $crash_deadline && producing())
 	{
 		usleep(20_000);
 	}
@@ -269,10 +300,17 @@ sub crash_run
 
 	crash_node($node);
 
+	eval { $maintenance->finish; };
+	my $passes = () = $mout =~ /^pass$/mg;
+	note "$name: $passes maintenance passes before the crash";
+	cmp_ok($passes, '>', 0, "$name: maintenance passes ran beside the producers");
+	unlike($merr, qr/ERROR/, "$name: maintenance passes raised no error")
+	  or diag($merr);
 	foreach my $p (1 .. $nproducers)
 	{
 		eval { $harness[$p]->finish; };
 		note "producer $p: " . ($err[$p] =~ s/\n/ /gr);
+		unlike($err[$p], qr/ERROR:/, "$name: producer $p got no error before the crash");
 	}
 
 	# What the producers were told.
@@ -301,6 +339,13 @@ sub crash_run
 		SELECT shard_id, sequence_number, partition_key, md5(data), octet_length(data)
 		FROM stream.read('crash')});
 	check_records("$name: stream.read after the crash", $read);
+	my $segments = $node->safe_psql(
+		'postgres', q{
+		SELECT count(*) FROM stream.segments g JOIN stream.streams s USING (stream_id)
+		WHERE s.stream_name = 'crash'});
+	note "$name: $segments segments";
+	cmp_ok($segments, '>=', $min_segments,
+		"$name: the stream has at least $min_segments segments");
 
 	# The same through shard iterators.
 	my $via_iterators = $node->safe_psql(
@@ -368,10 +413,10 @@ sub crash_run
 }
 
 # Segments of the default size: the crash hits appends inside a segment.
-crash_run('default_segments', '');
+crash_run('default_segments', '', 2);
 
 # The smallest segments (16 blocks): the producers fill a segment every few
 # records, so the crash also hits segment rollover.
-crash_run('small_segments', 'stream.segment_size = 16');
+crash_run('small_segments', 'stream.segment_size = 16', 4);
 
 done_testing();

@@ -60,6 +60,28 @@ $standby->start;
 
 put_round(2);
 
+# A stream whose segments fill and roll over (the smallest segments, and a
+# maintenance pass after every few records to make the next one), so that
+# the standby replays segment creation and closing too.
+$primary->safe_psql('postgres', "SELECT stream.create_stream('roll', 1)");
+foreach my $round (1 .. 8)
+{
+	$primary->safe_psql(
+		'postgres', qq{
+	SET stream.segment_size = 16;
+	SELECT stream.put_record('roll', 'roll-$round-' || i,
+		(SELECT decode(string_agg(md5('roll-$round-' || i || '/' || j), '' ORDER BY j), 'hex')
+		 FROM generate_series(1, 3000) AS j))
+	FROM generate_series(1, 3) AS i;
+	CALL stream.run_maintenance();
+	});
+}
+my $roll_segments = $primary->safe_psql(
+	'postgres', q{
+	SELECT count(*) FROM stream.segments g JOIN stream.streams s USING (stream_id)
+	WHERE s.stream_name = 'roll'});
+cmp_ok($roll_segments, '>=', 3, "the stream of small segments rolled over ($roll_segments segments)");
+
 my $read_sql = q{
 	SELECT shard_id, sequence_number, approximate_arrival_timestamp, partition_key,
 		   md5(data), octet_length(data)
@@ -119,6 +141,16 @@ is( $primary->safe_psql('postgres',
 	'100016',
 	'records spanning pages were written');
 is($on_standby, $on_primary, 'stream.read returns the same on primary and standby');
+my $roll_sql = q{
+	SELECT shard_id, sequence_number, partition_key, md5(data), octet_length(data)
+	FROM stream.read('roll')};
+my $roll_primary = $primary->safe_psql('postgres', $roll_sql);
+is(scalar(split /\n/, $roll_primary), 24, 'every record of the rolled-over stream is there');
+is($standby->safe_psql('postgres', $roll_sql), $roll_primary,
+	'the stream of small segments reads the same on primary and standby');
+is($standby->safe_psql('postgres', "SELECT * FROM read_via_iterators('roll', 5)"),
+	$primary->safe_psql('postgres', "SELECT * FROM read_via_iterators('roll', 5)"),
+	'get_records on the stream of small segments returns the same on primary and standby');
 is( $standby->safe_psql('postgres', 'SELECT pg_is_in_recovery()'),
 	't', 'the standby is in recovery');
 
