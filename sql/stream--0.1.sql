@@ -628,14 +628,22 @@ BEGIN
 			END IF;
 		END IF;
 
+		-- A closed shard takes no more records: seal what it has.
+		IF h.closed_at IS NOT NULL THEN
+			PERFORM stream._seal_segment(relation) FROM stream.segments
+			WHERE stream_id = s.stream_id AND shard_no = h.shard_no;
+		END IF;
+
 		-- Expiry: drop the oldest segments whose newest record is past the
-		-- retention period, in order, and only those no one is using now.
+		-- retention period, in order, and only those no one is using now (the
+		-- empty ones of a closed shard go too).
 		expiring := true;
 		FOR g IN SELECT * FROM stream.segments
 				 WHERE stream_id = s.stream_id AND shard_no = h.shard_no
 				 ORDER BY segment_no LOOP
 			info := stream._segment_info(g.relation);
-			EXIT WHEN NOT expiring OR NOT info.sealed
+			EXIT WHEN NOT expiring
+				OR NOT (info.sealed OR (h.closed_at IS NOT NULL AND info.records = 0))
 				OR (info.last_arrival IS NOT NULL AND info.last_arrival >= horizon);
 			IF stream._drop_segment(g.relation, false) THEN
 				DELETE FROM stream.segments
@@ -647,9 +655,14 @@ BEGIN
 		END LOOP;
 
 		IF h.closed_at IS NOT NULL THEN
-			-- A closed shard whose records have all expired is gone.
+			-- A closed shard whose records have all expired is gone, but only
+			-- after its parents: ancestors expire first, so that the lineage
+			-- a consumer follows from any listed shard stays whole.
 			IF NOT EXISTS (SELECT 1 FROM stream.segments
-						   WHERE stream_id = s.stream_id AND shard_no = h.shard_no) THEN
+						   WHERE stream_id = s.stream_id AND shard_no = h.shard_no)
+			   AND NOT EXISTS (SELECT 1 FROM stream.shards p
+							   WHERE p.stream_id = s.stream_id
+								 AND p.shard_no IN (h.parent_shard_no, h.adjacent_parent_shard_no)) THEN
 				DELETE FROM stream.shards
 					WHERE stream_id = s.stream_id AND shard_no = h.shard_no;
 			END IF;
@@ -843,3 +856,299 @@ BEGIN
 	RETURN cron.unschedule(job);
 END
 $$;
+
+----------------------------------------------------------------------------
+-- Resharding
+----------------------------------------------------------------------------
+
+CREATE FUNCTION stream._segment_end(segment regclass, segment_no int) RETURNS numeric
+	AS 'MODULE_PATHNAME', 'stream_segment_end' LANGUAGE C STRICT;
+
+CREATE FUNCTION stream._lock_segments(segments regclass[]) RETURNS void
+	AS 'MODULE_PATHNAME', 'stream_lock_segments' LANGUAGE C STRICT;
+
+-- Locks the segments of shards about to be closed against writers, which
+-- waits for every transaction that wrote to them: so each one's last record
+-- is committed (or rolled back) before any record of its children can be, and
+-- no record lands in it afterwards (a writer that gets the lock later sees the
+-- shard closed and goes to a child).  All shards of one reshard are locked at
+-- once, so that a writer holding one and waiting for another cannot deadlock
+-- with it.
+CREATE FUNCTION stream._lock_shards(s stream.streams, shard_nos int[]) RETURNS void
+	LANGUAGE sql
+AS $$
+	SELECT stream._lock_segments(coalesce(array_agg(relation), '{}'))
+	FROM stream.segments WHERE stream_id = s.stream_id AND shard_no = ANY (shard_nos)
+$$;
+
+-- Scalings of update_shard_count, for Kinesis' limit of 10 per rolling 24 hours.
+CREATE TABLE stream.scalings (
+	stream_id		int NOT NULL REFERENCES stream.streams ON DELETE CASCADE,
+	scaled_at		timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX ON stream.scalings (stream_id, scaled_at);
+
+-- The open shard of a stream named by a shard id, locked for a reshard.
+CREATE FUNCTION stream._open_shard(s stream.streams, p_shard_id text) RETURNS stream.shards
+	LANGUAGE plpgsql
+AS $$
+DECLARE
+	h stream.shards;
+BEGIN
+	IF p_shard_id IS NULL THEN
+		PERFORM stream._raise('InvalidArgumentException', 'shard id must not be null');
+	END IF;
+	IF p_shard_id ~ '^shardId-[0-9]{12}$' THEN
+		SELECT * INTO h FROM stream.shards
+		WHERE stream_id = s.stream_id AND shard_no = substr(p_shard_id, 9)::bigint
+		FOR UPDATE;
+	END IF;
+	IF h.shard_no IS NULL THEN
+		PERFORM stream._raise('ResourceNotFoundException',
+			format('shard "%s" does not exist in stream "%s"', p_shard_id, s.stream_name));
+	END IF;
+	IF h.closed_at IS NOT NULL THEN
+		PERFORM stream._raise('InvalidArgumentException',
+			format('shard "%s" of stream "%s" is closed', p_shard_id, s.stream_name));
+	END IF;
+	RETURN h;
+END
+$$;
+
+-- A stream that can be resharded: it exists and is ACTIVE.
+CREATE FUNCTION stream._lock_active_stream(p_stream_name text) RETURNS stream.streams
+	LANGUAGE plpgsql
+AS $$
+DECLARE
+	s stream.streams := stream._lock_stream(p_stream_name);
+BEGIN
+	IF s.stream_status <> 'ACTIVE' THEN
+		PERFORM stream._raise('ResourceInUseException',
+			format('stream "%s" is %s, not ACTIVE', s.stream_name, s.stream_status));
+	END IF;
+	RETURN s;
+END
+$$;
+
+-- Closes a shard whose segments the caller has locked (_lock_shards), so that
+-- its ending sequence number is final.
+CREATE FUNCTION stream._close_shard(s stream.streams, h stream.shards) RETURNS void
+	LANGUAGE plpgsql
+AS $$
+DECLARE
+	g record;
+	last_end numeric;
+BEGIN
+	FOR g IN SELECT * FROM stream.segments
+			 WHERE stream_id = s.stream_id AND shard_no = h.shard_no ORDER BY segment_no LOOP
+		IF (stream._segment_info(g.relation)).records > 0 OR last_end IS NULL THEN
+			last_end := stream._segment_end(g.relation, g.segment_no);
+		END IF;
+	END LOOP;
+	UPDATE stream.shards SET closed_at = clock_timestamp(),
+							 ending_sequence_number = last_end - 1
+		WHERE stream_id = s.stream_id AND shard_no = h.shard_no;
+END
+$$;
+
+-- Creates an open shard with its first segment; returns its number.
+CREATE FUNCTION stream._new_shard(s stream.streams, starting numeric, ending numeric,
+								  parent int, adjacent_parent int) RETURNS int
+	LANGUAGE plpgsql
+AS $$
+DECLARE
+	n int;
+	seg int;
+BEGIN
+	UPDATE stream.streams SET next_shard_no = next_shard_no + 1,
+							  next_segment_no = next_segment_no + 1
+		WHERE stream_id = s.stream_id
+		RETURNING next_shard_no - 1, next_segment_no - 1 INTO n, seg;
+	INSERT INTO stream.shards (stream_id, shard_no, parent_shard_no, adjacent_parent_shard_no,
+							   starting_hash_key, ending_hash_key, starting_sequence_number)
+		VALUES (s.stream_id, n, parent, adjacent_parent, starting, ending,
+				stream._segment_start(seg));
+	INSERT INTO stream.segments (stream_id, segment_no, shard_no, relation)
+		VALUES (s.stream_id, seg, n, stream._create_segment(s.stream_id, n, seg));
+	RETURN n;
+END
+$$;
+
+CREATE FUNCTION stream._check_shard_limit(s stream.streams, more int) RETURNS void
+	LANGUAGE plpgsql
+AS $$
+DECLARE
+	open_shards bigint;
+BEGIN
+	SELECT count(*) INTO open_shards FROM stream.shards WHERE closed_at IS NULL;
+	IF open_shards + more > current_setting('stream.shard_limit')::int THEN
+		PERFORM stream._raise('LimitExceededException',
+			format('resharding stream "%s" would exceed the shard limit of %s (%s shards are open)',
+				   s.stream_name, current_setting('stream.shard_limit'), open_shards));
+	END IF;
+END
+$$;
+
+-- Splits an open shard in two at a hash key; returns the two children.
+CREATE FUNCTION stream._split(s stream.streams, h stream.shards, new_starting_hash_key numeric,
+							  OUT lower int, OUT upper int)
+	LANGUAGE plpgsql
+AS $$
+BEGIN
+	PERFORM stream._close_shard(s, h);
+	lower := stream._new_shard(s, h.starting_hash_key, new_starting_hash_key - 1,
+							   h.shard_no, NULL);
+	upper := stream._new_shard(s, new_starting_hash_key, h.ending_hash_key, h.shard_no, NULL);
+END
+$$;
+
+-- Merges two adjacent open shards; returns the child.
+CREATE FUNCTION stream._merge(s stream.streams, a stream.shards, b stream.shards) RETURNS int
+	LANGUAGE plpgsql
+AS $$
+BEGIN
+	PERFORM stream._close_shard(s, a);
+	PERFORM stream._close_shard(s, b);
+	RETURN stream._new_shard(s, least(a.starting_hash_key, b.starting_hash_key),
+							 greatest(a.ending_hash_key, b.ending_hash_key),
+							 a.shard_no, b.shard_no);
+END
+$$;
+
+CREATE FUNCTION stream.split_shard(stream_name text, shard_to_split text,
+								   new_starting_hash_key numeric) RETURNS void
+	LANGUAGE plpgsql
+AS $$
+DECLARE
+	s stream.streams := stream._lock_active_stream(stream_name);
+	h stream.shards := stream._open_shard(s, shard_to_split);
+BEGIN
+	IF new_starting_hash_key IS NULL OR new_starting_hash_key <> trunc(new_starting_hash_key)
+	   OR new_starting_hash_key <= h.starting_hash_key
+	   OR new_starting_hash_key > h.ending_hash_key THEN
+		PERFORM stream._raise('InvalidArgumentException',
+			format('new starting hash key %s is not inside the hash key range of shard "%s" (%s to %s)',
+				   coalesce(new_starting_hash_key::text, 'NULL'), shard_to_split,
+				   h.starting_hash_key, h.ending_hash_key)
+			|| ': it must be greater than the starting hash key and at most the ending one');
+	END IF;
+	PERFORM stream._check_shard_limit(s, 1);
+	PERFORM stream._lock_shards(s, ARRAY[h.shard_no]);
+	PERFORM stream._split(s, h, new_starting_hash_key);
+END
+$$;
+
+CREATE FUNCTION stream.merge_shards(stream_name text, shard_to_merge text,
+									adjacent_shard_to_merge text) RETURNS void
+	LANGUAGE plpgsql
+AS $$
+DECLARE
+	s stream.streams := stream._lock_active_stream(stream_name);
+	a stream.shards := stream._open_shard(s, shard_to_merge);
+	b stream.shards := stream._open_shard(s, adjacent_shard_to_merge);
+BEGIN
+	IF a.shard_no = b.shard_no OR NOT (a.ending_hash_key + 1 = b.starting_hash_key
+									   OR b.ending_hash_key + 1 = a.starting_hash_key) THEN
+		PERFORM stream._raise('InvalidArgumentException',
+			format('shards "%s" and "%s" of stream "%s" are not adjacent',
+				   shard_to_merge, adjacent_shard_to_merge, s.stream_name));
+	END IF;
+	PERFORM stream._lock_shards(s, ARRAY[a.shard_no, b.shard_no]);
+	PERFORM stream._merge(s, a, b);
+END
+$$;
+
+-- Reshards to target_shard_count shards of equal hash key ranges, as Kinesis'
+-- UNIFORM_SCALING does: by splitting the open shards at the new boundaries,
+-- then merging the pieces of each new range, so that every new shard has
+-- parents that a consumer reads to their end first.
+CREATE FUNCTION stream._update_shard_count(p_stream_name text, p_target int,
+										   scaling_type text)
+	RETURNS TABLE(o_current_shard_count int, o_target_shard_count int)
+	LANGUAGE plpgsql
+AS $$
+DECLARE
+	s stream.streams := stream._lock_active_stream(p_stream_name);
+	n_open int;
+	width numeric;
+	boundary numeric;
+	h stream.shards;
+	b stream.shards;
+	recent bigint;
+	i int;
+BEGIN
+	IF scaling_type IS NULL OR scaling_type <> 'UNIFORM_SCALING' THEN
+		PERFORM stream._raise('InvalidArgumentException',
+			format('invalid scaling type "%s": it must be UNIFORM_SCALING',
+				   coalesce(scaling_type, 'NULL')));
+	END IF;
+	IF p_target IS NULL OR p_target < 1 THEN
+		PERFORM stream._raise('InvalidArgumentException',
+			format('target shard count %s is invalid: it must be at least 1',
+				   coalesce(p_target::text, 'NULL')));
+	END IF;
+	SELECT count(*) INTO n_open FROM stream.shards h2
+	WHERE h2.stream_id = s.stream_id AND h2.closed_at IS NULL;
+	IF p_target > 2 * n_open OR 2 * p_target < n_open THEN
+		PERFORM stream._raise('LimitExceededException',
+			format('target shard count %s of stream "%s" is not between half and double its %s open shards',
+				   p_target, s.stream_name, n_open));
+	END IF;
+	IF p_target = n_open THEN
+		RETURN QUERY SELECT n_open, p_target;
+		RETURN;
+	END IF;
+	SELECT count(*) INTO recent FROM stream.scalings c
+	WHERE c.stream_id = s.stream_id AND c.scaled_at > clock_timestamp() - interval '24 hours';
+	IF recent >= 10 THEN
+		PERFORM stream._raise('LimitExceededException',
+			format('stream "%s" was scaled %s times in the last 24 hours, the most allowed',
+				   s.stream_name, recent));
+	END IF;
+	IF p_target > n_open THEN
+		PERFORM stream._check_shard_limit(s, p_target - n_open);
+	END IF;
+
+	PERFORM stream._lock_shards(s, array_agg(h2.shard_no))
+	FROM stream.shards h2 WHERE h2.stream_id = s.stream_id AND h2.closed_at IS NULL;
+	BEGIN
+		width := div(power(2::numeric, 128), p_target);
+		-- split every open shard at each new boundary inside it
+		FOR i IN 1 .. p_target - 1 LOOP
+			boundary := i * width;
+			SELECT * INTO h FROM stream.shards h2
+			WHERE h2.stream_id = s.stream_id AND h2.closed_at IS NULL
+			  AND h2.starting_hash_key < boundary AND h2.ending_hash_key >= boundary;
+			IF FOUND THEN
+				PERFORM stream._split(s, h, boundary);
+			END IF;
+		END LOOP;
+		-- merge the pieces of each new range, left to right
+		FOR i IN 0 .. p_target - 1 LOOP
+			LOOP
+				SELECT * INTO h FROM stream.shards h2
+				WHERE h2.stream_id = s.stream_id AND h2.closed_at IS NULL
+				  AND h2.starting_hash_key = i * width;
+				SELECT * INTO b FROM stream.shards h2
+				WHERE h2.stream_id = s.stream_id AND h2.closed_at IS NULL
+				  AND h2.starting_hash_key = h.ending_hash_key + 1
+				  AND h2.ending_hash_key <= CASE WHEN i = p_target - 1
+											THEN 340282366920938463463374607431768211455
+											ELSE (i + 1) * width - 1 END;
+				EXIT WHEN NOT FOUND;
+				PERFORM stream._merge(s, h, b);
+			END LOOP;
+		END LOOP;
+		INSERT INTO stream.scalings (stream_id) VALUES (s.stream_id);
+	END;
+	RETURN QUERY SELECT n_open, p_target;
+END
+$$;
+
+-- update_shard_count in PL/pgSQL, whose output columns may not share the
+-- names of the parameters as API.md's signature has them.
+CREATE FUNCTION stream.update_shard_count(stream_name text, target_shard_count int,
+										  scaling_type text DEFAULT 'UNIFORM_SCALING')
+	RETURNS TABLE(current_shard_count int, target_shard_count int)
+	LANGUAGE sql
+AS $$ SELECT * FROM stream._update_shard_count($1, $2, $3) $$;

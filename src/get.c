@@ -218,6 +218,8 @@ ShardEndPosition(StreamShardInfo *shard)
 	BlockNumber block = 1;
 	OffsetNumber offset = FirstOffsetNumber;
 
+	if (shard->nsegments == 0)
+		return 0;				/* a closed shard whose records all expired */
 	while (j > 0 && !SegmentIsSealed(&shard->segments[j - 1]))
 		j--;
 	segment = &shard->segments[j];
@@ -235,6 +237,14 @@ ShardEndPosition(StreamShardInfo *shard)
  *----------
  */
 
+/* The position of a shard's oldest retained record. */
+static int64
+TrimHorizon(StreamShardInfo *shard)
+{
+	return shard->nsegments == 0 ? 0 :
+		StreamSeqMake(shard->segments[0].segment_no, 0, 0);
+}
+
 /*
  * The position AT_SEQUENCE_NUMBER starts from.  The sequence number must be
  * of this shard and not beyond its end; one older than the oldest retained
@@ -246,7 +256,8 @@ CheckSequenceNumber(StreamInfo *stream, StreamShardInfo *shard, int64 seq,
 {
 	int32		segment_no = StreamSeqSegment(seq);
 	bool		ours = StreamFindSegment(shard, segment_no) != NULL;
-	bool		trimmed = segment_no < shard->segments[0].segment_no;
+	bool		trimmed = shard->nsegments == 0 ||
+		segment_no < shard->segments[0].segment_no;
 
 	if (!ours && trimmed)
 	{
@@ -262,7 +273,7 @@ CheckSequenceNumber(StreamInfo *stream, StreamShardInfo *shard, int64 seq,
 		InvalidArgument(psprintf("sequence number %s is beyond the end of shard \"%s\" of stream \"%s\"",
 								 text, StreamFormatShardId(shard->shard_no),
 								 stream->name));
-	return trimmed ? StreamSeqMake(shard->segments[0].segment_no, 0, 0) : seq;
+	return trimmed ? TrimHorizon(shard) : seq;
 }
 
 /* The position of the first record at or after ts. */
@@ -324,7 +335,7 @@ stream_get_shard_iterator(PG_FUNCTION_ARGS)
 	shard = LookupShard(stream, shard_id);
 
 	if (strcmp(type, "TRIM_HORIZON") == 0)
-		position = StreamSeqMake(shard->segments[0].segment_no, 0, 0);
+		position = TrimHorizon(shard);
 	else if (strcmp(type, "LATEST") == 0)
 		position = ShardEndPosition(shard);
 	else if (strcmp(type, "AT_TIMESTAMP") == 0)

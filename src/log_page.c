@@ -79,24 +79,40 @@ StreamCheckMetaPage(Relation rel, Page page)
 }
 
 /*
- * Writes the meta page of a segment that has no blocks yet.  Segments are
- * created empty (a table AM cannot write pages when its storage is created),
- * so the first appender does it under the relation extension lock.
+ * Writes the meta page of a segment that has none yet.  Segments are created
+ * empty (a table AM cannot write pages when its storage is created), so the
+ * first appender does it.  Block 0 may exist but be all zeros: another
+ * appender has just added it and not yet written it, or the server crashed
+ * in between; either way it is written here.
+ *
+ * The relation extension lock is held only while adding block 0, never while
+ * waiting for the lock of an existing block 0: an appender holding the meta
+ * page lock may be waiting for the extension lock to add a data block.
  */
 static void
 InitMetaBlock(Relation rel, int32 segment_no)
 {
+	Buffer		buffer;
+	Page		page;
+
 	LockRelationForExtension(rel, ExclusiveLock);
 	if (RelationGetNumberOfBlocks(rel) == 0)
 	{
-		Buffer		buffer;
-		Page		page;
-
 		buffer = ReadBufferExtended(rel, MAIN_FORKNUM, P_NEW, RBM_NORMAL, NULL);
-		Assert(BufferGetBlockNumber(buffer) == STREAM_META_BLOCK);
 		LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
-		page = BufferGetPage(buffer);
+		UnlockRelationForExtension(rel, ExclusiveLock);
+	}
+	else
+	{
+		UnlockRelationForExtension(rel, ExclusiveLock);
+		buffer = ReadBuffer(rel, STREAM_META_BLOCK);
+		LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+	}
+	Assert(BufferGetBlockNumber(buffer) == STREAM_META_BLOCK);
+	page = BufferGetPage(buffer);
 
+	if (PageIsNew(page))
+	{
 		START_CRIT_SECTION();
 		StreamInitMetaPage(page, segment_no);
 		MarkBufferDirty(buffer);
@@ -111,23 +127,33 @@ InitMetaBlock(Relation rel, int32 segment_no)
 			PageSetLSN(page, recptr);
 		}
 		END_CRIT_SECTION();
-		UnlockReleaseBuffer(buffer);
 	}
-	UnlockRelationForExtension(rel, ExclusiveLock);
+	UnlockReleaseBuffer(buffer);
 }
 
 /*
  * Returns the pinned meta buffer, or InvalidBuffer when the segment has no
- * meta page yet and segment_no (what to create it with) is 0.  rd_amcache remembers that the meta page
- * exists, which saves asking the kernel for the size at every call; relcache
- * invalidation clears it.
+ * meta page yet and segment_no (what to create it with) is 0.  A block 0 of
+ * zeros counts as no meta page.  rd_amcache remembers that the meta page
+ * exists, which saves asking the kernel for the size at every call;
+ * relcache invalidation clears it.
  */
 static Buffer
 ReadMetaBuffer(Relation rel, int32 segment_no)
 {
 	if (rel->rd_amcache == NULL)
 	{
-		if (RelationGetNumberOfBlocks(rel) == 0)
+		bool		written = false;
+
+		if (RelationGetNumberOfBlocks(rel) > 0)
+		{
+			Buffer		buffer = ReadBuffer(rel, STREAM_META_BLOCK);
+
+			LockBuffer(buffer, BUFFER_LOCK_SHARE);
+			written = !PageIsNew(BufferGetPage(buffer));
+			UnlockReleaseBuffer(buffer);
+		}
+		if (!written)
 		{
 			if (segment_no == 0)
 				return InvalidBuffer;

@@ -132,7 +132,8 @@ WriteCandidate(StreamShardInfo *shard, int k)
 
 /*
  * Appends a batch of records to one shard, in order, to the segment being
- * written, and returns that segment's number.  The candidate segments are
+ * written, and returns that segment's number, or -1 when the shard turns out
+ * to be closed (resharded): then nothing was appended.  The candidate segments are
  * locked first, which processes pending invalidations; if the catalog changed
  * meanwhile, the shard is looked up again.  When every candidate turns out to
  * be sealed, a newer segment was committed after the catalog was read: the
@@ -153,7 +154,7 @@ AppendToShard(const char *stream_name, int32 shard_no, StreamAppendRecord *batch
 		bool		stale = false;
 
 		if (shard == NULL || !shard->open)
-			break;
+			return -1;
 
 		/*
 		 * Writers append to the oldest segment that is not sealed; all before
@@ -219,7 +220,8 @@ AppendToShard(const char *stream_name, int32 shard_no, StreamAppendRecord *batch
 /*
  * Appends checked records to their shards and reports, for each, the shard
  * it went to and its sequence number.  The records of one shard go in one
- * append, in input order.
+ * append, in input order.  Records whose shard was closed by a reshard since
+ * they were routed are routed again, to its children.
  */
 static void
 AppendRecords(const char *stream_name, StreamAppendRecord *recs, int nrecs,
@@ -228,8 +230,8 @@ AppendRecords(const char *stream_name, StreamAppendRecord *recs, int nrecs,
 	StreamAppendRecord *batch = palloc(sizeof(StreamAppendRecord) * nrecs);
 	int		   *batch_index = palloc(sizeof(int) * nrecs);
 	int32	   *targets = palloc(sizeof(int32) * nrecs);
-	int			ntargets = 0;
-	StreamInfo *stream;
+	bool	   *done = palloc0(sizeof(bool) * nrecs);
+	int			ndone = 0;
 
 	if (!stream_preloaded)
 		ereport(ERROR,
@@ -243,40 +245,60 @@ AppendRecords(const char *stream_name, StreamAppendRecord *recs, int nrecs,
 				 errhint("Write to the primary server.")));
 	PreventCommandIfReadOnly("stream.put_record");
 
-	/* route: the shard of each record, and the distinct shards in order */
-	stream = LookupStreamForWrite(stream_name);
-	for (int i = 0; i < nrecs; i++)
+	for (int round = 0; ndone < nrecs; round++)
 	{
-		int32		shard_no = StreamRouteHashKey(stream, recs[i].hash_key)->shard_no;
-		int			t;
+		StreamInfo *stream = LookupStreamForWrite(stream_name);
+		int			ntargets = 0;
 
-		shard_nos[i] = shard_no;
-		for (t = 0; t < ntargets && targets[t] != shard_no; t++)
-			;
-		if (t == ntargets)
-			targets[ntargets++] = shard_no;
-	}
+		if (round > 10)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_IN_USE),
+					 errmsg("stream \"%s\" is being resharded", stream_name),
+					 errkinesis("ResourceInUseException"),
+					 errhint("Retry the request.")));
 
-	for (int t = 0; t < ntargets; t++)
-	{
-		int			n = 0;
-		int32		segment_no;
-
+		/* route: the shard of each record, and the distinct shards in order */
 		for (int i = 0; i < nrecs; i++)
-			if (shard_nos[i] == targets[t])
+		{
+			int			t;
+
+			if (done[i])
+				continue;
+			shard_nos[i] = StreamRouteHashKey(stream, recs[i].hash_key)->shard_no;
+			for (t = 0; t < ntargets && targets[t] != shard_nos[i]; t++)
+				;
+			if (t == ntargets)
+				targets[ntargets++] = shard_nos[i];
+		}
+
+		for (int t = 0; t < ntargets; t++)
+		{
+			int			n = 0;
+			int32		segment_no;
+
+			for (int i = 0; i < nrecs; i++)
+				if (!done[i] && shard_nos[i] == targets[t])
+				{
+					batch[n] = recs[i];
+					batch_index[n++] = i;
+				}
+			segment_no = AppendToShard(stream_name, targets[t], batch, n);
+			if (segment_no < 0)
+				continue;
+			for (int j = 0; j < n; j++)
 			{
-				batch[n] = recs[i];
-				batch_index[n++] = i;
+				seqs[batch_index[j]] = StreamSeqMake(segment_no, batch[j].block,
+													 batch[j].offset);
+				done[batch_index[j]] = true;
 			}
-		segment_no = AppendToShard(stream_name, targets[t], batch, n);
-		for (int j = 0; j < n; j++)
-			seqs[batch_index[j]] = StreamSeqMake(segment_no, batch[j].block,
-												 batch[j].offset);
+			ndone += n;
+		}
 	}
 
 	pfree(batch);
 	pfree(batch_index);
 	pfree(targets);
+	pfree(done);
 }
 
 /*
