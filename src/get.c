@@ -96,10 +96,14 @@ typedef bool (*RecordSink) (void *arg, int64 seq, StreamRecord *record);
  * The read goes on to a shard's next segment only once the current one is
  * sealed, and reads what was appended to it before the seal first: a writer
  * moves on only after sealing, so no record can appear behind the reader.
+ *
+ * Records that arrived before the horizon (now minus the retention period)
+ * are passed over: they have expired even if their segment, which also holds
+ * newer records, has not been dropped yet.
  */
 static ShardReadEnd
-ReadShard(StreamShardInfo *shard, int64 position, RecordSink sink, void *arg,
-		  int64 *next_position)
+ReadShard(StreamShardInfo *shard, int64 position, TimestampTz horizon,
+		  RecordSink sink, void *arg, int64 *next_position)
 {
 	int32		start_segment = StreamSeqSegment(position);
 
@@ -136,6 +140,13 @@ ReadShard(StreamShardInfo *shard, int64 position, RecordSink sink, void *arg,
 				int64		seq = StreamSeqMake(segment->segment_no, record.block,
 												record.offset);
 
+				if (record.arrival < horizon)
+				{
+					pfree(record.key);
+					pfree(record.data);
+					*next_position = seq + 1;
+					continue;
+				}
 				if (!sink(arg, seq, &record))
 				{
 					StreamLogReaderEnd(&reader);
@@ -507,7 +518,8 @@ stream_get_records(PG_FUNCTION_ARGS)
 	BlessTupleDesc(state.record_desc);
 
 	latest = ShardLatestArrival(shard);
-	end = ReadShard(shard, iterator.position, CollectRecord, &state,
+	end = ReadShard(shard, iterator.position,
+					GetCurrentTimestamp() - stream->retention, CollectRecord, &state,
 					&next_position);
 
 	get_typlenbyvalalign(record_type, &typlen, &typbyval, &typalign);
@@ -600,6 +612,7 @@ stream_read(PG_FUNCTION_ARGS)
 	StreamInfo *stream;
 	StreamShardInfo *only = NULL;
 	int64		start = 0;
+	TimestampTz horizon;
 
 	if (PG_ARGISNULL(0))
 		InvalidArgument("stream name must not be null");
@@ -623,6 +636,7 @@ stream_read(PG_FUNCTION_ARGS)
 	state.remaining = PG_ARGISNULL(4) ? -1 : PG_GETARG_INT64(4);
 	state.has_since = !PG_ARGISNULL(3);
 	state.since = state.has_since ? PG_GETARG_TIMESTAMPTZ(3) : 0;
+	horizon = GetCurrentTimestamp() - stream->retention;
 
 	for (int i = 0; i < stream->nshards && state.remaining != 0; i++)
 	{
@@ -635,7 +649,7 @@ stream_read(PG_FUNCTION_ARGS)
 		if (state.has_since)
 			position = Max(position, TimestampPosition(shard, state.since));
 		state.shard_id = cstring_to_text(StreamFormatShardId(shard->shard_no));
-		ReadShard(shard, position, EmitRow, &state, &next);
+		ReadShard(shard, position, horizon, EmitRow, &state, &next);
 	}
 	return (Datum) 0;
 }
