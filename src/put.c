@@ -133,11 +133,11 @@ WriteCandidate(StreamShardInfo *shard, int k)
 /*
  * Appends a batch of records to one shard, in order, to the segment being
  * written, and returns that segment's number, or -1 when the shard turns out
- * to be closed (resharded): then nothing was appended.  The candidate segments are
- * locked first, which processes pending invalidations; if the catalog changed
- * meanwhile, the shard is looked up again.  When every candidate turns out to
- * be sealed, a newer segment was committed after the catalog was read: the
- * catalog is read again and the append retried.
+ * to be closed (resharded): then nothing was appended.  The candidate
+ * segments are locked first, which processes pending invalidations; if the
+ * catalog changed meanwhile, the shard is looked up again.  When every
+ * candidate turns out to be sealed, a newer segment was committed after the
+ * catalog was read: the catalog is read again and the append retried.
  */
 static int32
 AppendToShard(const char *stream_name, int32 shard_no, StreamAppendRecord *batch,
@@ -208,9 +208,10 @@ AppendToShard(const char *stream_name, int32 shard_no, StreamAppendRecord *batch
 		if (!StreamCatalogIsStale(generation) || attempt >= 10)
 			break;
 	}
+	/* only if maintenance sealed a segment before committing the next one */
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_IN_USE),
-			 errmsg("shard \"%s\" of stream \"%s\" is closed",
+			 errmsg("shard \"%s\" of stream \"%s\" has no segment ready for records",
 					StreamFormatShardId(shard_no), stream_name),
 			 errkinesis("ResourceInUseException"),
 			 errhint("Retry the request.")));
