@@ -23,9 +23,11 @@ use strict;
 use warnings;
 
 use Digest::MD5 qw(md5_hex);
-use IPC::Run;
+use FindBin;
+use lib $FindBin::RealBin;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use StreamTest;
 use Test::More;
 use Time::HiRes qw(usleep);
 
@@ -51,40 +53,6 @@ sub record_data
 	my ($key, $size) = @_;
 	my $unit = md5_hex($key);
 	return substr($unit x (int($size / 32) + 1), 0, $size);
-}
-
-# Kills the postmaster and every process it started with SIGKILL at once, as
-# a power cut would (the operating system's page cache survives, which is
-# what fsync = off in the test cluster relies on), and forgets its pid.
-sub crash_node
-{
-	my ($node) = @_;
-	my $pm = $node->{_pid};
-	die "node is not running" unless defined $pm;
-	my @children;
-	opendir(my $proc, '/proc') or die "could not open /proc: $!";
-	foreach my $pid (grep { /^\d+$/ } readdir($proc))
-	{
-		open(my $fh, '<', "/proc/$pid/stat") or next;
-		my $stat = <$fh>;
-		close($fh);
-		next unless defined $stat && $stat =~ /^\d+ \(.*\) \S+ (\d+)/s;
-		push @children, $pid if $1 == $pm;
-	}
-	closedir($proc);
-	note "killing postmaster $pm and children @children with SIGKILL";
-	kill 'KILL', $pm, @children;
-	$node->kill9;    # forgets the pid (the process is already gone)
-	# Wait until the processes are gone, so that the restart does not find
-	# the shared memory still attached.
-	foreach my $pid ($pm, @children)
-	{
-		for (my $i = 0; $i < 100 && kill(0, $pid); $i++)
-		{
-			usleep(50_000);
-		}
-	}
-	return;
 }
 
 # What the current run's producers printed and were told.
@@ -217,15 +185,8 @@ sub crash_run
 {
 	my ($name, $extra_conf, $min_segments) = @_;
 
-	my $node = PostgreSQL::Test::Cluster->new($name);
-	$node->init;
-	$node->append_conf('postgresql.conf', "shared_preload_libraries = 'stream'");
 	# Reads of the test are not to be throttled by the per-shard read quotas.
-	$node->append_conf('postgresql.conf',
-		"stream.shard_read_calls_per_second = 0\nstream.shard_read_bytes_per_second = 0");
-	$node->append_conf('postgresql.conf', $extra_conf);
-	$node->start;
-	$node->safe_psql('postgres', 'CREATE EXTENSION stream');
+	my $node = stream_node($name, quotas_off => 'reads', conf => $extra_conf);
 	$node->safe_psql('postgres', "SELECT stream.create_stream('crash', 2)");
 	# Records already there before the producers start, and one rolled back.
 	$node->safe_psql(
@@ -259,13 +220,8 @@ sub crash_run
 		close($fh);
 		$out[$p] = '';
 		$err[$p] = '';
-		$harness[$p] = IPC::Run::start(
-			[
-				'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1',
-				'-d', $node->connstr('postgres'), '-f', $file
-			],
-			'<', \undef, '>', \$out[$p], '2>', \$err[$p],
-			IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
+		$harness[$p] =
+		  start_psql($node->connstr('postgres'), [ '-f', $file ], \$out[$p], \$err[$p]);
 	}
 
 	# Maintenance passes run beside the producers, as the background worker
@@ -277,13 +233,8 @@ sub crash_run
 	  for 1 .. 2000;
 	close($mfh);
 	my ($mout, $merr) = ('', '');
-	my $maintenance = IPC::Run::start(
-		[
-			'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1',
-			'-d', $node->connstr('postgres'), '-f', $mfile
-		],
-		'<', \undef, '>', \$mout, '2>', \$merr,
-		IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
+	my $maintenance =
+	  start_psql($node->connstr('postgres'), [ '-f', $mfile ], \$mout, \$merr);
 
 	my $start = time();
 	while (acks() < $checkpoint_at && time() - $start < $crash_deadline && producing())

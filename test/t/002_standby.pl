@@ -11,18 +11,18 @@
 use strict;
 use warnings;
 
+use FindBin;
+use lib $FindBin::RealBin;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use StreamTest;
 use Test::More;
 
-my $primary = PostgreSQL::Test::Cluster->new('primary');
-$primary->init(allows_streaming => 1);
-$primary->append_conf('postgresql.conf', "shared_preload_libraries = 'stream'");
 # Reads of the test are not to be throttled by the per-shard read quotas.
-$primary->append_conf('postgresql.conf',
-	"stream.shard_read_calls_per_second = 0\nstream.shard_read_bytes_per_second = 0");
-$primary->start;
-$primary->safe_psql('postgres', 'CREATE EXTENSION stream');
+my $primary = stream_node(
+	'primary',
+	init => { allows_streaming => 1 },
+	quotas_off => 'reads');
 $primary->safe_psql('postgres', "SELECT stream.create_stream('rep', 3)");
 
 # Writes the records of one round: small ones, some spanning pages (20 KB and

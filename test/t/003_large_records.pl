@@ -11,50 +11,18 @@
 use strict;
 use warnings;
 
+use FindBin;
+use lib $FindBin::RealBin;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use StreamTest;
 use Test::More;
-use Time::HiRes qw(usleep);
 
-# Kills the postmaster and every process it started with SIGKILL at once, and
-# forgets its pid.
-sub crash_node
-{
-	my ($node) = @_;
-	my $pm = $node->{_pid};
-	die "node is not running" unless defined $pm;
-	my @children;
-	opendir(my $proc, '/proc') or die "could not open /proc: $!";
-	foreach my $pid (grep { /^\d+$/ } readdir($proc))
-	{
-		open(my $fh, '<', "/proc/$pid/stat") or next;
-		my $stat = <$fh>;
-		close($fh);
-		next unless defined $stat && $stat =~ /^\d+ \(.*\) \S+ (\d+)/s;
-		push @children, $pid if $1 == $pm;
-	}
-	closedir($proc);
-	note "killing postmaster $pm and children @children with SIGKILL";
-	kill 'KILL', $pm, @children;
-	$node->kill9;
-	foreach my $pid ($pm, @children)
-	{
-		for (my $i = 0; $i < 100 && kill(0, $pid); $i++)
-		{
-			usleep(50_000);
-		}
-	}
-	return;
-}
-
-my $primary = PostgreSQL::Test::Cluster->new('primary');
-$primary->init(allows_streaming => 1);
-$primary->append_conf('postgresql.conf', "shared_preload_libraries = 'stream'");
 # Reads of the test are not to be throttled by the per-shard read quotas.
-$primary->append_conf('postgresql.conf',
-	"stream.shard_read_calls_per_second = 0\nstream.shard_read_bytes_per_second = 0");
-$primary->start;
-$primary->safe_psql('postgres', 'CREATE EXTENSION stream');
+my $primary = stream_node(
+	'primary',
+	init => { allows_streaming => 1 },
+	quotas_off => 'reads');
 $primary->safe_psql('postgres', "SELECT stream.create_stream('big', 1)");
 
 $primary->backup('base');

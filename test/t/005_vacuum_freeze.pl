@@ -13,54 +13,18 @@
 use strict;
 use warnings;
 
+use FindBin;
+use lib $FindBin::RealBin;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use StreamTest;
 use Test::More;
-use Time::HiRes qw(usleep);
 
 my $burn = 3000;    # transactions to run between the writes and the VACUUM
 
-# Kills the postmaster and every process it started with SIGKILL at once, and
-# forgets its pid.
-sub crash_node
-{
-	my ($node) = @_;
-	my $pm = $node->{_pid};
-	die "node is not running" unless defined $pm;
-	my @children;
-	opendir(my $proc, '/proc') or die "could not open /proc: $!";
-	foreach my $pid (grep { /^\d+$/ } readdir($proc))
-	{
-		open(my $fh, '<', "/proc/$pid/stat") or next;
-		my $stat = <$fh>;
-		close($fh);
-		next unless defined $stat && $stat =~ /^\d+ \(.*\) \S+ (\d+)/s;
-		push @children, $pid if $1 == $pm;
-	}
-	closedir($proc);
-	note "killing postmaster $pm and children @children with SIGKILL";
-	kill 'KILL', $pm, @children;
-	$node->kill9;
-	foreach my $pid ($pm, @children)
-	{
-		for (my $i = 0; $i < 100 && kill(0, $pid); $i++)
-		{
-			usleep(50_000);
-		}
-	}
-	return;
-}
-
-my $node = PostgreSQL::Test::Cluster->new('freeze');
-$node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'stream'");
-# Reads of the test are not to be throttled by the per-shard read quotas.
-$node->append_conf('postgresql.conf',
-	"stream.shard_read_calls_per_second = 0\nstream.shard_read_bytes_per_second = 0");
-# Only the VACUUMs of the test decide when relfrozenxid moves.
-$node->append_conf('postgresql.conf', 'autovacuum = off');
-$node->start;
-$node->safe_psql('postgres', 'CREATE EXTENSION stream');
+# Reads of the test are not to be throttled by the per-shard read quotas, and
+# only the VACUUMs of the test decide when relfrozenxid moves.
+my $node = stream_node('freeze', quotas_off => 'reads', conf => 'autovacuum = off');
 $node->safe_psql('postgres', "SELECT stream.create_stream('fz', 2)");
 
 # Records in many transactions (one put per transaction), some spanning

@@ -22,22 +22,23 @@
 use strict;
 use warnings;
 
+use FindBin;
+use lib $FindBin::RealBin;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use StreamTest;
 use Test::More;
 use Time::HiRes qw(time usleep);
 
-my $node = PostgreSQL::Test::Cluster->new('worker');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', q{
-shared_preload_libraries = 'stream'
+my $node = stream_node(
+	'worker',
+	extension => 0,
+	conf => q{
 stream.maintenance_interval = '500ms'
 log_min_messages = debug1
 # PostgreSQL::Test::Cluster turns it off; the crash test needs it.
 restart_after_crash = on
 });
-$node->start;
 
 foreach my $db (qw(db1 db2 db_none))
 {
@@ -79,19 +80,6 @@ sub wait_for_pass
 	return undef;
 }
 
-# Waits until the query returns 't'.
-sub wait_until
-{
-	my ($db, $query, $timeout) = @_;
-	my $start = time();
-	while (time() - $start < $timeout)
-	{
-		return 1 if $node->safe_psql($db, $query) eq 't';
-		usleep(50_000);
-	}
-	return 0;
-}
-
 # ---------------------------------------------------------------------------
 # Starts by itself in the databases that have the extension.
 
@@ -107,7 +95,7 @@ is( $node->safe_psql(
 	'1',
 	'one launcher runs, connected to no database');
 ok( wait_until(
-		'postgres', q{
+		$node, 'postgres', q{
 		SELECT count(*) = 0 FROM pg_stat_activity
 		WHERE backend_type = 'stream maintenance worker' AND datname = 'db_none'},
 		10),
@@ -124,7 +112,7 @@ like(
 # The pass is the real one: it makes a spare segment for a new stream's shard.
 $node->safe_psql('db1', "SELECT stream.create_stream('w1', 1)");
 ok( wait_until(
-		'db1', q{
+		$node, 'db1', q{
 		SELECT count(*) >= 2 FROM stream.segments JOIN stream.streams USING (stream_id)
 		WHERE stream_name = 'w1'}, 10),
 	'the worker runs stream.run_maintenance(): a new shard gets its spare segment');
@@ -184,7 +172,7 @@ ok(defined wait_for_pass('db2', $restarted, 15), 'maintenance resumes in db2 aft
 isnt(worker_pid('db1'), $victim, 'db1 has a new worker');
 $node->safe_psql('db1', "SELECT stream.create_stream('w2', 1)");
 ok( wait_until(
-		'db1', q{
+		$node, 'db1', q{
 		SELECT count(*) >= 2 FROM stream.segments JOIN stream.streams USING (stream_id)
 		WHERE stream_name = 'w2'}, 10),
 	'the passes after the crash do their work');
@@ -215,7 +203,7 @@ $node->safe_psql('postgres', 'ALTER SYSTEM SET stream.maintenance_worker = off')
 $node->safe_psql('postgres', 'ALTER SYSTEM RESET stream.maintenance_interval');
 $node->reload;
 ok( wait_until(
-		'postgres', q{
+		$node, 'postgres', q{
 		SELECT count(*) = 0 FROM pg_stat_activity
 		WHERE backend_type = 'stream maintenance worker'}, 10),
 	'maintenance_worker = off: the workers exit');
@@ -255,7 +243,7 @@ $t0 = time();
 is($ret, 0, 'DROP EXTENSION stream succeeds');
 cmp_ok(time() - $t0, '<', 3, 'DROP EXTENSION does not wait for the worker');
 ok( wait_until(
-		'postgres', q{
+		$node, 'postgres', q{
 		SELECT count(*) = 0 FROM pg_stat_activity
 		WHERE backend_type = 'stream maintenance worker' AND datname = 'db3'}, 5),
 	'no worker stays after DROP EXTENSION');

@@ -19,10 +19,12 @@
 use strict;
 use warnings;
 
+use FindBin;
+use lib $FindBin::RealBin;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use StreamTest;
 use Test::More;
-use Time::HiRes qw(time usleep);
 
 # Until stream.schedule_maintenance is part of the extension script, a
 # developer can point STREAM_SCHEDULE_SQL at sql/schedule_maintenance.sql.
@@ -40,27 +42,10 @@ sub install_schedule_functions
 	return;
 }
 
-# Waits until the query returns 't'.
-sub wait_until
-{
-	my ($node, $db, $query, $timeout) = @_;
-	my $start = time();
-	while (time() - $start < $timeout)
-	{
-		return 1 if $node->safe_psql($db, $query) eq 't';
-		usleep(100_000);
-	}
-	return 0;
-}
-
 # ---------------------------------------------------------------------------
 # Without pg_cron: a clear error.
 
-my $plain = PostgreSQL::Test::Cluster->new('no_cron');
-$plain->init;
-$plain->append_conf('postgresql.conf', "shared_preload_libraries = 'stream'");
-$plain->start;
-$plain->safe_psql('postgres', 'CREATE EXTENSION stream');
+my $plain = stream_node('no_cron');
 install_schedule_functions($plain, 'postgres');
 my ($ret, $out, $err) = $plain->psql(
 	'postgres', 'SELECT stream.schedule_maintenance()',
@@ -77,10 +62,7 @@ $plain->stop;
 # ---------------------------------------------------------------------------
 # With pg_cron and the worker off.
 
-my $node = PostgreSQL::Test::Cluster->new('cron');
-$node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'stream'");
-$node->start;
+my $node = stream_node('cron', extension => 0);
 $node->safe_psql('postgres', 'CREATE DATABASE streamdb');
 $node->safe_psql('postgres', 'CREATE DATABASE otherdb');
 $node->stop;

@@ -29,9 +29,11 @@
 use strict;
 use warnings;
 
-use IPC::Run;
+use FindBin;
+use lib $FindBin::RealBin;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use StreamTest;
 use Test::More;
 use Time::HiRes qw(usleep time);
 
@@ -40,24 +42,17 @@ my $run_secs = 25;        # producers write for this long
 my $pass_every = 0.2;     # seconds between maintenance passes
 my $segment_kb = 128;
 
-my $node = PostgreSQL::Test::Cluster->new('expiry_load');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', qq{
-shared_preload_libraries = 'stream'
+# The quotas would throttle the test's producers and consumers.
+my $node = stream_node(
+	'expiry_load',
+	quotas_off => 'all',
+	conf => qq{
 stream.segment_size = '${segment_kb}kB'
 stream.min_retention_period = '1s'
-# the quotas would throttle the test's producers and consumers
-stream.shard_read_calls_per_second = 0
-stream.shard_read_bytes_per_second = 0
-stream.shard_write_records_per_second = 0
-stream.shard_write_bytes_per_second = 0
 max_connections = 30
 });
-$node->start;
 
 my $db = 'postgres';
-$node->safe_psql($db, 'CREATE EXTENSION stream');
 $node->safe_psql(
 	$db, qq{
 SELECT stream.create_stream('load', 2);
@@ -240,37 +235,14 @@ END
 \$\$;
 });
 
-# Starts a psql session that runs one SQL command; returns its harness and
-# references to its output.
-sub start_session
-{
-	my ($sql) = @_;
-	my ($out, $err) = ('', '');
-	my $h = IPC::Run::start(
-		[ 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr($db), '-c', $sql ],
-		'<', \undef, '>', \$out, '2>', \$err,
-		IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
-	return { h => $h, out => \$out, err => \$err, what => $sql };
-}
-
-# Waits for a session and checks that it succeeded.
-sub finish_session
-{
-	my ($s, $name) = @_;
-	my $ok = eval { $s->{h}->finish; };
-	my $rc = $s->{h}->result(0);
-	is($rc . ${ $s->{err} }, '0', "$name ran without an error");
-	return;
-}
-
-my $maint = start_session('CALL maintain(' . $pass_every . ', ' . ($run_secs * 3) . ')');
-my @consumers = map { start_session("CALL consume($_, " . ($run_secs * 3) . ')') } (1, 2);
+my $maint = start_session($node, $db, 'CALL maintain(' . $pass_every . ', ' . ($run_secs * 3) . ')');
+my @consumers = map { start_session($node, $db, "CALL consume($_, " . ($run_secs * 3) . ')') } (1, 2);
 # let the consumers take their TRIM_HORIZON iterators before anything is written
 usleep(500_000);
 my @producers = (
-	start_session("CALL produce(1, 'single', $run_secs)"),
-	start_session("CALL produce(2, 'batch', $run_secs)"),
-	start_session("CALL produce(3, 'txn', $run_secs)"));
+	start_session($node, $db, "CALL produce(1, 'single', $run_secs)"),
+	start_session($node, $db, "CALL produce(2, 'batch', $run_secs)"),
+	start_session($node, $db, "CALL produce(3, 'txn', $run_secs)"));
 
 finish_session($producers[$_ - 1], "producer $_") for 1 .. 3;
 
@@ -455,9 +427,7 @@ cmp_ok($max_disk_net, '<=', $bound, 'disk use stayed within what the retention p
 cmp_ok($max_disk, '<', $total_bytes / 2, 'disk use stayed well below what was written');
 
 # No error of any kind in the server log.
-my $log = slurp_file($node->logfile);
-my @errors = grep { /\b(ERROR|FATAL|PANIC|TRAP):/ } split /\n/, $log;
-is(join("\n", @errors), '', 'the server logged no error');
+no_errors_logged($node);
 
 $node->stop;
 done_testing();

@@ -43,9 +43,11 @@
 use strict;
 use warnings;
 
-use IPC::Run;
+use FindBin;
+use lib $FindBin::RealBin;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use StreamTest;
 use Test::More;
 use Time::HiRes qw(usleep time);
 
@@ -54,23 +56,16 @@ my $gap = 2.2;          # seconds between reshard steps
 my $nkeys = 20;
 
 my $started = time();
-my $node = PostgreSQL::Test::Cluster->new('reshard_load');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', qq{
-shared_preload_libraries = 'stream'
+# The quotas would throttle the test's producers and consumer.
+my $node = stream_node(
+	'reshard_load',
+	quotas_off => 'all',
+	conf => qq{
 stream.maintenance_interval = 200
-# the quotas would throttle the test's producers and consumer
-stream.shard_read_calls_per_second = 0
-stream.shard_read_bytes_per_second = 0
-stream.shard_write_records_per_second = 0
-stream.shard_write_bytes_per_second = 0
 max_connections = 30
 });
-$node->start;
 
 my $db = 'postgres';
-$node->safe_psql($db, 'CREATE EXTENSION stream');
 $node->safe_psql(
 	$db, qq{
 SELECT stream.create_stream('rs', 2);
@@ -355,42 +350,17 @@ END
 \$\$;
 });
 
-# Starts a psql session that runs one SQL command (with a search_path, if
-# given); returns its harness and references to its output.
-sub start_session
-{
-	my ($sql, $search_path) = @_;
-	my ($out, $err) = ('', '');
-	my $connstr = $node->connstr($db);
-	$connstr .= " options='-csearch_path=$search_path'" if $search_path;
-	my $h = IPC::Run::start(
-		[ 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', $connstr, '-c', $sql ],
-		'<', \undef, '>', \$out, '2>', \$err,
-		IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
-	return { h => $h, out => \$out, err => \$err, what => $sql };
-}
-
-# Waits for a session and checks that it succeeded.
-sub finish_session
-{
-	my ($s, $name) = @_;
-	my $ok = eval { $s->{h}->finish; };
-	my $rc = $s->{h}->result(0);
-	is($rc . ${ $s->{err} }, '0', "$name ran without an error");
-	return;
-}
-
 # consumer 1 reads while the stream is written and resharded; consumer 2
 # (the "late" one) starts once that is over, with 100 records per call.
 my @consumers = (
-	start_session('CALL consume(' . ($run_secs * 4) . ', 1000, false)', 'c1,public'),
-	start_session('CALL consume(' . ($run_secs * 4) . ', 100, true)', 'c2,public'));
+	start_session($node, $db, 'CALL consume(' . ($run_secs * 4) . ', 1000, false)', 'c1,public'),
+	start_session($node, $db, 'CALL consume(' . ($run_secs * 4) . ', 100, true)', 'c2,public'));
 usleep(300_000);
 my @producers = (
-	start_session("CALL produce(1, 'single', $run_secs)"),
-	start_session("CALL produce(2, 'batch', $run_secs)"),
-	start_session("CALL produce(3, 'txn', $run_secs)"));
-my $resharder = start_session("CALL reshard($gap)");
+	start_session($node, $db, "CALL produce(1, 'single', $run_secs)"),
+	start_session($node, $db, "CALL produce(2, 'batch', $run_secs)"),
+	start_session($node, $db, "CALL produce(3, 'txn', $run_secs)"));
+my $resharder = start_session($node, $db, "CALL reshard($gap)");
 
 finish_session($resharder, 'the resharding session');
 $node->safe_psql($db, 'UPDATE control SET reshard_done = true');
@@ -579,9 +549,7 @@ is( $node->safe_psql(
 	'', 'every child starts above its parents\' ending sequence numbers');
 
 # No error of any kind in the server log.
-my $log = slurp_file($node->logfile);
-my @errors = grep { /\b(ERROR|FATAL|PANIC|TRAP):/ } split /\n/, $log;
-is(join("\n", @errors), '', 'the server logged no error');
+no_errors_logged($node);
 
 $node->stop;
 note sprintf('the test took %.1f s', time() - $started);

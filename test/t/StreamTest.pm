@@ -1,0 +1,164 @@
+# Helpers shared by the TAP tests of the stream extension (test/t/*.pl):
+# a cluster with the library preloaded and the settings the tests use,
+# SIGKILL of a whole server, psql processes run in the background, and
+# checks several tests make.  A test loads it with
+#
+#   use FindBin;
+#   use lib $FindBin::RealBin;
+#   use StreamTest;
+#
+# test/run runs only test/t/*.pl, so prove never takes this file for a test.
+
+package StreamTest;
+
+use strict;
+use warnings;
+
+use Exporter 'import';
+use IPC::Run;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time usleep);
+
+our @EXPORT = qw(
+  stream_node
+  crash_node
+  start_psql
+  start_session
+  finish_session
+  wait_until
+  no_errors_logged
+);
+
+# Settings that turn off the per-shard quotas, which would throttle the
+# tests' reads (and writes).
+my %quotas_off = (
+	reads => "stream.shard_read_calls_per_second = 0\n"
+	  . "stream.shard_read_bytes_per_second = 0",
+	all => "stream.shard_read_calls_per_second = 0\n"
+	  . "stream.shard_read_bytes_per_second = 0\n"
+	  . "stream.shard_write_records_per_second = 0\n"
+	  . "stream.shard_write_bytes_per_second = 0");
+
+# A new cluster node named $name with shared_preload_libraries = 'stream',
+# started, and with CREATE EXTENSION stream run in database postgres.
+# Options:
+#   init => { ... }        parameters of PostgreSQL::Test::Cluster::init
+#   quotas_off => 'reads'  turn off the per-shard read quotas ('all': the
+#                          write quotas too)
+#   conf => '...'          more lines for postgresql.conf
+#   extension => 0         do not create the extension
+sub stream_node
+{
+	my ($name, %opt) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init(%{ $opt{init} // {} });
+	$node->append_conf('postgresql.conf', "shared_preload_libraries = 'stream'");
+	if (defined $opt{quotas_off})
+	{
+		die "unknown quotas_off: $opt{quotas_off}"
+		  unless exists $quotas_off{ $opt{quotas_off} };
+		$node->append_conf('postgresql.conf', $quotas_off{ $opt{quotas_off} });
+	}
+	$node->append_conf('postgresql.conf', $opt{conf}) if defined $opt{conf};
+	$node->start;
+	$node->safe_psql('postgres', 'CREATE EXTENSION stream')
+	  if $opt{extension} // 1;
+	return $node;
+}
+
+# Kills the postmaster and every process it started with SIGKILL at once, as
+# a power cut would (the operating system's page cache survives, which is
+# what fsync = off in the test cluster relies on), and forgets its pid.
+sub crash_node
+{
+	my ($node) = @_;
+	my $pm = $node->{_pid};
+	die "node is not running" unless defined $pm;
+	my @children;
+	opendir(my $proc, '/proc') or die "could not open /proc: $!";
+	foreach my $pid (grep { /^\d+$/ } readdir($proc))
+	{
+		open(my $fh, '<', "/proc/$pid/stat") or next;
+		my $stat = <$fh>;
+		close($fh);
+		next unless defined $stat && $stat =~ /^\d+ \(.*\) \S+ (\d+)/s;
+		push @children, $pid if $1 == $pm;
+	}
+	closedir($proc);
+	note "killing postmaster $pm and children @children with SIGKILL";
+	kill 'KILL', $pm, @children;
+	$node->kill9;    # forgets the pid (the process is already gone)
+	# Wait until the processes are gone, so that the restart does not find
+	# the shared memory still attached.
+	foreach my $pid ($pm, @children)
+	{
+		for (my $i = 0; $i < 100 && kill(0, $pid); $i++)
+		{
+			usleep(50_000);
+		}
+	}
+	return;
+}
+
+# Starts psql in the background (no psqlrc, unaligned tuples only, stopping
+# at the first error) on connection string $connstr with the further
+# arguments in @$args; its output goes to the scalars $out and $err refer
+# to.  Returns the IPC::Run harness.
+sub start_psql
+{
+	my ($connstr, $args, $out, $err) = @_;
+	return IPC::Run::start(
+		[ 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', $connstr, @$args ],
+		'<', \undef, '>', $out, '2>', $err,
+		IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
+}
+
+# Starts a psql session that runs one SQL command in database $db (with a
+# search_path, if given); returns its harness and references to its output.
+sub start_session
+{
+	my ($node, $db, $sql, $search_path) = @_;
+	my ($out, $err) = ('', '');
+	my $connstr = $node->connstr($db);
+	$connstr .= " options='-csearch_path=$search_path'" if $search_path;
+	my $h = start_psql($connstr, [ '-c', $sql ], \$out, \$err);
+	return { h => $h, out => \$out, err => \$err, what => $sql };
+}
+
+# Waits for a session and checks that it succeeded.
+sub finish_session
+{
+	my ($s, $name) = @_;
+	my $ok = eval { $s->{h}->finish; };
+	my $rc = $s->{h}->result(0);
+	is($rc . ${ $s->{err} }, '0', "$name ran without an error");
+	return;
+}
+
+# Waits until the query returns 't' in database $db; returns 1, or 0 after
+# $timeout seconds.
+sub wait_until
+{
+	my ($node, $db, $query, $timeout) = @_;
+	my $start = time();
+	while (time() - $start < $timeout)
+	{
+		return 1 if $node->safe_psql($db, $query) eq 't';
+		usleep(50_000);
+	}
+	return 0;
+}
+
+# Checks that the server logged no error of any kind.
+sub no_errors_logged
+{
+	my ($node) = @_;
+	my $log = slurp_file($node->logfile);
+	my @errors = grep { /\b(ERROR|FATAL|PANIC|TRAP):/ } split /\n/, $log;
+	is(join("\n", @errors), '', 'the server logged no error');
+	return;
+}
+
+1;
