@@ -1152,3 +1152,43 @@ CREATE FUNCTION stream.update_shard_count(stream_name text, target_shard_count i
 	RETURNS TABLE(current_shard_count int, target_shard_count int)
 	LANGUAGE sql
 AS $$ SELECT * FROM stream._update_shard_count($1, $2, $3) $$;
+
+----------------------------------------------------------------------------
+-- Capacity modes
+----------------------------------------------------------------------------
+
+-- Switches a stream between PROVISIONED and ON_DEMAND.  Kinesis allows two
+-- switches in a rolling 24 hours.
+CREATE TABLE stream.mode_changes (
+	stream_id		int NOT NULL REFERENCES stream.streams ON DELETE CASCADE,
+	changed_at		timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX ON stream.mode_changes (stream_id, changed_at);
+
+CREATE FUNCTION stream.update_stream_mode(stream_name text, stream_mode text) RETURNS void
+	LANGUAGE plpgsql
+AS $$
+DECLARE
+	s stream.streams := stream._lock_active_stream(stream_name);
+	recent bigint;
+BEGIN
+	IF stream_mode IS NULL OR stream_mode NOT IN ('PROVISIONED', 'ON_DEMAND') THEN
+		PERFORM stream._raise('InvalidArgumentException',
+			format('invalid stream mode "%s": it must be PROVISIONED or ON_DEMAND',
+				   coalesce(stream_mode, 'NULL')));
+	END IF;
+	IF s.stream_mode = stream_mode THEN
+		RETURN;
+	END IF;
+	SELECT count(*) INTO recent FROM stream.mode_changes c
+	WHERE c.stream_id = s.stream_id AND c.changed_at > clock_timestamp() - interval '24 hours';
+	IF recent >= 2 THEN
+		PERFORM stream._raise('LimitExceededException',
+			format('the mode of stream "%s" was changed %s times in the last 24 hours, the most allowed',
+				   s.stream_name, recent));
+	END IF;
+	UPDATE stream.streams SET stream_mode = update_stream_mode.stream_mode
+		WHERE stream_id = s.stream_id;
+	INSERT INTO stream.mode_changes (stream_id) VALUES (s.stream_id);
+END
+$$;
