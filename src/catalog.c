@@ -329,6 +329,20 @@ StreamLookupByName(const char *name)
 	return entry ? entry->stream : NULL;
 }
 
+/* The stream of that name; ResourceNotFoundException if there is none. */
+StreamInfo *
+StreamLookupByNameOrError(const char *name)
+{
+	StreamInfo *stream = StreamLookupByName(name);
+
+	if (stream == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("stream \"%s\" does not exist", name),
+				 errkinesis("ResourceNotFoundException")));
+	return stream;
+}
+
 /* The stream of that id, or NULL. */
 StreamInfo *
 StreamLookupById(int32 stream_id)

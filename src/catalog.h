@@ -54,6 +54,7 @@ typedef struct StreamInfo
 extern uint64 StreamCatalogGeneration(void);
 extern bool StreamCatalogIsStale(uint64 generation);
 extern StreamInfo *StreamLookupByName(const char *name);
+extern StreamInfo *StreamLookupByNameOrError(const char *name);
 extern StreamInfo *StreamLookupById(int32 stream_id);
 extern StreamShardInfo *StreamFindShard(StreamInfo *stream, int32 shard_no);
 extern StreamShardInfo *StreamRouteHashKey(StreamInfo *stream, StreamHashKey key);

@@ -36,28 +36,6 @@ PG_FUNCTION_INFO_V1(stream_get_shard_iterator);
 PG_FUNCTION_INFO_V1(stream_get_records);
 PG_FUNCTION_INFO_V1(stream_read);
 
-static void
-InvalidArgument(const char *message)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg_internal("%s", message),
-			 errkinesis("InvalidArgumentException")));
-}
-
-static StreamInfo *
-LookupStream(const char *name)
-{
-	StreamInfo *stream = StreamLookupByName(name);
-
-	if (stream == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("stream \"%s\" does not exist", name),
-				 errkinesis("ResourceNotFoundException")));
-	return stream;
-}
-
 static StreamShardInfo *
 LookupShard(StreamInfo *stream, const char *shard_id)
 {
@@ -277,11 +255,11 @@ CheckSequenceNumber(StreamInfo *stream, StreamShardInfo *shard, int64 seq,
 				trimmed = false;
 	}
 	if (!ours && !trimmed)
-		InvalidArgument(psprintf("sequence number %s is not in shard \"%s\" of stream \"%s\"",
+		StreamInvalidArgument(psprintf("sequence number %s is not in shard \"%s\" of stream \"%s\"",
 								 text, StreamFormatShardId(shard->shard_no),
 								 stream->name));
 	if (ours && seq > ShardEndPosition(shard))
-		InvalidArgument(psprintf("sequence number %s is beyond the end of shard \"%s\" of stream \"%s\"",
+		StreamInvalidArgument(psprintf("sequence number %s is beyond the end of shard \"%s\" of stream \"%s\"",
 								 text, StreamFormatShardId(shard->shard_no),
 								 stream->name));
 	return trimmed ? TrimHorizon(shard) : seq;
@@ -326,11 +304,11 @@ stream_get_shard_iterator(PG_FUNCTION_ARGS)
 	int64		position;
 
 	if (PG_ARGISNULL(0))
-		InvalidArgument("stream name must not be null");
+		StreamInvalidArgument("stream name must not be null");
 	if (PG_ARGISNULL(1))
-		InvalidArgument("shard id must not be null");
+		StreamInvalidArgument("shard id must not be null");
 	if (PG_ARGISNULL(2))
-		InvalidArgument("shard iterator type must not be null");
+		StreamInvalidArgument("shard iterator type must not be null");
 	stream_name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	shard_id = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	type = text_to_cstring(PG_GETARG_TEXT_PP(2));
@@ -339,10 +317,10 @@ stream_get_shard_iterator(PG_FUNCTION_ARGS)
 		strcmp(type, "AT_SEQUENCE_NUMBER") != 0 &&
 		strcmp(type, "AFTER_SEQUENCE_NUMBER") != 0 &&
 		strcmp(type, "AT_TIMESTAMP") != 0)
-		InvalidArgument(psprintf("invalid shard iterator type \"%s\": it must be AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, TRIM_HORIZON, LATEST or AT_TIMESTAMP",
+		StreamInvalidArgument(psprintf("invalid shard iterator type \"%s\": it must be AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, TRIM_HORIZON, LATEST or AT_TIMESTAMP",
 								 type));
 
-	stream = LookupStream(stream_name);
+	stream = StreamLookupByNameOrError(stream_name);
 	shard = LookupShard(stream, shard_id);
 
 	if (strcmp(type, "TRIM_HORIZON") == 0)
@@ -352,7 +330,7 @@ stream_get_shard_iterator(PG_FUNCTION_ARGS)
 	else if (strcmp(type, "AT_TIMESTAMP") == 0)
 	{
 		if (PG_ARGISNULL(4))
-			InvalidArgument("shard iterator type AT_TIMESTAMP needs a timestamp");
+			StreamInvalidArgument("shard iterator type AT_TIMESTAMP needs a timestamp");
 		position = TimestampPosition(shard, PG_GETARG_TIMESTAMPTZ(4));
 	}
 	else
@@ -362,14 +340,14 @@ stream_get_shard_iterator(PG_FUNCTION_ARGS)
 		char	   *text;
 
 		if (PG_ARGISNULL(3))
-			InvalidArgument(psprintf("shard iterator type %s needs a starting sequence number",
+			StreamInvalidArgument(psprintf("shard iterator type %s needs a starting sequence number",
 									 type));
 		text = DatumGetCString(DirectFunctionCall1(numeric_out, PG_GETARG_DATUM(3)));
 		seq = StreamSeqFromNumeric(PG_GETARG_DATUM(3), "sequence number");
 		if (after)
 		{
 			if (seq == PG_INT64_MAX)
-				InvalidArgument(psprintf("invalid sequence number %s", text));
+				StreamInvalidArgument(psprintf("invalid sequence number %s", text));
 			seq++;
 		}
 		position = CheckSequenceNumber(stream, shard, seq, text);
@@ -484,10 +462,10 @@ stream_get_records(PG_FUNCTION_ARGS)
 	TimestampTz latest;
 
 	if (PG_ARGISNULL(0))
-		InvalidArgument("shard iterator must not be null");
+		StreamInvalidArgument("shard iterator must not be null");
 	if (PG_ARGISNULL(1) || PG_GETARG_INT32(1) < 1 ||
 		PG_GETARG_INT32(1) > STREAM_MAX_GET_RECORDS)
-		InvalidArgument(psprintf("limit %s is out of range: it must be from 1 to %d",
+		StreamInvalidArgument(psprintf("limit %s is out of range: it must be from 1 to %d",
 								 PG_ARGISNULL(1) ? "NULL" :
 								 psprintf("%d", PG_GETARG_INT32(1)),
 								 STREAM_MAX_GET_RECORDS));
@@ -615,19 +593,19 @@ stream_read(PG_FUNCTION_ARGS)
 	TimestampTz horizon;
 
 	if (PG_ARGISNULL(0))
-		InvalidArgument("stream name must not be null");
+		StreamInvalidArgument("stream name must not be null");
 	if (!PG_ARGISNULL(4) && PG_GETARG_INT64(4) < 0)
-		InvalidArgument(psprintf("limit " INT64_FORMAT " must not be negative",
+		StreamInvalidArgument(psprintf("limit " INT64_FORMAT " must not be negative",
 								 PG_GETARG_INT64(4)));
 	if (!PG_ARGISNULL(2))
 	{
 		start = StreamSeqFromNumeric(PG_GETARG_DATUM(2), "sequence number");
 		if (start == PG_INT64_MAX)
-			InvalidArgument("invalid sequence number");
+			StreamInvalidArgument("invalid sequence number");
 		start++;
 	}
 
-	stream = LookupStream(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	stream = StreamLookupByNameOrError(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	if (!PG_ARGISNULL(1))
 		only = LookupShard(stream, text_to_cstring(PG_GETARG_TEXT_PP(1)));
 

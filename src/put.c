@@ -39,33 +39,19 @@ PG_FUNCTION_INFO_V1(stream_put_record);
 PG_FUNCTION_INFO_V1(stream_put_records);
 PG_FUNCTION_INFO_V1(stream_put_records_arrays);
 
-static void
-InvalidArgument(const char *message)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg_internal("%s", message),
-			 errkinesis("InvalidArgumentException")));
-}
-
 static char *
 StreamNameArg(FunctionCallInfo fcinfo)
 {
 	if (PG_ARGISNULL(0))
-		InvalidArgument("stream name must not be null");
+		StreamInvalidArgument("stream name must not be null");
 	return text_to_cstring(PG_GETARG_TEXT_PP(0));
 }
 
 static StreamInfo *
 LookupStreamForWrite(const char *name)
 {
-	StreamInfo *stream = StreamLookupByName(name);
+	StreamInfo *stream = StreamLookupByNameOrError(name);
 
-	if (stream == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("stream \"%s\" does not exist", name),
-				 errkinesis("ResourceNotFoundException")));
 	if (strcmp(stream->status, "ACTIVE") != 0 &&
 		strcmp(stream->status, "UPDATING") != 0)
 		ereport(ERROR,
@@ -88,9 +74,9 @@ PrepareRecord(text *key, bytea *data, Datum explicit_hash_key,
 	int			chars;
 
 	if (key == NULL)
-		InvalidArgument(psprintf("partition key of record%s must not be null", which));
+		StreamInvalidArgument(psprintf("partition key of record%s must not be null", which));
 	if (data == NULL)
-		InvalidArgument(psprintf("data of record%s must not be null", which));
+		StreamInvalidArgument(psprintf("data of record%s must not be null", which));
 
 	rec->key = VARDATA_ANY(key);
 	rec->key_len = VARSIZE_ANY_EXHDR(key);
@@ -99,17 +85,17 @@ PrepareRecord(text *key, bytea *data, Datum explicit_hash_key,
 
 	chars = pg_mbstrlen_with_len(rec->key, rec->key_len);
 	if (chars < 1 || chars > STREAM_MAX_KEY_CHARS)
-		InvalidArgument(psprintf("partition key of record%s has %d characters: it must have 1 to %d",
+		StreamInvalidArgument(psprintf("partition key of record%s has %d characters: it must have 1 to %d",
 								 which, chars, STREAM_MAX_KEY_CHARS));
 	if ((int64) rec->key_len + rec->data_len > STREAM_MAX_RECORD_SIZE)
-		InvalidArgument(psprintf("record%s is %lld bytes: data and partition key may have at most %d bytes",
+		StreamInvalidArgument(psprintf("record%s is %lld bytes: data and partition key may have at most %d bytes",
 								 which, (long long) rec->key_len + rec->data_len,
 								 STREAM_MAX_RECORD_SIZE));
 
 	if (has_explicit)
 	{
 		if (!StreamHashKeyFromNumeric(explicit_hash_key, &rec->hash_key))
-			InvalidArgument(psprintf("explicit hash key %s of record%s is out of range: it must be an integer from 0 to 2^128 - 1",
+			StreamInvalidArgument(psprintf("explicit hash key %s of record%s is out of range: it must be an integer from 0 to 2^128 - 1",
 									 DatumGetCString(DirectFunctionCall1(numeric_out,
 																		 explicit_hash_key)),
 									 which));
@@ -350,7 +336,7 @@ CheckRequest(StreamAppendRecord *recs, int nrecs)
 	for (int i = 0; i < nrecs; i++)
 		total += recs[i].key_len + recs[i].data_len;
 	if (total > STREAM_MAX_PUT_RECORDS_SIZE)
-		InvalidArgument(psprintf("put_records request is %lld bytes: at most %d bytes of data and partition keys are allowed",
+		StreamInvalidArgument(psprintf("put_records request is %lld bytes: at most %d bytes of data and partition keys are allowed",
 								 (long long) total, STREAM_MAX_PUT_RECORDS_SIZE));
 }
 
@@ -358,7 +344,7 @@ static void
 CheckRecordCount(int nrecs)
 {
 	if (nrecs < 1 || nrecs > STREAM_MAX_PUT_RECORDS)
-		InvalidArgument(psprintf("put_records request has %d records: it must have 1 to %d",
+		StreamInvalidArgument(psprintf("put_records request has %d records: it must have 1 to %d",
 								 nrecs, STREAM_MAX_PUT_RECORDS));
 }
 
@@ -395,10 +381,10 @@ ArrayArg(FunctionCallInfo fcinfo, int argno, const char *what)
 	ArrayType  *array;
 
 	if (PG_ARGISNULL(argno))
-		InvalidArgument(psprintf("%s must not be null", what));
+		StreamInvalidArgument(psprintf("%s must not be null", what));
 	array = PG_GETARG_ARRAYTYPE_P(argno);
 	if (ARR_NDIM(array) > 1)
-		InvalidArgument(psprintf("%s must be a one-dimensional array", what));
+		StreamInvalidArgument(psprintf("%s must be a one-dimensional array", what));
 	return array;
 }
 
@@ -435,7 +421,7 @@ stream_put_records(PG_FUNCTION_ARGS)
 					hash;
 
 		if (elem_nulls[i])
-			InvalidArgument(psprintf("record %d must not be null", i + 1));
+			StreamInvalidArgument(psprintf("record %d must not be null", i + 1));
 		entry = DatumGetHeapTupleHeader(elems[i]);
 		data = GetAttributeByNum(entry, 1, &data_null);
 		key = GetAttributeByNum(entry, 2, &key_null);
@@ -470,7 +456,7 @@ stream_put_records_arrays(PG_FUNCTION_ARGS)
 	deconstruct_array(data_array, BYTEAOID, -1, false, TYPALIGN_INT,
 					  &datas, &data_nulls, &ndatas);
 	if (nkeys != ndatas)
-		InvalidArgument(psprintf("put_records got %d partition keys and %d data values: they must match",
+		StreamInvalidArgument(psprintf("put_records got %d partition keys and %d data values: they must match",
 								 nkeys, ndatas));
 	CheckRecordCount(nkeys);
 

@@ -174,6 +174,16 @@ stream_random_bytes(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(result);
 }
 
+/* Raises InvalidArgumentException with a message already formatted. */
+void
+StreamInvalidArgument(const char *message)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg_internal("%s", message),
+			 errkinesis("InvalidArgumentException")));
+}
+
 Datum
 StreamSeqToNumeric(int64 seq)
 {

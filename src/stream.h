@@ -85,6 +85,8 @@ StreamSeqOffset(int64 seq)
 	return (OffsetNumber) (seq & ((1 << STREAM_SEQ_ITEM_BITS) - 1));
 }
 
+extern void StreamInvalidArgument(const char *message) pg_attribute_noreturn();
+
 /* numeric <-> sequence number, with InvalidArgumentException for bad input */
 extern Datum StreamSeqToNumeric(int64 seq);
 extern int64 StreamSeqFromNumeric(Datum num, const char *what);
