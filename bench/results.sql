@@ -1,0 +1,136 @@
+-- The report of bench/run: medians of the rounds it measured, the ratios
+-- against the targets of doc/bench.md, as Markdown; and the data of the
+-- chart.  Run by bench/run with psql -At and the variables rounds_file (the
+-- measurements: workload, system, round, value, tab-separated), plot_file
+-- (where the chart's data goes) and the sizes w3_records, w4_records,
+-- w5_large and w5_small.  A workload that was not run has no row.
+
+\set ON_ERROR_STOP 1
+SET client_min_messages = warning;
+\o /dev/null
+CREATE TEMP TABLE rounds (workload text, system text, round int, value float8);
+COPY rounds FROM :'rounds_file';
+
+CREATE TEMP TABLE medians AS
+SELECT workload, system, count(*) AS n,
+	   percentile_cont(0.5) WITHIN GROUP (ORDER BY value) AS v
+FROM rounds GROUP BY workload, system;
+
+-- One row per comparison.  kind says how the ratio is taken and checked:
+--   higher:   stream / baseline, both "more is better" (records/s, bytes/s)
+--   faster:   baseline / stream, both times (so that > 1 means stream wins)
+--   absolute: stream against a fixed number (the target)
+--   zero:     stream must be 0
+--   info:     a ratio shown with no target
+--   report:   a value shown with no target and no baseline
+CREATE TEMP TABLE spec (ord int, workload text, what text, s_sys text, b_sys text,
+						b_what text, unit text, kind text, target float8, target_text text);
+INSERT INTO spec VALUES
+ (1, 'W1', 'put_record, autocommit, 4 clients', 'stream', 'heap',
+  'INSERT of one row into an unindexed heap table', 'rec/s', 'higher', 1.0, '≥ 1.0×'),
+ (2, 'W2', 'put_records of 500 records, 4 clients', 'stream', 'heap',
+  'INSERT of 500 rows into the heap table (bigserial key, index on shard and key)',
+  'rec/s', 'higher', 2.0, '≥ 2×'),
+ (3, 'W2', 'put_records of 500 records, 4 clients', 'stream', 'pgq',
+  'PgQ: 500 pgq.insert_event in one transaction, ticker every second', 'rec/s', 'higher', 2.0, '≥ 2×'),
+ (4, 'W2', 'put_records of 500 records, 4 clients', 'stream', NULL,
+  '(absolute target)', 'rec/s', 'absolute', 500000, '≥ 500,000 rec/s'),
+ (5, 'W3', format('read back %s records, get_records of 10,000, one client a shard', :'w3_records'),
+  'stream', 'heap', 'the heap table read in pages of 10,000 by key (id > last), one client a shard',
+  'rec/s', 'higher', 3.0, '≥ 3×'),
+ (6, 'W3', 'the same, the records taken as the stream.record[] value (no unnest)', 'stream_array', 'heap',
+  'the heap table, as above', 'rec/s', 'info', NULL, '(information)'),
+ (7, 'W4', format('expire %s records (maintenance passes)', :'w4_records'), 'stream', 'heap',
+  'DELETE of the rows older than the horizon, then VACUUM', 's', 'faster', 100, '≥ 100× faster'),
+ (8, 'W4', 'disk left by the expired records (after a CHECKPOINT)', 'stream_bytes_left', 'heap_bytes_left',
+  'the heap table and its indexes after DELETE + VACUUM', 'bytes', 'zero', 0, 'no dead space'),
+ (9, 'W5', format('W1 (put_record) with %s records retained', :'w5_large'), 'large', 'small',
+  format('the same with %s retained', :'w5_small'), 'rec/s', 'higher', 0.9, 'within 10 % (≥ 0.90×)'),
+ (10, 'W5', format('W2 (put_records of 500) with %s records retained', :'w5_large'), 'large', 'small',
+  format('the same with %s retained', :'w5_small'), 'rec/s', 'higher', 0.9, 'within 10 % (≥ 0.90×)'),
+ (11, 'W5', format('W3 (read %s records) with %s records retained', :'w5_small', :'w5_large'),
+  'large', 'small', format('the same with %s retained', :'w5_small'), 'rec/s', 'higher', 0.9,
+  'within 10 % (≥ 0.90×)'),
+ (12, 'W6', '1 MiB records, 4 clients: put_record, then get_records of all of them', 'stream', 'wal',
+  'the WAL floor: pg_logical_emit_message of the same bytes', 'B/s', 'higher', 0.8, '≥ 0.8×'),
+ (13, 'W6', 'the same, put_record alone', 'stream_put', 'wal', 'the WAL floor, as above', 'B/s', 'info',
+  NULL, '(information)'),
+ (14, 'W7', 'latency p50: commit of put_record to the return of the get_records call that delivers it',
+  'p50', NULL, '', 'ms', 'report', NULL, 'report'),
+ (15, 'W7', 'latency p99: the same', 'p99', NULL, '', 'ms', 'report', NULL, 'report'),
+ (16, 'W7', 'latency p50 from the call of put_record (includes put_record itself)', 'from_put_p50', NULL,
+  '', 'ms', 'report', NULL, 'report'),
+ (17, 'W7', 'latency p99 from the call of put_record', 'from_put_p99', NULL, '', 'ms', 'report', NULL,
+  'report');
+
+CREATE FUNCTION pg_temp.fmt(v float8, unit text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT CASE
+		WHEN v IS NULL THEN '—'
+		WHEN unit = 'rec/s' THEN to_char(round(v), 'FM999,999,999,990') || ' rec/s'
+		WHEN unit = 's' THEN to_char(v, 'FM999,990.000') || ' s'
+		WHEN unit = 'bytes' THEN pg_size_pretty(v::bigint)
+		WHEN unit = 'B/s' THEN to_char(v / 1048576, 'FM999,990.0') || ' MiB/s'
+		WHEN unit = 'ms' THEN to_char(v, 'FM999,990.000') || ' ms'
+		ELSE v::text END
+$$;
+
+-- W5 is measured as W5-W1, W5-W2 and W5-W3 (rw below).
+CREATE TEMP TABLE report AS
+SELECT s.*, ms.v AS s_v, mb.v AS b_v, ms.n,
+	   CASE s.kind
+		   WHEN 'higher' THEN ms.v / nullif(mb.v, 0)
+		   WHEN 'info' THEN ms.v / nullif(mb.v, 0)
+		   WHEN 'faster' THEN mb.v / nullif(ms.v, 0)
+		   WHEN 'absolute' THEN ms.v / s.target
+	   END AS ratio
+FROM (SELECT *, CASE WHEN workload = 'W5' THEN 'W5-' || split_part(what, ' ', 1)
+					  ELSE workload END AS rw FROM spec) s
+JOIN medians ms ON ms.workload = s.rw AND ms.system = s.s_sys
+LEFT JOIN medians mb ON mb.workload = s.rw AND mb.system = s.b_sys;
+
+ALTER TABLE report ADD met text;
+UPDATE report SET met = CASE
+	WHEN kind IN ('higher', 'faster') AND b_v IS NULL THEN '—'
+	WHEN kind IN ('higher', 'faster') THEN CASE WHEN ratio >= target THEN 'yes' ELSE '**no**' END
+	WHEN kind = 'absolute' THEN CASE WHEN s_v >= target THEN 'yes' ELSE '**no**' END
+	WHEN kind = 'zero' THEN CASE WHEN s_v = 0 THEN 'yes' ELSE '**no**' END
+	ELSE '—' END;
+
+\o
+SELECT '| workload | stream (median) | baseline | baseline (median) | ratio | target | met |';
+SELECT '|---|---:|---|---:|---:|---|:---:|';
+SELECT format('| **%s** %s | %s | %s | %s | %s | %s | %s |', workload, what, pg_temp.fmt(s_v, unit),
+			  b_what, CASE WHEN b_sys IS NULL THEN '' ELSE pg_temp.fmt(b_v, unit) END,
+			  CASE WHEN ratio IS NULL THEN '' ELSE to_char(ratio, 'FM999,990.00') || '×' END,
+			  target_text, met)
+FROM report ORDER BY ord;
+SELECT '';
+SELECT 'Ratios are taken so that more than 1 means stream does better: stream / baseline for '
+	|| 'records or bytes per second, baseline / stream for times (W4), measured / target for '
+	|| 'the absolute target of W2. Each value is the median of its rounds; rounds alternate '
+	|| 'stream and baseline. W5 compares stream with itself: the stream retaining many records '
+	|| 'against the one retaining few.';
+SELECT '';
+SELECT '## Every round';
+SELECT '';
+SELECT '| workload | system | rounds | median |';
+SELECT '|---|---|---|---:|';
+SELECT format('| %s | %s | %s | %s |', r.workload, r.system,
+			  string_agg(round(r.value::numeric, 3)::text, ', ' ORDER BY r.round),
+			  round(m.v::numeric, 3))
+FROM rounds r JOIN medians m USING (workload, system)
+GROUP BY r.workload, r.system, m.v
+ORDER BY r.workload, min(r.round), r.system;
+
+-- The chart: one line per comparison with a target, "label" ratio target.
+\o :plot_file
+SELECT format('"%s" %s %s', CASE WHEN kind = 'absolute' THEN workload || ' vs 500k/s'
+								 WHEN workload = 'W5' THEN 'W5 (' || split_part(what, ' ', 1) || ')'
+								 WHEN b_sys IS NOT NULL THEN workload || ' vs ' || b_sys
+								 ELSE workload END,
+			  ratio, CASE WHEN kind = 'absolute' THEN 1 ELSE target END)
+FROM report
+WHERE kind IN ('higher', 'faster', 'absolute') AND ratio IS NOT NULL
+ORDER BY ord;
+\o
