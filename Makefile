@@ -16,6 +16,7 @@ OBJS = \
 	src/put.o \
 	src/get.o \
 	src/maintenance.o \
+	src/quota.o \
 	src/worker.o
 
 EXTENSION = stream

@@ -30,6 +30,7 @@
 #include "catalog.h"
 #include "iterator.h"
 #include "log_page.h"
+#include "quota.h"
 #include "stream.h"
 
 PG_FUNCTION_INFO_V1(stream_get_shard_iterator);
@@ -485,6 +486,16 @@ stream_get_records(PG_FUNCTION_ARGS)
 						StreamFormatShardId(iterator.shard_no), stream->name),
 				 errkinesis("ResourceNotFoundException")));
 
+	if (!StreamQuotaTakeReadCall(stream->stream_id, shard->shard_no))
+		ereport(ERROR,
+				(errcode(ERRCODE_STREAM_THROUGHPUT_EXCEEDED),
+				 errmsg("rate exceeded for shard \"%s\" of stream \"%s\"",
+						StreamFormatShardId(shard->shard_no), stream->name),
+				 errkinesis("ProvisionedThroughputExceededException"),
+				 errhint("Retry with backoff: a shard serves %d get_records calls and %d bytes per second.",
+						 stream_shard_read_calls_per_second,
+						 stream_shard_read_bytes_per_second)));
+
 	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	record_type = get_element_type(TupleDescAttr(result_desc, 0)->atttypid);
@@ -499,6 +510,7 @@ stream_get_records(PG_FUNCTION_ARGS)
 	end = ReadShard(shard, iterator.position,
 					GetCurrentTimestamp() - stream->retention, CollectRecord, &state,
 					&next_position);
+	StreamQuotaChargeReadBytes(stream->stream_id, shard->shard_no, state.bytes);
 
 	get_typlenbyvalalign(record_type, &typlen, &typbyval, &typalign);
 	values[0] = PointerGetDatum(construct_array(state.records, state.count,

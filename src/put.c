@@ -7,7 +7,8 @@
  * breaks a rule writes nothing.  Records are routed by hash key to the open
  * shard whose range holds it and appended to that shard's newest segment;
  * the records of one shard in one request go in one append, in input order,
- * which keeps the order of each partition key.
+ * which keeps the order of each partition key.  Records over their shard's
+ * throughput quota are refused before anything is appended (quota.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -33,6 +34,7 @@
 
 #include "catalog.h"
 #include "log_page.h"
+#include "quota.h"
 #include "stream.h"
 
 PG_FUNCTION_INFO_V1(stream_put_record);
@@ -205,14 +207,55 @@ AppendToShard(const char *stream_name, int32 shard_no, StreamAppendRecord *batch
 }
 
 /*
+ * Takes the write quota of each record's shard, in input order, and marks
+ * the records that do not fit as throttled (and done).  Returns how many.
+ */
+static int
+TakeWriteQuotas(StreamInfo *stream, StreamAppendRecord *recs, int nrecs,
+				const int32 *shard_nos, const int32 *targets, int ntargets,
+				bool *throttled, bool *done)
+{
+	int64	   *sizes = palloc(sizeof(int64) * nrecs);
+	int		   *index = palloc(sizeof(int) * nrecs);
+	bool	   *accepted = palloc(sizeof(bool) * nrecs);
+	int			nthrottled = 0;
+
+	for (int t = 0; t < ntargets; t++)
+	{
+		int			n = 0;
+
+		for (int i = 0; i < nrecs; i++)
+			if (shard_nos[i] == targets[t])
+			{
+				sizes[n] = recs[i].key_len + recs[i].data_len;
+				index[n++] = i;
+			}
+		StreamQuotaTakeWrites(stream->stream_id, targets[t], sizes, n,
+							  stream->on_demand, accepted);
+		for (int j = 0; j < n; j++)
+			if (!accepted[j])
+			{
+				throttled[index[j]] = done[index[j]] = true;
+				nthrottled++;
+			}
+	}
+	pfree(sizes);
+	pfree(index);
+	pfree(accepted);
+	return nthrottled;
+}
+
+/*
  * Appends checked records to their shards and reports, for each, the shard
- * it went to and its sequence number.  The records of one shard go in one
- * append, in input order.  Records whose shard was closed by a reshard since
- * they were routed are routed again, to its children.
+ * it went to and its sequence number, or that it was throttled (then its
+ * shard number is that of the shard whose quota it exceeded).  The records
+ * of one shard go in one append, in input order.  Records whose shard was
+ * closed by a reshard since they were routed are routed again, to its
+ * children; the quota is taken once, of the shard first routed to.
  */
 static void
 AppendRecords(const char *stream_name, StreamAppendRecord *recs, int nrecs,
-			  int32 *shard_nos, int64 *seqs)
+			  int32 *shard_nos, int64 *seqs, bool *throttled)
 {
 	StreamAppendRecord *batch = palloc(sizeof(StreamAppendRecord) * nrecs);
 	int		   *batch_index = palloc(sizeof(int) * nrecs);
@@ -257,6 +300,9 @@ AppendRecords(const char *stream_name, StreamAppendRecord *recs, int nrecs,
 			if (t == ntargets)
 				targets[ntargets++] = shard_nos[i];
 		}
+		if (round == 0)
+			ndone += TakeWriteQuotas(stream, recs, nrecs, shard_nos, targets,
+									 ntargets, throttled, done);
 
 		for (int t = 0; t < ntargets; t++)
 		{
@@ -269,6 +315,8 @@ AppendRecords(const char *stream_name, StreamAppendRecord *recs, int nrecs,
 					batch[n] = recs[i];
 					batch_index[n++] = i;
 				}
+			if (n == 0)
+				continue;
 			segment_no = AppendToShard(stream_name, targets[t], batch, n);
 			if (segment_no < 0)
 				continue;
@@ -286,6 +334,15 @@ AppendRecords(const char *stream_name, StreamAppendRecord *recs, int nrecs,
 	pfree(batch_index);
 	pfree(targets);
 	pfree(done);
+}
+
+/* What a throttled record of put_records says, in Kinesis' words. */
+static char *
+ThrottledMessage(const char *stream_name, int32 shard_no)
+{
+	return psprintf("Rate exceeded for shard %s in stream %s under account %s.",
+					StreamFormatShardId(shard_no), stream_name,
+					stream_account_id);
 }
 
 /*
@@ -307,6 +364,7 @@ stream_put_record(PG_FUNCTION_ARGS)
 	bool		nulls[3] = {false, false, false};
 	int32		shard_no;
 	int64		seq;
+	bool		throttled = false;
 
 	PrepareRecord(PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1),
 				  PG_ARGISNULL(2) ? NULL : PG_GETARG_BYTEA_PP(2),
@@ -316,7 +374,16 @@ stream_put_record(PG_FUNCTION_ARGS)
 		(void) StreamSeqFromNumeric(PG_GETARG_DATUM(4),
 									"sequence number for ordering");
 
-	AppendRecords(stream_name, &rec, 1, &shard_no, &seq);
+	AppendRecords(stream_name, &rec, 1, &shard_no, &seq, &throttled);
+	if (throttled)
+		ereport(ERROR,
+				(errcode(ERRCODE_STREAM_THROUGHPUT_EXCEEDED),
+				 errmsg("rate exceeded for shard \"%s\" of stream \"%s\"",
+						StreamFormatShardId(shard_no), stream_name),
+				 errkinesis("ProvisionedThroughputExceededException"),
+				 errhint("Retry with backoff: a shard takes %d records and %d bytes per second.",
+						 stream_shard_write_records_per_second,
+						 stream_shard_write_bytes_per_second)));
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -356,9 +423,10 @@ PutRecordsAndReturn(FunctionCallInfo fcinfo, const char *stream_name,
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	int32	   *shard_nos = palloc(sizeof(int32) * nrecs);
 	int64	   *seqs = palloc(sizeof(int64) * nrecs);
+	bool	   *throttled = palloc0(sizeof(bool) * nrecs);
 
 	CheckRequest(recs, nrecs);
-	AppendRecords(stream_name, recs, nrecs, shard_nos, seqs);
+	AppendRecords(stream_name, recs, nrecs, shard_nos, seqs, throttled);
 
 	InitMaterializedSRF(fcinfo, 0);
 	for (int i = 0; i < nrecs; i++)
@@ -367,10 +435,19 @@ PutRecordsAndReturn(FunctionCallInfo fcinfo, const char *stream_name,
 		bool		nulls[5] = {false, false, false, true, true};
 
 		values[0] = Int32GetDatum(i + 1);
-		values[1] = CStringGetTextDatum(StreamFormatShardId(shard_nos[i]));
-		values[2] = StreamSeqToNumeric(seqs[i]);
-		values[3] = (Datum) 0;
-		values[4] = (Datum) 0;
+		if (throttled[i])
+		{
+			nulls[1] = nulls[2] = true;
+			nulls[3] = nulls[4] = false;
+			values[3] = CStringGetTextDatum("ProvisionedThroughputExceededException");
+			values[4] = CStringGetTextDatum(ThrottledMessage(stream_name,
+															 shard_nos[i]));
+		}
+		else
+		{
+			values[1] = CStringGetTextDatum(StreamFormatShardId(shard_nos[i]));
+			values[2] = StreamSeqToNumeric(seqs[i]);
+		}
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 }

@@ -26,6 +26,7 @@
 #include "hashkey.h"
 #include "log_am.h"
 #include "log_wal.h"
+#include "quota.h"
 #include "stream.h"
 #include "worker.h"
 
@@ -45,6 +46,11 @@ int			stream_shard_limit = 500;
 bool		stream_maintenance_worker = true;
 int			stream_maintenance_interval = 1000;
 int			stream_segment_size = 64 * 1024 * 1024 / BLCKSZ;
+int			stream_shard_write_bytes_per_second = 1024 * 1024;
+int			stream_shard_write_records_per_second = 1000;
+int			stream_shard_read_bytes_per_second = 2 * 1024 * 1024;
+int			stream_shard_read_calls_per_second = 5;
+int			stream_on_demand_scaling_window = 60;
 
 static post_parse_analyze_hook_type prev_post_parse_analyze_hook = NULL;
 
@@ -121,6 +127,36 @@ DefineSettings(void)
 							&stream_segment_size, 64 * 1024 * 1024 / BLCKSZ,
 							16, STREAM_MAX_SEGMENT_BLOCKS / 2,
 							PGC_SUSET, GUC_UNIT_BLOCKS, NULL, NULL, NULL);
+
+	/*
+	 * Quotas bind the sessions that call, so users may not lift them; a
+	 * superuser may, for a session or a role.
+	 */
+	DefineCustomIntVariable("stream.shard_write_bytes_per_second",
+							"Bytes of data and partition keys that one shard takes per second (0: no limit).",
+							NULL, &stream_shard_write_bytes_per_second,
+							1024 * 1024, 0, PG_INT32_MAX,
+							PGC_SUSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
+	DefineCustomIntVariable("stream.shard_write_records_per_second",
+							"Records that one shard takes per second (0: no limit).",
+							NULL, &stream_shard_write_records_per_second,
+							1000, 0, PG_INT32_MAX,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("stream.shard_read_bytes_per_second",
+							"Bytes that get_records returns per second from one shard (0: no limit).",
+							NULL, &stream_shard_read_bytes_per_second,
+							2 * 1024 * 1024, 0, PG_INT32_MAX,
+							PGC_SUSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
+	DefineCustomIntVariable("stream.shard_read_calls_per_second",
+							"get_records calls that one shard serves per second (0: no limit).",
+							NULL, &stream_shard_read_calls_per_second,
+							5, 0, PG_INT32_MAX,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("stream.on_demand_scaling_window",
+							"How long a shard of an on-demand stream must stay hot before it is split, or cold before it is merged.",
+							"The write rate is a moving average over this time.",
+							&stream_on_demand_scaling_window, 60, 1, 24 * 3600,
+							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("stream");
 }
 
@@ -136,6 +172,7 @@ _PG_init(void)
 	stream_preloaded = true;
 	StreamRegisterRmgr();
 	StreamWorkerInit();
+	StreamQuotaInit();
 	prev_post_parse_analyze_hook = post_parse_analyze_hook;
 	post_parse_analyze_hook = StreamPostParseAnalyze;
 }

@@ -25,6 +25,11 @@ extern int	stream_shard_limit;
 extern bool stream_maintenance_worker;
 extern int	stream_maintenance_interval;
 extern int	stream_segment_size;
+extern int	stream_shard_write_bytes_per_second;
+extern int	stream_shard_write_records_per_second;
+extern int	stream_shard_read_bytes_per_second;
+extern int	stream_shard_read_calls_per_second;
+extern int	stream_on_demand_scaling_window;
 
 /* Kinesis limits */
 #define STREAM_MAX_RECORD_SIZE		(1024 * 1024)

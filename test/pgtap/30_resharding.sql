@@ -21,7 +21,7 @@
 -- Quotas and on-demand mode are not tested here.  Everything runs in one
 -- transaction; about 2.5 seconds pass in pg_sleep for the expiry part.
 BEGIN;
-SELECT plan(155);
+SELECT plan(157);
 
 SET LOCAL client_min_messages = warning;
 SET LOCAL stream.min_retention_period = '1s';
@@ -34,18 +34,7 @@ SELECT pg_advisory_xact_lock(hashtext('stream.run_maintenance'));
 -- Helpers
 ----------------------------------------------------------------------------
 
--- The SQLSTATE, message and detail of the error a statement raises.
-CREATE FUNCTION pg_temp.error_of(sql text,
-								 OUT err_code text, OUT message text, OUT detail text)
-	LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE sql;
-	err_code := 'none';
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS err_code = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
-							detail = PG_EXCEPTION_DETAIL;
-END
-$$;
+\ir lib/error_of.sql
 
 -- Everything a failed call could have left behind.
 CREATE FUNCTION pg_temp.footprint() RETURNS text LANGUAGE sql AS $$
@@ -817,6 +806,22 @@ SELECT results_eq($$SELECT shard_id FROM stream.list_shards('ex') ORDER BY shard
 				  '... list_shards lists the two children only');
 SELECT is((SELECT count(*) FROM stream.read('ex') WHERE partition_key = 'old'), 0::bigint,
 		  '... and its record is no longer readable');
+
+-- A shard closed before any record reached it still has a range of sequence
+-- numbers, as in Kinesis, and an iterator at its end leads on to its children.
+SELECT stream.create_stream('empty_parent', 1);
+SELECT stream.split_shard('empty_parent', 'shardId-000000000000',
+						  170141183460469231731687303715884105728);
+SELECT cmp_ok((SELECT ending_sequence_number FROM stream.list_shards('empty_parent')
+			   WHERE shard_id = 'shardId-000000000000'), '>=',
+			  (SELECT starting_sequence_number FROM stream.list_shards('empty_parent')
+			   WHERE shard_id = 'shardId-000000000000'),
+			  'an empty shard closed by a split ends at or after its start');
+SELECT is((SELECT jsonb_array_length(child_shards) FROM stream.get_records(
+			 stream.get_shard_iterator('empty_parent', 'shardId-000000000000', 'AT_SEQUENCE_NUMBER',
+									   (SELECT ending_sequence_number FROM stream.list_shards('empty_parent')
+										WHERE shard_id = 'shardId-000000000000')))),
+		  2, '... ... and an iterator at its end reads nothing and leads to its two children');
 
 SELECT * FROM finish();
 ROLLBACK;

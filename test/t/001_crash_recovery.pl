@@ -185,8 +185,7 @@ sub crash_run
 {
 	my ($name, $extra_conf, $min_segments) = @_;
 
-	# Reads of the test are not to be throttled by the per-shard read quotas.
-	my $node = stream_node($name, quotas_off => 'reads', conf => $extra_conf);
+	my $node = stream_node($name, conf => $extra_conf);
 	$node->safe_psql('postgres', "SELECT stream.create_stream('crash', 2)");
 	# Records already there before the producers start, and one rolled back.
 	$node->safe_psql(

@@ -18,11 +18,9 @@ use PostgreSQL::Test::Utils;
 use StreamTest;
 use Test::More;
 
-# Reads of the test are not to be throttled by the per-shard read quotas.
 my $primary = stream_node(
 	'primary',
-	init => { allows_streaming => 1 },
-	quotas_off => 'reads');
+	init => { allows_streaming => 1 });
 $primary->safe_psql('postgres', "SELECT stream.create_stream('big', 1)");
 
 $primary->backup('base');

@@ -22,9 +22,8 @@ use Test::More;
 
 my $burn = 3000;    # transactions to run between the writes and the VACUUM
 
-# Reads of the test are not to be throttled by the per-shard read quotas, and
-# only the VACUUMs of the test decide when relfrozenxid moves.
-my $node = stream_node('freeze', quotas_off => 'reads', conf => 'autovacuum = off');
+# Only the VACUUMs of the test decide when relfrozenxid moves.
+my $node = stream_node('freeze', conf => 'autovacuum = off');
 $node->safe_psql('postgres', "SELECT stream.create_stream('fz', 2)");
 
 # Records in many transactions (one put per transaction), some spanning

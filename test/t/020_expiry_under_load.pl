@@ -42,10 +42,8 @@ my $run_secs = 25;        # producers write for this long
 my $pass_every = 0.2;     # seconds between maintenance passes
 my $segment_kb = 128;
 
-# The quotas would throttle the test's producers and consumers.
 my $node = stream_node(
 	'expiry_load',
-	quotas_off => 'all',
 	conf => qq{
 stream.segment_size = '${segment_kb}kB'
 stream.min_retention_period = '1s'

@@ -56,10 +56,8 @@ my $gap = 2.2;          # seconds between reshard steps
 my $nkeys = 20;
 
 my $started = time();
-# The quotas would throttle the test's producers and consumer.
 my $node = stream_node(
 	'reshard_load',
-	quotas_off => 'all',
 	conf => qq{
 stream.maintenance_interval = 200
 max_connections = 30

@@ -33,7 +33,11 @@ our @EXPORT = qw(
 
 # Settings that turn off the per-shard quotas, which would throttle the
 # tests' reads (and writes).
+# The per-shard throughput quotas (Kinesis' 5 reads a second, 1,000 records
+# a second...) would throttle tests that only mean to exercise the engine, so
+# nodes turn them off unless a test asks for them.
 my %quotas_off = (
+	none => "",
 	reads => "stream.shard_read_calls_per_second = 0\n"
 	  . "stream.shard_read_bytes_per_second = 0",
 	all => "stream.shard_read_calls_per_second = 0\n"
@@ -45,8 +49,8 @@ my %quotas_off = (
 # started, and with CREATE EXTENSION stream run in database postgres.
 # Options:
 #   init => { ... }        parameters of PostgreSQL::Test::Cluster::init
-#   quotas_off => 'reads'  turn off the per-shard read quotas ('all': the
-#                          write quotas too)
+#   quotas_off => 'all'    which per-shard quotas to turn off: 'all' (the
+#                          default), 'reads', or 'none'
 #   conf => '...'          more lines for postgresql.conf
 #   extension => 0         do not create the extension
 sub stream_node
@@ -55,12 +59,9 @@ sub stream_node
 	my $node = PostgreSQL::Test::Cluster->new($name);
 	$node->init(%{ $opt{init} // {} });
 	$node->append_conf('postgresql.conf', "shared_preload_libraries = 'stream'");
-	if (defined $opt{quotas_off})
-	{
-		die "unknown quotas_off: $opt{quotas_off}"
-		  unless exists $quotas_off{ $opt{quotas_off} };
-		$node->append_conf('postgresql.conf', $quotas_off{ $opt{quotas_off} });
-	}
+	my $quotas_off = $opt{quotas_off} // 'all';
+	die "unknown quotas_off: $quotas_off" unless exists $quotas_off{$quotas_off};
+	$node->append_conf('postgresql.conf', $quotas_off{$quotas_off});
 	$node->append_conf('postgresql.conf', $opt{conf}) if defined $opt{conf};
 	$node->start;
 	$node->safe_psql('postgres', 'CREATE EXTENSION stream')
