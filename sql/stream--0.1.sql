@@ -946,6 +946,26 @@ BEGIN
 END
 $$;
 
+-- An active stream locked for a reshard by hand, which Kinesis allows only in
+-- PROVISIONED mode: the shards of an ON_DEMAND stream are the maintenance
+-- pass's to scale.
+CREATE FUNCTION stream._lock_provisioned_stream(p_stream_name text) RETURNS stream.streams
+	LANGUAGE plpgsql
+AS $$
+DECLARE
+	s stream.streams := stream._lock_active_stream(p_stream_name);
+BEGIN
+	IF s.stream_mode <> 'PROVISIONED' THEN
+		RAISE EXCEPTION 'stream "%" is ON_DEMAND: its shards are split and merged automatically',
+			s.stream_name
+			USING ERRCODE = '22023',
+				  DETAIL = 'The Kinesis exception is InvalidArgumentException.',
+				  HINT = 'Switch it to PROVISIONED with stream.update_stream_mode to reshard it yourself.';
+	END IF;
+	RETURN s;
+END
+$$;
+
 -- Closes a shard whose segments the caller has locked (_lock_shards), so that
 -- its ending sequence number is final.
 CREATE FUNCTION stream._close_shard(s stream.streams, h stream.shards) RETURNS void
@@ -1036,7 +1056,7 @@ CREATE FUNCTION stream.split_shard(stream_name text, shard_to_split text,
 	LANGUAGE plpgsql
 AS $$
 DECLARE
-	s stream.streams := stream._lock_active_stream(stream_name);
+	s stream.streams := stream._lock_provisioned_stream(stream_name);
 	h stream.shards := stream._open_shard(s, shard_to_split);
 BEGIN
 	IF new_starting_hash_key IS NULL OR new_starting_hash_key <> trunc(new_starting_hash_key)
@@ -1059,7 +1079,7 @@ CREATE FUNCTION stream.merge_shards(stream_name text, shard_to_merge text,
 	LANGUAGE plpgsql
 AS $$
 DECLARE
-	s stream.streams := stream._lock_active_stream(stream_name);
+	s stream.streams := stream._lock_provisioned_stream(stream_name);
 	a stream.shards := stream._open_shard(s, shard_to_merge);
 	b stream.shards := stream._open_shard(s, adjacent_shard_to_merge);
 BEGIN
@@ -1084,7 +1104,7 @@ CREATE FUNCTION stream._update_shard_count(p_stream_name text, p_target int,
 	LANGUAGE plpgsql
 AS $$
 DECLARE
-	s stream.streams := stream._lock_active_stream(p_stream_name);
+	s stream.streams := stream._lock_provisioned_stream(p_stream_name);
 	n_open int;
 	width numeric;
 	boundary numeric;

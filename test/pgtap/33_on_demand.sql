@@ -3,7 +3,7 @@
 -- neighbours back, down to 4 open shards.  The scaling window is 1 second
 -- here; the write quota is 100 records a second per shard (bytes off).
 BEGIN;
-SELECT plan(23);
+SELECT plan(28);
 
 -- The maintenance worker's passes wait for this transaction (the passes
 -- this file calls take the same lock again).
@@ -112,6 +112,19 @@ SET stream.shard_write_records_per_second = 0;
 SELECT is(pg_temp.scale('od_off'), NULL,
 		  'with both write quotas off, shards have no capacity to scale by');
 SELECT is(cardinality(pg_temp.open_shards('od_off')), 6, '... and stay as they are');
+
+-- Resharding by hand is for provisioned streams only, as in Kinesis.
+SELECT throws_ok($$SELECT stream.split_shard('od_off', 'shardId-000000000000', 1)$$, '22023',
+				 'stream "od_off" is ON_DEMAND: its shards are split and merged automatically',
+				 'split_shard of an on-demand stream is InvalidArgumentException');
+SELECT throws_ok($$SELECT stream.merge_shards('od_off', 'shardId-000000000000', 'shardId-000000000001')$$,
+				 '22023', NULL, 'so is merge_shards');
+SELECT throws_ok($$SELECT * FROM stream.update_shard_count('od_off', 8)$$, '22023', NULL,
+				 'and update_shard_count');
+SELECT is(cardinality(pg_temp.open_shards('od_off')), 6, '... which leave the shards as they were');
+SELECT stream.update_stream_mode('od_off', 'PROVISIONED');
+SELECT lives_ok($$SELECT stream.split_shard('od_off', 'shardId-000000000000', 1)$$,
+				'once PROVISIONED, the stream can be resharded by hand');
 
 SELECT * FROM finish();
 ROLLBACK;
