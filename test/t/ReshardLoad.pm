@@ -432,7 +432,7 @@ sub check_committed
 			SELECT partition_key FROM acked GROUP BY partition_key
 			HAVING min(counter) <> 1 OR max(counter) <> count(*)) x}),
 		'',
-		"each key's committed counters are 1 .. n (a rolled-back counter was written again)"
+		"each key's committed counters are 1 .. n, with no gap (a rolled-back or throttled counter was written again)"
 	);
 	return;
 }
