@@ -11,6 +11,9 @@
  *	  read-heap TABLE SHARDS LIMIT FORMAT
  *		One connection per shard reads the heap table's rows of that shard
  *		in order, in pages of LIMIT rows by key (id > last id).
+ *	  read-pgq QUEUE CONSUMER FORMAT
+ *		One PgQ consumer reads the queue batch by batch (pgq.next_batch,
+ *		pgq.get_batch_events, pgq.finish_batch) until no batch is left.
  *	  put-big TARGET CLIENTS PER_CLIENT SIZE
  *		CLIENTS connections each write PER_CLIENT records of SIZE bytes
  *		(partition key and data together) of random bytes, one a
@@ -371,6 +374,78 @@ CmdRead(int argc, char **argv, int heap)
 	return 0;
 }
 
+/*
+ * A PgQ consumer: takes batches with pgq.next_batch until there is none,
+ * reads the events of each with pgq.get_batch_events and finishes it.
+ * PgQ has no shards: one consumer reads the whole queue.
+ */
+static void *
+ReadPgq(void *arg)
+{
+	Reader	   *r = arg;
+	PGconn	   *conn = Connect();
+	PGresult   *res;
+	const Oid	types[2] = {TEXTOID, TEXTOID};
+	const Oid	batch_type[1] = {INT8OID};
+
+	Prepare(conn, "n", "SELECT pgq.next_batch($1, $2)::text", 2, types);
+	Prepare(conn, "e", "SELECT ev_id, ev_time, ev_type, ev_data, ev_extra1 "
+			"FROM pgq.get_batch_events($1)", 1, batch_type);
+	Prepare(conn, "f", "SELECT pgq.finish_batch($1)", 1, batch_type);
+
+	pthread_barrier_wait(&start_barrier);
+	for (;;)
+	{
+		const char *params[2] = {r->name, r->start_seq};
+		char	   *batch;
+		int			n;
+
+		res = PQexecPrepared(conn, "n", 2, params, NULL, NULL, 0);
+		Check(conn, res, "pgq.next_batch");
+		r->calls++;
+		if (PQgetisnull(res, 0, 0))
+		{
+			PQclear(res);
+			break;
+		}
+		batch = strdup(PQgetvalue(res, 0, 0));
+		PQclear(res);
+		params[0] = batch;
+		res = PQexecPrepared(conn, "e", 1, params, NULL, NULL, r->binary);
+		Check(conn, res, "pgq.get_batch_events");
+		n = PQntuples(res);
+		r->records += n;
+		for (int i = 0; i < n; i++)
+			r->bytes += PQgetlength(res, i, 3);
+		PQclear(res);
+		res = PQexecPrepared(conn, "f", 1, params, NULL, NULL, 0);
+		Check(conn, res, "pgq.finish_batch");
+		PQclear(res);
+		free(batch);
+	}
+	PQfinish(conn);
+	return NULL;
+}
+
+static int
+CmdReadPgq(int argc, char **argv)
+{
+	Reader		reader;
+	int			array;
+	double		secs;
+
+	if (argc != 3)
+		Die("usage: read-pgq QUEUE CONSUMER FORMAT");
+	memset(&reader, 0, sizeof(reader));
+	reader.name = argv[0];
+	reader.start_seq = argv[1];
+	reader.binary = FormatArg(argv[2], &array);
+	secs = RunThreads(1, ReadPgq, &reader, sizeof(Reader));
+	printf("records=%lld bytes=%lld calls=%lld seconds=%.6f\n", reader.records,
+		   reader.bytes, reader.calls, secs);
+	return 0;
+}
+
 /*----------
  * put-big
  *----------
@@ -695,11 +770,13 @@ main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2)
-		Die("usage: client read-stream|read-heap|put-big|latency ARGS...");
+		Die("usage: client read-stream|read-heap|read-pgq|put-big|latency ARGS...");
 	if (strcmp(argv[1], "read-stream") == 0)
 		return CmdRead(argc - 2, argv + 2, 0);
 	if (strcmp(argv[1], "read-heap") == 0)
 		return CmdRead(argc - 2, argv + 2, 1);
+	if (strcmp(argv[1], "read-pgq") == 0)
+		return CmdReadPgq(argc - 2, argv + 2);
 	if (strcmp(argv[1], "put-big") == 0)
 		return CmdPutBig(argc - 2, argv + 2);
 	if (strcmp(argv[1], "latency") == 0)

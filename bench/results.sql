@@ -23,7 +23,7 @@ FROM rounds GROUP BY workload, system;
 --   zero:     stream must be 0
 --   info:     a ratio shown with no target
 --   report:   a value shown with no target and no baseline
-CREATE TEMP TABLE spec (ord int, workload text, what text, s_sys text, b_sys text,
+CREATE TEMP TABLE spec (ord numeric, workload text, what text, s_sys text, b_sys text,
 						b_what text, unit text, kind text, target float8, target_text text);
 INSERT INTO spec VALUES
  (1, 'W1', 'put_record, autocommit, 4 clients', 'stream', 'heap',
@@ -40,6 +40,9 @@ INSERT INTO spec VALUES
   'rec/s', 'higher', 3.0, '≥ 3×'),
  (6, 'W3', 'the same, the records taken as the stream.record[] value (no unnest)', 'stream_array', 'heap',
   'the heap table, as above', 'rec/s', 'info', NULL, '(information)'),
+ (6.5, 'W3', 'the same', 'stream', 'pgq',
+  'PgQ: one consumer (PgQ has no shards) taking batches with pgq.next_batch, pgq.get_batch_events, pgq.finish_batch',
+  'rec/s', 'info', NULL, '(information)'),
  (7, 'W4', format('expire %s records (maintenance passes)', :'w4_records'), 'stream', 'heap',
   'DELETE of the rows older than the horizon, then VACUUM', 's', 'faster', 100, '≥ 100× faster'),
  (8, 'W4', 'disk left by the expired records (after a CHECKPOINT)', 'stream_bytes_left', 'heap_bytes_left',
