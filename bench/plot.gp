@@ -11,7 +11,10 @@ set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 set boxwidth 0.9
 set logscale y 10
-set yrange [0.05:*]
+# room above the tallest bar
+stats datafile using 2 name "M" nooutput
+stats datafile using 3 name "T" nooutput
+set yrange [0.05:(M_max > T_max ? M_max : T_max) * 3]
 set ylabel "ratio (log scale)"
 set xtics rotate by -30 left
 set grid ytics
