@@ -19,6 +19,9 @@ OBJS = \
 	src/quota.o \
 	src/worker.o
 
+# OpenSSL's libcrypto hashes partition keys (MD5, src/hashkey.c).
+SHLIB_LINK += -lcrypto
+
 EXTENSION = stream
 DATA = sql/stream--0.1.sql
 

@@ -65,20 +65,29 @@ LookupStreamForWrite(const char *name)
 }
 
 /*
- * Checks one record of a request and fills in what to append.  "which" names
- * the record in messages ("" for put_record, " 3" for the third of
- * put_records).
+ * How messages name record number n of a request: "" for put_record's one
+ * record (n = 0), " 3" for the third of put_records.  Made only for an error.
+ */
+static const char *
+RecordName(int n)
+{
+	return n == 0 ? "" : psprintf(" %d", n);
+}
+
+/*
+ * Checks record number n of a request (see RecordName) and fills in what to
+ * append.
  */
 static void
 PrepareRecord(text *key, bytea *data, Datum explicit_hash_key,
-			  bool has_explicit, const char *which, StreamAppendRecord *rec)
+			  bool has_explicit, int n, StreamAppendRecord *rec)
 {
 	int			chars;
 
 	if (key == NULL)
-		StreamInvalidArgument(psprintf("partition key of record%s must not be null", which));
+		StreamInvalidArgument(psprintf("partition key of record%s must not be null", RecordName(n)));
 	if (data == NULL)
-		StreamInvalidArgument(psprintf("data of record%s must not be null", which));
+		StreamInvalidArgument(psprintf("data of record%s must not be null", RecordName(n)));
 
 	rec->key = VARDATA_ANY(key);
 	rec->key_len = VARSIZE_ANY_EXHDR(key);
@@ -88,10 +97,10 @@ PrepareRecord(text *key, bytea *data, Datum explicit_hash_key,
 	chars = pg_mbstrlen_with_len(rec->key, rec->key_len);
 	if (chars < 1 || chars > STREAM_MAX_KEY_CHARS)
 		StreamInvalidArgument(psprintf("partition key of record%s has %d characters: it must have 1 to %d",
-								 which, chars, STREAM_MAX_KEY_CHARS));
+								 RecordName(n), chars, STREAM_MAX_KEY_CHARS));
 	if ((int64) rec->key_len + rec->data_len > STREAM_MAX_RECORD_SIZE)
 		StreamInvalidArgument(psprintf("record%s is %lld bytes: data and partition key may have at most %d bytes",
-								 which, (long long) rec->key_len + rec->data_len,
+								 RecordName(n), (long long) rec->key_len + rec->data_len,
 								 STREAM_MAX_RECORD_SIZE));
 
 	if (has_explicit)
@@ -100,7 +109,7 @@ PrepareRecord(text *key, bytea *data, Datum explicit_hash_key,
 			StreamInvalidArgument(psprintf("explicit hash key %s of record%s is out of range: it must be an integer from 0 to 2^128 - 1",
 									 DatumGetCString(DirectFunctionCall1(numeric_out,
 																		 explicit_hash_key)),
-									 which));
+									 RecordName(n)));
 	}
 	else
 		rec->hash_key = StreamHashPartitionKey(rec->key, rec->key_len);
@@ -369,7 +378,7 @@ stream_put_record(PG_FUNCTION_ARGS)
 	PrepareRecord(PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1),
 				  PG_ARGISNULL(2) ? NULL : PG_GETARG_BYTEA_PP(2),
 				  PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3),
-				  !PG_ARGISNULL(3), "", &rec);
+				  !PG_ARGISNULL(3), 0, &rec);
 	if (!PG_ARGISNULL(4))
 		(void) StreamSeqFromNumeric(PG_GETARG_DATUM(4),
 									"sequence number for ordering");
@@ -505,7 +514,7 @@ stream_put_records(PG_FUNCTION_ARGS)
 		hash = GetAttributeByNum(entry, 3, &hash_null);
 		PrepareRecord(key_null ? NULL : DatumGetTextPP(key),
 					  data_null ? NULL : DatumGetByteaPP(data),
-					  hash, !hash_null, psprintf(" %d", i + 1), &recs[i]);
+					  hash, !hash_null, i + 1, &recs[i]);
 	}
 	PutRecordsAndReturn(fcinfo, stream_name, recs, nrecs);
 	return (Datum) 0;
@@ -541,7 +550,7 @@ stream_put_records_arrays(PG_FUNCTION_ARGS)
 	for (int i = 0; i < nkeys; i++)
 		PrepareRecord(key_nulls[i] ? NULL : DatumGetTextPP(keys[i]),
 					  data_nulls[i] ? NULL : DatumGetByteaPP(datas[i]),
-					  (Datum) 0, false, psprintf(" %d", i + 1), &recs[i]);
+					  (Datum) 0, false, i + 1, &recs[i]);
 	PutRecordsAndReturn(fcinfo, stream_name, recs, nkeys);
 	return (Datum) 0;
 }
