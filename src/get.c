@@ -372,6 +372,7 @@ typedef struct GetRecordsState
 	Datum	   *records;
 	TupleDesc	record_desc;
 	TimestampTz last_arrival;
+	Datum		encryption_type;	/* of every record: 'NONE' */
 } GetRecordsState;
 
 static bool
@@ -381,27 +382,21 @@ CollectRecord(void *arg, int64 seq, StreamRecord *record)
 	int64		size = record->key_len + record->data_len;
 	Datum		values[5];
 	bool		nulls[5] = {false, false, false, false, false};
-	bytea	   *data;
 
 	if (state->count >= state->limit ||
 		(state->count > 0 && state->bytes + size > STREAM_MAX_GET_RECORDS_SIZE))
 		return false;
 
-	data = palloc(VARHDRSZ + record->data_len);
-	SET_VARSIZE(data, VARHDRSZ + record->data_len);
-	memcpy(VARDATA(data), record->data, record->data_len);
-	pfree(record->data);
-
 	values[0] = StreamSeqToNumeric(seq);
 	values[1] = TimestampTzGetDatum(record->arrival);
-	values[2] = PointerGetDatum(data);
-	values[3] = PointerGetDatum(cstring_to_text_with_len(record->key,
-														 record->key_len));
-	values[4] = CStringGetTextDatum("NONE");
+	values[2] = PointerGetDatum(record->data);
+	values[3] = PointerGetDatum(record->key);
+	values[4] = state->encryption_type;
 	state->records[state->count++] =
 		HeapTupleGetDatum(heap_form_tuple(state->record_desc, values, nulls));
 	state->bytes += size;
 	state->last_arrival = record->arrival;
+	pfree(record->data);
 	pfree(record->key);
 	return true;
 }
@@ -496,14 +491,14 @@ stream_get_records(PG_FUNCTION_ARGS)
 						 stream_shard_read_calls_per_second,
 						 stream_shard_read_bytes_per_second)));
 
-	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
+	result_desc = StreamResultDesc(fcinfo);
 	record_type = get_element_type(TupleDescAttr(result_desc, 0)->atttypid);
 
 	memset(&state, 0, sizeof(state));
 	state.limit = PG_GETARG_INT32(1);
 	state.records = palloc(sizeof(Datum) * state.limit);
 	state.record_desc = lookup_rowtype_tupdesc_copy(record_type, -1);
+	state.encryption_type = CStringGetTextDatum("NONE");
 	BlessTupleDesc(state.record_desc);
 
 	latest = ShardLatestArrival(shard);
@@ -537,7 +532,7 @@ stream_get_records(PG_FUNCTION_ARGS)
 	else
 		values[2] = Int64GetDatum((latest - state.last_arrival) / 1000);
 
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(result_desc),
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(result_desc,
 													  values, nulls)));
 }
 
@@ -561,26 +556,23 @@ EmitRow(void *arg, int64 seq, StreamRecord *record)
 	ReadState  *state = (ReadState *) arg;
 	Datum		values[5];
 	bool		nulls[5] = {false, false, false, false, false};
-	bytea	   *data;
 
 	if (state->remaining == 0)
 		return false;
 	if (state->has_since && record->arrival < state->since)
+	{
+		pfree(record->data);
+		pfree(record->key);
 		return true;
-
-	data = palloc(VARHDRSZ + record->data_len);
-	SET_VARSIZE(data, VARHDRSZ + record->data_len);
-	memcpy(VARDATA(data), record->data, record->data_len);
+	}
 
 	values[0] = PointerGetDatum(state->shard_id);
 	values[1] = StreamSeqToNumeric(seq);
 	values[2] = TimestampTzGetDatum(record->arrival);
-	values[3] = PointerGetDatum(cstring_to_text_with_len(record->key,
-														 record->key_len));
-	values[4] = PointerGetDatum(data);
+	values[3] = PointerGetDatum(record->key);
+	values[4] = PointerGetDatum(record->data);
 	tuplestore_putvalues(state->rsinfo->setResult, state->rsinfo->setDesc,
 						 values, nulls);
-	pfree(data);
 	pfree(record->data);
 	pfree(record->key);
 	if (state->remaining > 0)

@@ -100,11 +100,9 @@ StoreRecord(TupleTableSlot *slot, int32 segment_no, StreamRecord *record)
 	slot->tts_values[0] = Int64GetDatum(StreamSeqMake(segment_no, record->block,
 													  record->offset));
 	slot->tts_values[1] = TimestampTzGetDatum(record->arrival);
-	slot->tts_values[2] = PointerGetDatum(cstring_to_text_with_len(record->key,
-																   record->key_len));
+	slot->tts_values[2] = PointerGetDatum(record->key);
 	slot->tts_values[3] = StreamHashKeyToNumeric(record->hash_key);
-	slot->tts_values[4] = PointerGetDatum(cstring_to_text_with_len(record->data,
-																   record->data_len));
+	slot->tts_values[4] = PointerGetDatum(record->data);
 	ItemPointerSet(&slot->tts_tid, record->block, record->offset);
 	ExecStoreVirtualTuple(slot);
 }

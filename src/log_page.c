@@ -607,17 +607,18 @@ CopyRecord(StreamLogReader *reader, StreamRecordHeader *header, ItemId itemid,
 	record->arrival = header->arrival;
 	record->hash_key = StreamHashKeyFromBytes(header->hash_key);
 	record->key_len = header->key_len;
-	record->key = palloc(header->key_len + 1);
-	memcpy(record->key, body, header->key_len);
-	record->key[header->key_len] = '\0';
+	record->key = palloc(VARHDRSZ + header->key_len);
+	SET_VARSIZE(record->key, VARHDRSZ + header->key_len);
+	memcpy(VARDATA(record->key), body, header->key_len);
 	record->data_len = header->data_len;
-	record->data = palloc(header->data_len + 1);
+	record->data = palloc(VARHDRSZ + header->data_len);
+	SET_VARSIZE(record->data, VARHDRSZ + header->data_len);
 	if (here < 0 || here > (int) header->data_len)
 		elog(ERROR, "stream record at %u/%u of \"%s\" is corrupt",
 			 reader->block, reader->offset, RelationGetRelationName(reader->rel));
-	memcpy(record->data, body + header->key_len, here);
+	memcpy(VARDATA(record->data), body + header->key_len, here);
 	if (here < (int) header->data_len)
-		ReadChunks(reader->rel, reader->block, record->data, here,
+		ReadChunks(reader->rel, reader->block, VARDATA(record->data), here,
 				   header->data_len);
 }
 

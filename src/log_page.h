@@ -125,9 +125,10 @@ typedef struct StreamRecord
 	TransactionId xmin;
 	TimestampTz arrival;
 	StreamHashKey hash_key;
-	char	   *key;			/* palloc'd, not terminated */
+	/* palloc'd as varlenas, so that they are Datums of text and bytea as is */
+	text	   *key;
 	int			key_len;
-	char	   *data;			/* palloc'd */
+	bytea	   *data;
 	int			data_len;
 } StreamRecord;
 

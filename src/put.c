@@ -394,13 +394,11 @@ stream_put_record(PG_FUNCTION_ARGS)
 						 stream_shard_write_records_per_second,
 						 stream_shard_write_bytes_per_second)));
 
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
+	desc = StreamResultDesc(fcinfo);
 	values[0] = CStringGetTextDatum(StreamFormatShardId(shard_no));
 	values[1] = StreamSeqToNumeric(seq);
 	values[2] = CStringGetTextDatum("NONE");
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc),
-													  values, nulls)));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }
 
 /* Checks the request-wide limits of put_records. */

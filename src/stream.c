@@ -13,12 +13,14 @@
 
 #include "access/table.h"
 #include "fmgr.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/analyze.h"
 #include "parser/parsetree.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/rel.h"
 
@@ -243,4 +245,47 @@ StreamSeqFromNumeric(Datum num, const char *what)
 						DatumGetCString(DirectFunctionCall1(numeric_out, num))),
 				 errkinesis("InvalidArgumentException")));
 	return (int64) value;
+}
+
+/*
+ * The blessed row type of a function's OUT parameters, built once per
+ * backend: get_call_result_type rebuilds it from pg_proc on every call, a
+ * microsecond that put_record in autocommit pays per record.  A function
+ * that is dropped and made again has a new OID, so the cache cannot go
+ * stale; it holds the few C functions that return a row.
+ */
+#define RESULT_DESC_CACHE_SIZE 8
+
+typedef struct ResultDescEntry
+{
+	Oid			fn_oid;
+	TupleDesc	desc;
+} ResultDescEntry;
+
+static ResultDescEntry result_descs[RESULT_DESC_CACHE_SIZE];
+static int	n_result_descs = 0;
+
+TupleDesc
+StreamResultDesc(FunctionCallInfo fcinfo)
+{
+	Oid			fn_oid = fcinfo->flinfo->fn_oid;
+	TupleDesc	desc;
+	MemoryContext old;
+
+	for (int i = 0; i < n_result_descs; i++)
+		if (result_descs[i].fn_oid == fn_oid)
+			return result_descs[i].desc;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	desc = BlessTupleDesc(CreateTupleDescCopy(desc));
+	MemoryContextSwitchTo(old);
+	if (n_result_descs < RESULT_DESC_CACHE_SIZE)
+	{
+		result_descs[n_result_descs].fn_oid = fn_oid;
+		result_descs[n_result_descs].desc = desc;
+		n_result_descs++;
+	}
+	return desc;
 }

@@ -11,6 +11,9 @@
 
 #include "postgres.h"
 
+#include "access/tupdesc.h"
+#include "fmgr.h"
+
 #include "storage/block.h"
 #include "storage/off.h"
 #include "utils/timestamp.h"
@@ -91,6 +94,9 @@ StreamSeqOffset(int64 seq)
 }
 
 extern void StreamInvalidArgument(const char *message) pg_attribute_noreturn();
+
+/* The row type a C function returns, built once per backend. */
+extern TupleDesc StreamResultDesc(FunctionCallInfo fcinfo);
 
 /* numeric <-> sequence number, with InvalidArgumentException for bad input */
 extern Datum StreamSeqToNumeric(int64 seq);
