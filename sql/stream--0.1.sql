@@ -1265,10 +1265,13 @@ CREATE FUNCTION stream._scale_on_demand(s stream.streams) RETURNS text
 	LANGUAGE plpgsql
 AS $$
 DECLARE
-	cap_bytes float8 := pg_size_bytes(current_setting('stream.shard_write_bytes_per_second'));
-	cap_records float8 := current_setting('stream.shard_write_records_per_second')::float8;
-	window_seconds float8 :=
-		extract(epoch FROM current_setting('stream.on_demand_scaling_window')::interval);
+	-- pg_settings gives the values in their base units (bytes, seconds)
+	cap_bytes float8 := (SELECT setting FROM pg_catalog.pg_settings
+						 WHERE name = 'stream.shard_write_bytes_per_second');
+	cap_records float8 := (SELECT setting FROM pg_catalog.pg_settings
+						   WHERE name = 'stream.shard_write_records_per_second');
+	window_seconds float8 := (SELECT setting FROM pg_catalog.pg_settings
+							  WHERE name = 'stream.on_demand_scaling_window');
 	saved_lock_timeout text := current_setting('lock_timeout');
 	h stream.shards;
 	prev stream.shards;

@@ -3,7 +3,7 @@
 -- neighbours back, down to 4 open shards.  The scaling window is 1 second
 -- here; the write quota is 100 records a second per shard (bytes off).
 BEGIN;
-SELECT plan(28);
+SELECT plan(29);
 
 -- The maintenance worker's passes wait for this transaction (the passes
 -- this file calls take the same lock again).
@@ -57,6 +57,19 @@ SELECT is((SELECT count(DISTINCT shard_id) FROM stream.read('od_hot')
 
 SELECT is(pg_temp.scale('od_calm'), NULL, 'a shard at a fifth of its capacity is not split');
 SELECT is(pg_temp.open_shards('od_calm'), '{shardId-000000000000}', '... and stays as it was');
+
+-- The bytes quota counts as well: 2,000 bytes a second offered to a shard
+-- that takes 1,500.
+SET stream.shard_write_records_per_second = 0;
+SET stream.shard_write_bytes_per_second = 1500;
+SELECT stream.create_stream('od_bytes', 1, 'ON_DEMAND');
+SELECT pg_temp.scale('od_bytes');
+SELECT stream.put_record('od_bytes', 'k', convert_to(repeat('x', 199), 'UTF8')), pg_sleep(0.1)
+FROM generate_series(1, 12);
+SELECT matches(pg_temp.scale('od_bytes'), '^split shardId-000000000000',
+			   'a shard above half its bytes capacity is split');
+SET stream.shard_write_bytes_per_second = 0;
+SET stream.shard_write_records_per_second = 100;
 
 -- run_maintenance does the same for on-demand streams only.
 SELECT pg_temp.write('{prov_hot}', 20);
