@@ -683,9 +683,10 @@ $$;
 
 -- One pass of every periodic task, in every stream: expire segments past
 -- their retention, close full or old segments, create the next ones before
--- writers need them, and split or merge the shards of on-demand streams.  Safe to run at any time: a pass that finds another one
--- running skips, and a stream whose row is locked by a control-plane change
--- is left for the next pass.
+-- writers need them, and split or merge the shards of on-demand streams.
+-- Safe to run at any time: a pass that finds another one running skips, and
+-- a stream whose row is locked by a control-plane change is left for the
+-- next pass.
 CREATE PROCEDURE stream.run_maintenance()
 	LANGUAGE plpgsql
 AS $$
