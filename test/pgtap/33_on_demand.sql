@@ -103,8 +103,10 @@ SELECT stream.create_stream('od_busy', 5, 'ON_DEMAND');
 SELECT stream.create_stream('od_off', 6, 'ON_DEMAND');
 SELECT is(pg_temp.scale('od_cold'), NULL, 'idle shards just met are not merged');
 SELECT pg_temp.scale('od_busy'), pg_temp.scale('od_off');
--- od_busy: 20 records a second to each shard, a fifth of its capacity
-SELECT pg_temp.write_each_shard('od_busy', 2), pg_sleep(0.1) FROM generate_series(1, 15);
+-- od_busy: 30 records a second to each shard, under half its capacity (no
+-- split) but, for a pair, well over a quarter (no merge) even if a slow
+-- machine stretches the rounds by half
+SELECT pg_temp.write_each_shard('od_busy', 3), pg_sleep(0.1) FROM generate_series(1, 15);
 
 SELECT is(pg_temp.scale('od_busy'), NULL,
 		  'neighbours that together use more than a quarter of a shard are not merged');
