@@ -35,14 +35,9 @@ BENCH_SETTINGS=(
 # left out: the caller checks for what it needs.
 bench_install_packages()
 {
-	local missing=() p
+	local missing p
 
-	for p in "${BENCH_PACKAGES[@]}"; do
-		if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-			grep -q 'install ok installed'; then
-			missing+=("$p")
-		fi
-	done
+	mapfile -t missing < <(stream_missing_packages "${BENCH_PACKAGES[@]}")
 	[ ${#missing[@]} -eq 0 ] && return 0
 	if [ "${STREAM_SKIP_APT:-}" = 1 ] || [ "$(id -u)" -ne 0 ]; then
 		printf 'warning: not installing %s (STREAM_SKIP_APT=1 or not root)\n' \

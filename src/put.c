@@ -309,7 +309,7 @@ AppendRecords(const char *stream_name, StreamAppendRecord *recs, int nrecs,
 			if (t == ntargets)
 				targets[ntargets++] = shard_nos[i];
 		}
-		if (round == 0)
+		if (round == 0 && StreamQuotaWritesApply(stream->on_demand))
 			ndone += TakeWriteQuotas(stream, recs, nrecs, shard_nos, targets,
 									 ntargets, throttled, done);
 

@@ -213,6 +213,14 @@ Refill(ShardSlot *slot, TimestampTz now)
 	slot->refilled_at = Max(now, slot->refilled_at);
 }
 
+bool
+StreamQuotaWritesApply(bool meter)
+{
+	return Quota != NULL &&
+		(stream_shard_write_bytes_per_second > 0 ||
+		 stream_shard_write_records_per_second > 0 || meter);
+}
+
 void
 StreamQuotaTakeWrites(int32 stream_id, int32 shard_no, const int64 *sizes,
 					  int n, bool meter, bool *accepted)
@@ -225,7 +233,7 @@ StreamQuotaTakeWrites(int32 stream_id, int32 shard_no, const int64 *sizes,
 
 	for (int i = 0; i < n; i++)
 		accepted[i] = true;
-	if (Quota == NULL || (byte_rate <= 0 && record_rate <= 0 && !meter))
+	if (!StreamQuotaWritesApply(meter))
 		return;
 
 	now = GetCurrentTimestamp();

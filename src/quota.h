@@ -15,6 +15,12 @@
 extern void StreamQuotaInit(void);
 
 /*
+ * Whether writes have anything to take or count: a write quota is on, or
+ * (meter) the stream is on-demand.  When not, callers skip the quota.
+ */
+extern bool StreamQuotaWritesApply(bool meter);
+
+/*
  * Takes write capacity for n records of one shard, in order: accepted[i]
  * says whether record i (of sizes[i] bytes) fits the shard's quotas.  With
  * meter, the offered records (accepted or not) are counted for on-demand

@@ -47,19 +47,27 @@ stream_die()
 	exit 1
 }
 
+# Print those of the packages named that are not installed, one a line.
+stream_missing_packages()
+{
+	local p
+
+	for p in "$@"; do
+		if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q 'install ok installed'; then
+			echo "$p"
+		fi
+	done
+}
+
 # Install every package the build, the demo and the tests need.  apt-get is
 # skipped when all of them are installed already, so that a second run (and
 # the second script of a CI run) does not pay for "apt-get update" again.
 stream_install_packages()
 {
-	local missing=() p
+	local missing
 
-	for p in "${STREAM_PACKAGES[@]}"; do
-		if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-			grep -q 'install ok installed'; then
-			missing+=("$p")
-		fi
-	done
+	mapfile -t missing < <(stream_missing_packages "${STREAM_PACKAGES[@]}")
 	if [ ${#missing[@]} -eq 0 ]; then
 		stream_say "packages already installed"
 		return 0
