@@ -89,10 +89,43 @@ StreamCatalogIsStale(uint64 generation)
 	return generation != cache_generation;
 }
 
+/*
+ * Writes a shard id such as "shardId-000000000003" (STREAM_SHARD_ID_LEN
+ * bytes and a terminating zero) without the printf machinery: put_record
+ * returns one with every record.
+ */
+static void
+FormatShardId(char *buf, int32 shard_no)
+{
+	uint32		n = (uint32) shard_no;
+
+	Assert(shard_no >= 0);
+	memcpy(buf, "shardId-", 8);
+	for (int i = STREAM_SHARD_ID_LEN - 1; i >= 8; i--)
+	{
+		buf[i] = '0' + n % 10;
+		n /= 10;
+	}
+	buf[STREAM_SHARD_ID_LEN] = '\0';
+}
+
 char *
 StreamFormatShardId(int32 shard_no)
 {
-	return psprintf("shardId-%012d", shard_no);
+	char	   *buf = palloc(STREAM_SHARD_ID_LEN + 1);
+
+	FormatShardId(buf, shard_no);
+	return buf;
+}
+
+/* A shard id as text */
+text *
+StreamShardIdText(int32 shard_no)
+{
+	char		buf[STREAM_SHARD_ID_LEN + 1];
+
+	FormatShardId(buf, shard_no);
+	return cstring_to_text_with_len(buf, STREAM_SHARD_ID_LEN);
 }
 
 static Oid

@@ -28,6 +28,8 @@ typedef struct StreamShardInfo
 	StreamHashKey ending_hash_key;
 	bool		open;
 	int64		ending_seq;		/* when closed */
+	int			write_hint;		/* 1 once this backend found the older of the
+								 * last two segments sealed (see put.c) */
 	int			nsegments;
 	StreamSegmentInfo *segments;	/* by segment number, ascending */
 } StreamShardInfo;
@@ -62,7 +64,11 @@ extern StreamShardInfo *StreamLookupShard(StreamInfo *stream, const char *shard_
 extern StreamSegmentInfo *StreamFindSegment(StreamShardInfo *shard,
 											int32 segment_no);
 
+/* "shardId-" and 12 digits */
+#define STREAM_SHARD_ID_LEN 20
+
 extern char *StreamFormatShardId(int32 shard_no);
+extern text *StreamShardIdText(int32 shard_no);
 extern void StreamCatalogInit(void);
 extern const uint8 *StreamIteratorKey(int *len);
 

@@ -130,76 +130,72 @@ WriteCandidate(StreamShardInfo *shard, int k)
 /*
  * Appends a batch of records to one shard, in order, to the segment being
  * written, and returns that segment's number, or -1 when the shard turns out
- * to be closed (resharded): then nothing was appended.  The candidate
- * segments are locked first, which processes pending invalidations; if the
- * catalog changed meanwhile, the shard is looked up again.  When every
- * candidate turns out to be sealed, a newer segment was committed after the
- * catalog was read: the catalog is read again and the append retried.
+ * to be closed (resharded): then nothing was appended.  stream is the
+ * caller's lookup, made in catalog generation "generation".
+ *
+ * Writers append to the oldest segment that is not sealed; all before it are
+ * sealed and maintenance keeps one empty segment after it, so it is one of
+ * the last two.  Only the one expected is opened: the older of the two,
+ * unless this backend already found that one sealed (shard->write_hint; a
+ * sealed segment stays sealed, and the hint is forgotten with the catalog
+ * cache).  Opening a segment locks it, which processes pending
+ * invalidations; if the catalog changed meanwhile, the shard is looked up
+ * again.  When both turn out to be sealed, a newer segment was committed
+ * after the catalog was read: the catalog is read again and the append
+ * retried.
  */
 static int32
-AppendToShard(const char *stream_name, int32 shard_no, StreamAppendRecord *batch,
-			  int n)
+AppendToShard(const char *stream_name, StreamInfo *stream, uint64 generation,
+			  int32 shard_no, StreamAppendRecord *batch, int n)
 {
 	StreamSealPolicy policy;
 
 	for (int attempt = 0;; attempt++)
 	{
-		StreamInfo *stream = LookupStreamForWrite(stream_name);
-		StreamShardInfo *shard = StreamFindShard(stream, shard_no);
-		uint64		generation = StreamCatalogGeneration();
-		Relation	rels[2];
+		StreamShardInfo *shard;
 		bool		stale = false;
 
+		if (attempt > 0 || StreamCatalogIsStale(generation))
+		{
+			stream = LookupStreamForWrite(stream_name);
+			generation = StreamCatalogGeneration();
+		}
+		shard = StreamFindShard(stream, shard_no);
 		if (shard == NULL || !shard->open)
 			return -1;
 
-		/*
-		 * Writers append to the oldest segment that is not sealed; all before
-		 * it are sealed and maintenance keeps one empty segment after it, so
-		 * it is one of the last two.
-		 */
-		for (int k = 0; k < 2; k++)
-		{
-			int			idx = WriteCandidate(shard, k);
-
-			rels[k] = idx < 0 ? NULL :
-				try_table_open(shard->segments[idx].relid, RowExclusiveLock);
-			if ((idx >= 0 && rels[k] == NULL) || StreamCatalogIsStale(generation))
-				stale = true;
-		}
-		if (stale)
-		{
-			for (int k = 0; k < 2; k++)
-				if (rels[k] != NULL)
-					table_close(rels[k], RowExclusiveLock);
-			continue;
-		}
-
 		policy.max_blocks = stream_segment_size;
 		policy.max_age = stream->retention / 20;
-		for (int k = 0; k < 2; k++)
+		for (int k = shard->write_hint; k < 2; k++)
 		{
 			int			idx = WriteCandidate(shard, k);
 			int32		segment_no;
+			Relation	rel;
+			StreamAppendResult result;
 
 			if (idx < 0)
-				continue;
+				break;
 			segment_no = shard->segments[idx].segment_no;
-			policy.may_seal = idx < shard->nsegments - 1;
-			if (StreamLogAppend(rels[k], segment_no, batch, n, &policy) ==
-				STREAM_APPEND_DONE)
+			rel = try_table_open(shard->segments[idx].relid, RowExclusiveLock);
+			if (rel == NULL || StreamCatalogIsStale(generation))
 			{
-				pgstat_count_heap_insert(rels[k], n);
-				/* the locks are kept until the end of the transaction */
-				for (int j = 0; j < 2; j++)
-					if (rels[j] != NULL)
-						table_close(rels[j], NoLock);
-				return segment_no;
+				if (rel != NULL)
+					table_close(rel, RowExclusiveLock);
+				stale = true;
+				break;
 			}
+			policy.may_seal = idx < shard->nsegments - 1;
+			result = StreamLogAppend(rel, segment_no, batch, n, &policy);
+			if (result == STREAM_APPEND_DONE)
+				pgstat_count_heap_insert(rel, n);
+			/* the lock is kept until the end of the transaction */
+			table_close(rel, NoLock);
+			if (result == STREAM_APPEND_DONE)
+				return segment_no;
+			shard->write_hint = 1;
 		}
-		for (int k = 0; k < 2; k++)
-			if (rels[k] != NULL)
-				table_close(rels[k], NoLock);
+		if (stale)
+			continue;
 
 		AcceptInvalidationMessages();
 		if (!StreamCatalogIsStale(generation) || attempt >= 10)
@@ -287,6 +283,7 @@ AppendRecords(const char *stream_name, StreamAppendRecord *recs, int nrecs,
 	for (int round = 0; ndone < nrecs; round++)
 	{
 		StreamInfo *stream = LookupStreamForWrite(stream_name);
+		uint64		generation = StreamCatalogGeneration();
 		int			ntargets = 0;
 
 		if (round > 10)
@@ -326,7 +323,8 @@ AppendRecords(const char *stream_name, StreamAppendRecord *recs, int nrecs,
 				}
 			if (n == 0)
 				continue;
-			segment_no = AppendToShard(stream_name, targets[t], batch, n);
+			segment_no = AppendToShard(stream_name, stream, generation,
+									   targets[t], batch, n);
 			if (segment_no < 0)
 				continue;
 			for (int j = 0; j < n; j++)
@@ -395,7 +393,7 @@ stream_put_record(PG_FUNCTION_ARGS)
 						 stream_shard_write_bytes_per_second)));
 
 	desc = StreamResultDesc(fcinfo);
-	values[0] = CStringGetTextDatum(StreamFormatShardId(shard_no));
+	values[0] = PointerGetDatum(StreamShardIdText(shard_no));
 	values[1] = StreamSeqToNumeric(seq);
 	values[2] = CStringGetTextDatum("NONE");
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
@@ -452,7 +450,7 @@ PutRecordsAndReturn(FunctionCallInfo fcinfo, const char *stream_name,
 		}
 		else
 		{
-			values[1] = CStringGetTextDatum(StreamFormatShardId(shard_nos[i]));
+			values[1] = PointerGetDatum(StreamShardIdText(shard_nos[i]));
 			values[2] = StreamSeqToNumeric(seqs[i]);
 		}
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
