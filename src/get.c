@@ -15,6 +15,7 @@
 
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/tupmacs.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -24,6 +25,7 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/typcache.h"
 
@@ -364,17 +366,52 @@ stream_get_shard_iterator(PG_FUNCTION_ARGS)
  *----------
  */
 
+/*
+ * get_records collects its records straight into the array it returns, in a
+ * buffer kept from call to call behind room for the array's header; the
+ * array is then copied once, into the returned row.  Keeping every record's
+ * tuple until the end and building a fresh array from them allocated and
+ * freed megabytes at every call, and the page faults on that memory cost more
+ * than reading the records.  A buffer that grew past RETAINED_ARRAY_BUFFER (a
+ * call that returned large records) is let go after the call.
+ */
+#define RETAINED_ARRAY_BUFFER (4 * 1024 * 1024)
+
+static char *array_buffer = NULL;
+static Size array_buffer_size = 0;
+
 typedef struct GetRecordsState
 {
 	int			limit;
 	int64		bytes;
 	int			count;
-	Datum	   *records;
+	Size		used;			/* bytes of array_buffer used */
 	TupleDesc	record_desc;
+	char		record_align;
 	TimestampTz last_arrival;
 	Datum		encryption_type;	/* of every record: 'NONE' */
 } GetRecordsState;
 
+static void
+EnsureArrayBuffer(Size size)
+{
+	if (size <= array_buffer_size)
+		return;
+	if (size > MaxAllocSize)
+		elog(ERROR, "get_records result of %zu bytes is too large", size);
+	size = Min(Max(size, Max(array_buffer_size * 2, 65536)), MaxAllocSize);
+	if (array_buffer == NULL)
+		array_buffer = MemoryContextAlloc(TopMemoryContext, size);
+	else
+		array_buffer = repalloc(array_buffer, size);
+	array_buffer_size = size;
+}
+
+/*
+ * Adds a record to the array being built.  Each is formed by heap_form_tuple,
+ * which stamps composite datums the way this server checks them, then copied
+ * into place and freed, so that the same small chunk serves every record.
+ */
 static bool
 CollectRecord(void *arg, int64 seq, StreamRecord *record)
 {
@@ -382,6 +419,8 @@ CollectRecord(void *arg, int64 seq, StreamRecord *record)
 	int64		size = record->key_len + record->data_len;
 	Datum		values[5];
 	bool		nulls[5] = {false, false, false, false, false};
+	HeapTuple	tuple;
+	Size		start;
 
 	if (state->count >= state->limit ||
 		(state->count > 0 && state->bytes + size > STREAM_MAX_GET_RECORDS_SIZE))
@@ -392,13 +431,38 @@ CollectRecord(void *arg, int64 seq, StreamRecord *record)
 	values[2] = PointerGetDatum(record->data);
 	values[3] = PointerGetDatum(record->key);
 	values[4] = state->encryption_type;
-	state->records[state->count++] =
-		HeapTupleGetDatum(heap_form_tuple(state->record_desc, values, nulls));
+	tuple = heap_form_tuple(state->record_desc, values, nulls);
+
+	start = att_align_nominal(state->used, state->record_align);
+	EnsureArrayBuffer(start + tuple->t_len);
+	memcpy(array_buffer + start, tuple->t_data, tuple->t_len);
+	state->used = att_align_nominal(start + tuple->t_len, state->record_align);
+
+	state->count++;
 	state->bytes += size;
 	state->last_arrival = record->arrival;
+	heap_freetuple(tuple);
+	pfree(DatumGetPointer(values[0]));
 	pfree(record->data);
 	pfree(record->key);
 	return true;
+}
+
+/* The array of the records collected, in array_buffer. */
+static Datum
+RecordsArray(GetRecordsState *state, Oid record_type)
+{
+	ArrayType  *array = (ArrayType *) array_buffer;
+
+	if (state->count == 0)
+		return PointerGetDatum(construct_empty_array(record_type));
+	SET_VARSIZE(array, state->used);
+	array->ndim = 1;
+	array->dataoffset = 0;
+	array->elemtype = record_type;
+	ARR_DIMS(array)[0] = state->count;
+	ARR_LBOUND(array)[0] = 1;
+	return PointerGetDatum(array);
 }
 
 /* The children of a closed shard, as Kinesis' ChildShards. */
@@ -450,12 +514,12 @@ stream_get_records(PG_FUNCTION_ARGS)
 	Oid			record_type;
 	int16		typlen;
 	bool		typbyval;
-	char		typalign;
 	ShardReadEnd end;
 	int64		next_position;
 	Datum		values[4];
 	bool		nulls[4] = {false, false, false, false};
 	TimestampTz latest;
+	Datum		result;
 
 	if (PG_ARGISNULL(0))
 		StreamInvalidArgument("shard iterator must not be null");
@@ -496,8 +560,10 @@ stream_get_records(PG_FUNCTION_ARGS)
 
 	memset(&state, 0, sizeof(state));
 	state.limit = PG_GETARG_INT32(1);
-	state.records = palloc(sizeof(Datum) * state.limit);
+	state.used = ARR_OVERHEAD_NONULLS(1);
+	EnsureArrayBuffer(state.used);
 	state.record_desc = lookup_rowtype_tupdesc_copy(record_type, -1);
+	get_typlenbyvalalign(record_type, &typlen, &typbyval, &state.record_align);
 	state.encryption_type = CStringGetTextDatum("NONE");
 	BlessTupleDesc(state.record_desc);
 
@@ -507,10 +573,7 @@ stream_get_records(PG_FUNCTION_ARGS)
 					&next_position);
 	StreamQuotaChargeReadBytes(stream->stream_id, shard->shard_no, state.bytes);
 
-	get_typlenbyvalalign(record_type, &typlen, &typbyval, &typalign);
-	values[0] = PointerGetDatum(construct_array(state.records, state.count,
-												record_type, typlen, typbyval,
-												typalign));
+	values[0] = RecordsArray(&state, record_type);
 
 	if (end == SHARD_READ_CAUGHT_UP && !shard->open)
 	{
@@ -532,8 +595,14 @@ stream_get_records(PG_FUNCTION_ARGS)
 	else
 		values[2] = Int64GetDatum((latest - state.last_arrival) / 1000);
 
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(result_desc,
-													  values, nulls)));
+	result = HeapTupleGetDatum(heap_form_tuple(result_desc, values, nulls));
+	if (array_buffer_size > RETAINED_ARRAY_BUFFER)
+	{
+		pfree(array_buffer);
+		array_buffer = NULL;
+		array_buffer_size = 0;
+	}
+	PG_RETURN_DATUM(result);
 }
 
 /*----------

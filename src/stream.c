@@ -226,7 +226,7 @@ StreamInvalidArgument(const char *message)
 Datum
 StreamSeqToNumeric(int64 seq)
 {
-	return DirectFunctionCall1(int8_numeric, Int64GetDatum(seq));
+	return NumericGetDatum(int64_to_numeric(seq));
 }
 
 /*

@@ -2,7 +2,7 @@
 -- millis_behind_latest, every field of a record, iterators that were altered,
 -- forged or have expired, and records of rolled-back subtransactions.
 BEGIN;
-SELECT plan(49);
+SELECT plan(50);
 
 -- Arrival times come from the wall clock: let it move past now().
 SELECT pg_sleep(0.05) \gset
@@ -93,6 +93,12 @@ SELECT is((SELECT cardinality(records) FROM stream.get_records(:'it', 10000)), 8
 		  'limit 10000: every record');
 SELECT is((SELECT cardinality(records) FROM stream.get_records(:'it', "limit" => 2)), 2,
 		  'the limit as a named argument');
+-- Two calls in one statement keep their own records (get_records builds
+-- them in a buffer it reuses from call to call).
+SELECT is((SELECT ARRAY[(a.records[1]).data, (a.records[3]).data, (b.records[1]).data]
+		   FROM stream.get_records(:'it', 3) AS a, stream.get_records(:'tip') AS b),
+		  ARRAY['\x6431', '\x6433', '\x08']::bytea[],
+		  'two get_records calls in one statement each return their own records');
 SELECT throws_ok(format('SELECT * FROM stream.get_records(%L, 0)', :'it'), '22023', NULL,
 				 'limit 0: 22023');
 SELECT throws_ok(format('SELECT * FROM stream.get_records(%L, -1)', :'it'), '22023', NULL,
