@@ -66,8 +66,12 @@ typedef enum ShardReadEnd
 	SHARD_READ_CAUGHT_UP		/* everything present was read */
 } ShardReadEnd;
 
-/* Called for each record; returns false to stop before taking it. */
-typedef bool (*RecordSink) (void *arg, int64 seq, StreamRecord *record);
+/*
+ * Called for each record, with its header read; takes it (StreamLogReadBody
+ * copies its key and data) or returns false to stop before it.
+ */
+typedef bool (*RecordSink) (void *arg, int64 seq, StreamLogReader *reader,
+							StreamRecord *record);
 
 /*
  * Reads a shard from a position, handing records to the sink, and returns
@@ -123,12 +127,10 @@ ReadShard(StreamShardInfo *shard, int64 position, TimestampTz horizon,
 
 				if (record.arrival < horizon)
 				{
-					pfree(record.key);
-					pfree(record.data);
 					*next_position = seq + 1;
 					continue;
 				}
-				if (!sink(arg, seq, &record))
+				if (!sink(arg, seq, &reader, &record))
 				{
 					StreamLogReaderEnd(&reader);
 					table_close(rel, AccessShareLock);
@@ -413,7 +415,8 @@ EnsureArrayBuffer(Size size)
  * into place and freed, so that the same small chunk serves every record.
  */
 static bool
-CollectRecord(void *arg, int64 seq, StreamRecord *record)
+CollectRecord(void *arg, int64 seq, StreamLogReader *reader,
+			  StreamRecord *record)
 {
 	GetRecordsState *state = (GetRecordsState *) arg;
 	int64		size = record->key_len + record->data_len;
@@ -421,11 +424,13 @@ CollectRecord(void *arg, int64 seq, StreamRecord *record)
 	bool		nulls[5] = {false, false, false, false, false};
 	HeapTuple	tuple;
 	Size		start;
+	Size		end;
 
 	if (state->count >= state->limit ||
 		(state->count > 0 && state->bytes + size > STREAM_MAX_GET_RECORDS_SIZE))
 		return false;
 
+	StreamLogReadBody(reader, record);
 	values[0] = StreamSeqToNumeric(seq);
 	values[1] = TimestampTzGetDatum(record->arrival);
 	values[2] = PointerGetDatum(record->data);
@@ -433,10 +438,14 @@ CollectRecord(void *arg, int64 seq, StreamRecord *record)
 	values[4] = state->encryption_type;
 	tuple = heap_form_tuple(state->record_desc, values, nulls);
 
+	/* zeros in the alignment gaps, as construct_array leaves there */
 	start = att_align_nominal(state->used, state->record_align);
-	EnsureArrayBuffer(start + tuple->t_len);
+	end = att_align_nominal(start + tuple->t_len, state->record_align);
+	EnsureArrayBuffer(end);
+	memset(array_buffer + state->used, 0, start - state->used);
 	memcpy(array_buffer + start, tuple->t_data, tuple->t_len);
-	state->used = att_align_nominal(start + tuple->t_len, state->record_align);
+	memset(array_buffer + start + tuple->t_len, 0, end - start - tuple->t_len);
+	state->used = end;
 
 	state->count++;
 	state->bytes += size;
@@ -620,7 +629,7 @@ typedef struct ReadState
 } ReadState;
 
 static bool
-EmitRow(void *arg, int64 seq, StreamRecord *record)
+EmitRow(void *arg, int64 seq, StreamLogReader *reader, StreamRecord *record)
 {
 	ReadState  *state = (ReadState *) arg;
 	Datum		values[5];
@@ -629,12 +638,9 @@ EmitRow(void *arg, int64 seq, StreamRecord *record)
 	if (state->remaining == 0)
 		return false;
 	if (state->has_since && record->arrival < state->since)
-	{
-		pfree(record->data);
-		pfree(record->key);
 		return true;
-	}
 
+	StreamLogReadBody(reader, record);
 	values[0] = PointerGetDatum(state->shard_id);
 	values[1] = StreamSeqToNumeric(seq);
 	values[2] = TimestampTzGetDatum(record->arrival);

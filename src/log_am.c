@@ -218,6 +218,7 @@ stream_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
 		/* with a snapshot, records in progress are invisible: no stop */
 		if (StreamLogReadNext(&scan->reader, &record) == STREAM_READ_RECORD)
 		{
+			StreamLogReadBody(&scan->reader, &record);
 			StoreRecord(slot, scan->reader.segment_no, &record);
 			MemoryContextSwitchTo(old);
 			return true;
@@ -274,6 +275,7 @@ FetchRecord(Relation rel, ItemPointer tid, Snapshot snapshot,
 	if (StreamLogReadNext(&reader, &record) == STREAM_READ_RECORD &&
 		record.offset == offset)
 	{
+		StreamLogReadBody(&reader, &record);
 		StoreRecord(slot, reader.segment_no, &record);
 		found = true;
 	}
@@ -574,6 +576,7 @@ stream_scan_analyze_next_tuple(TableScanDesc sscan, TransactionId OldestXmin,
 
 	if (StreamLogReadNext(&scan->reader, &record) != STREAM_READ_RECORD)
 		return false;
+	StreamLogReadBody(&scan->reader, &record);
 	StoreRecord(slot, scan->reader.segment_no, &record);
 	*liverows += 1;
 	return true;

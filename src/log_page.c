@@ -251,6 +251,8 @@ WriteItems(Relation rel, Buffer metabuf, Buffer buffer, bool init,
 
 		xlrec.first_offset = first;
 		xlrec.nitems = nitems;
+		/* zeroed: the struct has padding, which would go to WAL as it was */
+		memset(&update, 0, sizeof(update));
 		update.last_block = meta->last_block;
 		update.first_arrival = meta->first_arrival;
 		update.last_arrival = meta->last_arrival;
@@ -592,39 +594,68 @@ ReadChunks(Relation rel, BlockNumber block, char *data, int done, int total)
 	}
 }
 
-/* Copies the record whose head is at the reader's position. */
-static void
-CopyRecord(StreamLogReader *reader, StreamRecordHeader *header, ItemId itemid,
-		   StreamRecord *record)
+/*
+ * The item at an offset of a data page, a record head or a continuation
+ * chunk as its flags say, checked to be long enough for the header they say
+ * it has: a damaged page must raise an error, not make its readers run past
+ * the item.  StreamLogReadBody checks the lengths in a head.
+ */
+StreamRecordHeader *
+StreamPageGetItem(Relation rel, Page page, BlockNumber block, OffsetNumber off)
 {
-	char	   *body = (char *) header + sizeof(StreamRecordHeader);
-	int			here = ItemIdGetLength(itemid) - sizeof(StreamRecordHeader) -
-		header->key_len;
+	ItemId		itemid = PageGetItemId(page, off);
+	StreamRecordHeader *header;
+	Size		len = ItemIdGetLength(itemid);
 
-	record->block = reader->block;
-	record->offset = reader->offset;
-	record->xmin = header->xmin;
-	record->arrival = header->arrival;
-	record->hash_key = StreamHashKeyFromBytes(header->hash_key);
-	record->key_len = header->key_len;
+	if (!ItemIdIsNormal(itemid) || len < sizeof(StreamChunkHeader))
+		StreamCorruptItem(rel, block, off);
+	header = (StreamRecordHeader *) PageGetItem(page, itemid);
+	if ((header->flags & STREAM_ITEM_HEAD) && len < sizeof(StreamRecordHeader))
+		StreamCorruptItem(rel, block, off);
+	return header;
+}
+
+void
+StreamCorruptItem(Relation rel, BlockNumber block, OffsetNumber off)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("stream record at %u/%u of \"%s\" is corrupt",
+					block, off, RelationGetRelationName(rel))));
+}
+
+/*
+ * Copies the partition key and data of the record StreamLogReadNext just
+ * returned (the reader still holds its page) into palloc'd varlenas.
+ */
+void
+StreamLogReadBody(StreamLogReader *reader, StreamRecord *record)
+{
+	StreamRecordHeader *header = reader->head;
+	char	   *body = (char *) header + sizeof(StreamRecordHeader);
+	int			here = (int) reader->head_len -
+		(int) sizeof(StreamRecordHeader) - header->key_len;
+
+	Assert(BufferIsValid(reader->buffer) && record->block == reader->block);
+	if (here < 0 || here > (int) header->data_len ||
+		header->data_len > STREAM_MAX_RECORD_SIZE)
+		StreamCorruptItem(reader->rel, record->block, record->offset);
 	record->key = palloc(VARHDRSZ + header->key_len);
 	SET_VARSIZE(record->key, VARHDRSZ + header->key_len);
 	memcpy(VARDATA(record->key), body, header->key_len);
-	record->data_len = header->data_len;
 	record->data = palloc(VARHDRSZ + header->data_len);
 	SET_VARSIZE(record->data, VARHDRSZ + header->data_len);
-	if (here < 0 || here > (int) header->data_len)
-		elog(ERROR, "stream record at %u/%u of \"%s\" is corrupt",
-			 reader->block, reader->offset, RelationGetRelationName(reader->rel));
 	memcpy(VARDATA(record->data), body + header->key_len, here);
 	if (here < (int) header->data_len)
-		ReadChunks(reader->rel, reader->block, VARDATA(record->data), here,
+		ReadChunks(reader->rel, record->block, VARDATA(record->data), here,
 				   header->data_len);
 }
 
 /*
  * Moves to the next record that the reader's rule lets it return.  On
- * STREAM_READ_RECORD the record is filled in and the position moves past it;
+ * STREAM_READ_RECORD the record's position and header are filled in (its key
+ * and data only by StreamLogReadBody, for callers that take the record) and
+ * the position moves past it;
  * on STREAM_READ_IN_PROGRESS the position is the record being waited for; on
  * STREAM_READ_END it is just past the last item present, which is where the
  * next append will land.
@@ -656,7 +687,8 @@ StreamLogReadNext(StreamLogReader *reader, StreamRecord *record)
 			ItemId		itemid = PageGetItemId(page, reader->offset);
 			StreamRecordHeader *header;
 
-			header = (StreamRecordHeader *) PageGetItem(page, itemid);
+			header = StreamPageGetItem(reader->rel, page, reader->block,
+									   reader->offset);
 			if (!(header->flags & STREAM_ITEM_HEAD))
 			{
 				reader->offset++;
@@ -672,7 +704,17 @@ StreamLogReadNext(StreamLogReader *reader, StreamRecord *record)
 					reader->offset++;
 					continue;
 				case STREAM_VISIBLE:
-					CopyRecord(reader, header, itemid, record);
+					record->block = reader->block;
+					record->offset = reader->offset;
+					record->xmin = header->xmin;
+					record->arrival = header->arrival;
+					record->hash_key = StreamHashKeyFromBytes(header->hash_key);
+					record->key_len = header->key_len;
+					record->data_len = header->data_len;
+					record->key = NULL;
+					record->data = NULL;
+					reader->head = header;
+					reader->head_len = ItemIdGetLength(itemid);
 					reader->offset++;
 					return STREAM_READ_RECORD;
 			}
@@ -733,7 +775,7 @@ FirstArrivalInBlock(Relation rel, BlockNumber block, TimestampTz *arrival)
 		{
 			StreamRecordHeader *header;
 
-			header = (StreamRecordHeader *) PageGetItem(page, PageGetItemId(page, off));
+			header = StreamPageGetItem(rel, page, block, off);
 			if (header->flags & STREAM_ITEM_HEAD)
 			{
 				*arrival = header->arrival;

@@ -125,7 +125,10 @@ typedef struct StreamRecord
 	TransactionId xmin;
 	TimestampTz arrival;
 	StreamHashKey hash_key;
-	/* palloc'd as varlenas, so that they are Datums of text and bytea as is */
+	/*
+	 * palloc'd as varlenas, so that they are Datums of text and bytea as is;
+	 * NULL until StreamLogReadBody copies them
+	 */
 	text	   *key;
 	int			key_len;
 	bytea	   *data;
@@ -154,6 +157,8 @@ typedef struct StreamLogReader
 	OffsetNumber offset;
 	Buffer		buffer;			/* pinned and share-locked, or invalid */
 	Snapshot	snapshot;		/* NULL: the stream visibility rule */
+	StreamRecordHeader *head;	/* of the record last returned, in buffer */
+	Size		head_len;		/* its item's length */
 } StreamLogReader;
 
 extern void StreamLogReaderBegin(StreamLogReader *reader, Relation rel,
@@ -161,6 +166,7 @@ extern void StreamLogReaderBegin(StreamLogReader *reader, Relation rel,
 								 Snapshot snapshot);
 extern StreamReadResult StreamLogReadNext(StreamLogReader *reader,
 										  StreamRecord *record);
+extern void StreamLogReadBody(StreamLogReader *reader, StreamRecord *record);
 extern void StreamLogReaderRelease(StreamLogReader *reader);
 extern void StreamLogReaderEnd(StreamLogReader *reader);
 
@@ -174,5 +180,10 @@ extern void StreamLogFindTime(Relation rel, TimestampTz ts, BlockNumber *block,
 extern void StreamInitMetaPage(Page page, int32 segment_no);
 extern void StreamInitDataPage(Page page);
 extern void StreamCheckMetaPage(Relation rel, Page page);
+extern StreamRecordHeader *StreamPageGetItem(Relation rel, Page page,
+											 BlockNumber block,
+											 OffsetNumber off);
+extern void StreamCorruptItem(Relation rel, BlockNumber block,
+							  OffsetNumber off) pg_attribute_noreturn();
 
 #endif							/* STREAM_LOG_PAGE_H */

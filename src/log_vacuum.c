@@ -50,7 +50,7 @@ FreezePage(Relation rel, BlockNumber block, BufferAccessStrategy bstrategy)
 	{
 		StreamRecordHeader *header;
 
-		header = (StreamRecordHeader *) PageGetItem(page, PageGetItemId(page, off));
+		header = StreamPageGetItem(rel, page, block, off);
 		new_flags[off] = header->flags;
 		if (!(header->flags & STREAM_ITEM_HEAD))
 			continue;

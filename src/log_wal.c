@@ -70,6 +70,8 @@ StreamRedoAppend(XLogReaderState *record)
 				elog(PANIC, "stream append WAL record is truncated");
 			memcpy(&item_len, ptr, sizeof(uint16));
 			ptr += sizeof(uint16);
+			if (ptr + item_len > end)
+				elog(PANIC, "stream append WAL record is truncated");
 			offset = PageAddItem(page, (Item) ptr, item_len,
 								 InvalidOffsetNumber, false, false);
 			if (offset != xlrec->first_offset + i)
@@ -88,8 +90,12 @@ StreamRedoAppend(XLogReaderState *record)
 		Page		page = BufferGetPage(buffer);
 		StreamMetaData *meta = StreamPageGetMeta(page);
 		xl_stream_meta_update *update;
+		Size		len;
 
-		update = (xl_stream_meta_update *) XLogRecGetBlockData(record, 1, NULL);
+		update = (xl_stream_meta_update *) XLogRecGetBlockData(record, 1, &len);
+		if (len != sizeof(xl_stream_meta_update))
+			elog(PANIC, "stream append WAL record has a meta update of %zu bytes",
+				 len);
 		meta->last_block = update->last_block;
 		meta->first_arrival = update->first_arrival;
 		meta->last_arrival = update->last_arrival;
@@ -191,7 +197,8 @@ stream_mask(char *pagedata, BlockNumber blkno)
 		ItemId		itemid = PageGetItemId(page, off);
 		StreamRecordHeader *header;
 
-		if (!ItemIdHasStorage(itemid))
+		if (!ItemIdHasStorage(itemid) ||
+			ItemIdGetLength(itemid) < sizeof(StreamRecordHeader))
 			continue;
 		header = (StreamRecordHeader *) PageGetItem(page, itemid);
 		if (header->flags & STREAM_ITEM_HEAD)

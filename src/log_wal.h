@@ -13,7 +13,9 @@
 
 #include "access/rmgr.h"
 #include "access/xlogreader.h"
+#include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
+#include "storage/block.h"
 
 /* Until the project has an id of its own in PostgreSQL's registry. */
 #define RM_STREAM_ID	RM_EXPERIMENTAL_ID
