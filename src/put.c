@@ -194,7 +194,7 @@ AppendToShard(const char *stream_name, StreamInfo *stream, uint64 generation,
 				return segment_no;
 			shard->write_hint = 1;
 		}
-		if (stale)
+		if (stale && attempt < 10)
 			continue;
 
 		AcceptInvalidationMessages();
