@@ -80,26 +80,29 @@ my ($ok, $code, $err, $out) = try_read(
 ok($ok, 'the record before the damaged one is read') or diag($err);
 is($out, '\x6431', 'with its data');
 
-($ok, $code, $err) = try_read(
-	qq{SELECT cardinality(records) FROM stream.get_records('$it')});
-ok(!$ok, 'get_records over the record with a key longer than its item fails');
-is($code, 'XX001', 'with ERRCODE_DATA_CORRUPTED');
-like($err, qr/stream record at 1\/2 of "\S+" is corrupt/,
-	'naming the record');
+# Checks that a read fails with ERRCODE_DATA_CORRUPTED naming the record at
+# block/offset $where.
+sub fails_on_record
+{
+	my ($sql, $what, $where) = @_;
+	my ($ok, $code, $err) = try_read($sql);
+	ok(!$ok, "$what fails");
+	is($code, 'XX001', 'with ERRCODE_DATA_CORRUPTED');
+	like($err, qr/stream record at \Q$where\E of "\S+" is corrupt/,
+		"naming the record at $where");
+}
 
+fails_on_record(
+	qq{SELECT cardinality(records) FROM stream.get_records('$it')},
+	'get_records over the record with a key longer than its item', '1/2');
 my $at3 = $node->safe_psql('postgres',
 	qq{SELECT stream.get_shard_iterator('dmg', 'shardId-000000000000',
 		'AT_SEQUENCE_NUMBER', $seq[2])});
-($ok, $code, $err) = try_read(
-	qq{SELECT cardinality(records) FROM stream.get_records('$at3')});
-ok(!$ok, 'get_records of the record with a data length over 1 MiB fails');
-is($code, 'XX001', 'with ERRCODE_DATA_CORRUPTED');
-like($err, qr/stream record at 1\/3 of "\S+" is corrupt/,
-	'naming the record');
-
-($ok, $code) = try_read(q{SELECT count(*) FROM stream.read('dmg')});
-ok(!$ok, 'stream.read over the damaged records fails');
-is($code, 'XX001', 'with ERRCODE_DATA_CORRUPTED');
+fails_on_record(
+	qq{SELECT cardinality(records) FROM stream.get_records('$at3')},
+	'get_records of the record with a data length over 1 MiB', '1/3');
+fails_on_record(q{SELECT count(*) FROM stream.read('dmg')},
+	'stream.read over the damaged records', '1/2');
 
 is($node->safe_psql('postgres', 'SELECT 1'), '1', 'the server is up');
 unlike(slurp_file($node->logfile), qr/PANIC|terminated by signal/,
