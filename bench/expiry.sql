@@ -114,12 +114,12 @@ INSERT INTO bench_result VALUES (2, 'fill heap (INSERT ... SELECT, 250,000 a tra
 
 -- Both hold the same number of records.
 SELECT (SELECT sum(i.records) FROM stream.segments g JOIN stream.streams s USING (stream_id),
-		stream._segment_info(g.relation) i WHERE s.stream_name = 'exp_bench') AS stream_records,
+		stream_internal.segment_info(g.relation) i WHERE s.stream_name = 'exp_bench') AS stream_records,
 	   (SELECT count(*) FROM ev) AS heap_rows,
 	   (SELECT count(*) FROM stream.segments g JOIN stream.streams s USING (stream_id)
 		WHERE s.stream_name = 'exp_bench') AS segments_before,
 	   (SELECT count(*) FROM stream.segments g JOIN stream.streams s USING (stream_id),
-			stream._segment_info(g.relation) i
+			stream_internal.segment_info(g.relation) i
 		WHERE s.stream_name = 'exp_bench' AND i.records > 0) AS full_segments_before \gset
 SELECT :stream_records = :heap_rows AS same_count \gset
 \if :same_count
@@ -151,7 +151,7 @@ CALL stream.run_maintenance();
 SELECT extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) AS pass1 \gset
 SELECT coalesce(sum(i.records), 0) AS left1
 FROM stream.segments g JOIN stream.streams s USING (stream_id),
-	 stream._segment_info(g.relation) i WHERE s.stream_name = 'exp_bench' \gset
+	 stream_internal.segment_info(g.relation) i WHERE s.stream_name = 'exp_bench' \gset
 SELECT count(*) AS dropped1 FROM segments_before b
 WHERE NOT EXISTS (SELECT FROM pg_class c WHERE c.oid = b.relid) \gset
 SELECT clock_timestamp() AS t0 \gset
@@ -159,7 +159,7 @@ CALL stream.run_maintenance();
 SELECT extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) AS pass2 \gset
 SELECT coalesce(sum(i.records), 0) AS left2
 FROM stream.segments g JOIN stream.streams s USING (stream_id),
-	 stream._segment_info(g.relation) i WHERE s.stream_name = 'exp_bench' \gset
+	 stream_internal.segment_info(g.relation) i WHERE s.stream_name = 'exp_bench' \gset
 SELECT count(*) AS dropped2 FROM segments_before b
 WHERE NOT EXISTS (SELECT FROM pg_class c WHERE c.oid = b.relid) \gset
 SELECT clock_timestamp() AS t0 \gset

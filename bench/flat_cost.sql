@@ -82,7 +82,7 @@ BEGIN
 	t0 := clock_timestamp();
 	FOR shard IN 1 .. 4 LOOP
 		CONTINUE WHEN first_seq[shard] IS NULL;
-		it := stream.get_shard_iterator(p_stream, stream._shard_id(shard - 1),
+		it := stream.get_shard_iterator(p_stream, stream_internal.shard_id(shard - 1),
 										'AT_SEQUENCE_NUMBER', first_seq[shard]);
 		LOOP
 			SELECT cardinality(g.records), g.next_shard_iterator INTO n, it

@@ -125,7 +125,7 @@ CREATE FUNCTION pg_temp.segments_state(streams text[]) RETURNS text
 							 g.relation::oid, i.sealed, i.records, i.blocks),
 					  '; ' ORDER BY g.stream_id, g.segment_no)
 	FROM stream.segments g JOIN stream.streams s USING (stream_id),
-		 stream._segment_info(g.relation) i
+		 stream_internal.segment_info(g.relation) i
 	WHERE s.stream_name = ANY (streams)
 $$;
 
@@ -136,7 +136,7 @@ CREATE FUNCTION pg_temp.segs(p_stream text)
 	LANGUAGE sql AS $$
 	SELECT g.shard_no, g.segment_no, g.relation::oid, i.sealed, i.records, i.blocks
 	FROM stream.segments g JOIN stream.streams s USING (stream_id),
-		 stream._segment_info(g.relation) i
+		 stream_internal.segment_info(g.relation) i
 	WHERE s.stream_name = p_stream
 	ORDER BY g.segment_no
 $$;

@@ -20,7 +20,7 @@ CREATE FUNCTION pg_temp.write(streams text[], n int) RETURNS void LANGUAGE sql A
 						    array_fill('\x00'::bytea, ARRAY[n]))
 $$;
 CREATE FUNCTION pg_temp.scale(name text) RETURNS text LANGUAGE sql AS $$
-	SELECT stream._scale_on_demand(s) FROM stream.streams s WHERE stream_name = name
+	SELECT stream_internal.scale_on_demand(s) FROM stream.streams s WHERE stream_name = name
 $$;
 CREATE FUNCTION pg_temp.open_shards(name text) RETURNS text[] LANGUAGE sql AS $$
 	SELECT array_agg(shard_id ORDER BY starting_hash_key)

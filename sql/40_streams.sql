@@ -1,0 +1,290 @@
+
+----------------------------------------------------------------------------
+-- Streams: create, delete, list, describe
+----------------------------------------------------------------------------
+
+-- Finds a stream by name, for a control-plane change with its catalog row
+-- locked, or just to read it.
+CREATE FUNCTION stream_internal.lock_stream(p_stream_name text, for_update boolean DEFAULT true)
+	RETURNS stream.streams
+	LANGUAGE plpgsql
+AS $$
+DECLARE
+	s stream.streams;
+BEGIN
+	IF p_stream_name IS NULL THEN
+		PERFORM stream_internal.raise('InvalidArgumentException',
+									  'stream name must not be null');
+	END IF;
+	IF for_update THEN
+		SELECT * INTO s FROM stream.streams WHERE stream_name = p_stream_name FOR UPDATE;
+	ELSE
+		SELECT * INTO s FROM stream.streams WHERE stream_name = p_stream_name;
+	END IF;
+	IF NOT FOUND THEN
+		PERFORM stream_internal.raise('ResourceNotFoundException',
+			pg_catalog.format('stream "%s" does not exist', p_stream_name));
+	END IF;
+	RETURN s;
+END
+$$;
+
+CREATE FUNCTION stream_internal.find_stream(p_stream_name text) RETURNS stream.streams
+	LANGUAGE sql STABLE
+AS $$ SELECT stream_internal.lock_stream(p_stream_name, false) $$;
+
+-- A stream locked for a change that Kinesis allows only while it is ACTIVE.
+CREATE FUNCTION stream_internal.lock_active_stream(p_stream_name text) RETURNS stream.streams
+	LANGUAGE plpgsql
+AS $$
+DECLARE
+	s stream.streams := stream_internal.lock_stream(p_stream_name);
+BEGIN
+	IF s.stream_status <> 'ACTIVE' THEN
+		PERFORM stream_internal.raise('ResourceInUseException',
+			pg_catalog.format('stream "%s" is %s, not ACTIVE', s.stream_name, s.stream_status));
+	END IF;
+	RETURN s;
+END
+$$;
+
+-- Raises LimitExceededException when "more" open shards would pass
+-- stream.shard_limit; "what" says what would add them.
+CREATE FUNCTION stream_internal.check_shard_limit(more int, what text) RETURNS void
+	LANGUAGE plpgsql
+AS $$
+DECLARE
+	open_shards bigint;
+	shard_limit int := pg_catalog.current_setting('stream.shard_limit')::int;
+BEGIN
+	SELECT pg_catalog.count(*) INTO open_shards FROM stream.shards WHERE closed_at IS NULL;
+	IF open_shards + more > shard_limit THEN
+		PERFORM stream_internal.raise('LimitExceededException',
+			pg_catalog.format('%s would exceed the shard limit of %s', what, shard_limit),
+			pg_catalog.format('%s shards are open in this database; stream.shard_limit sets the limit.',
+							  open_shards));
+	END IF;
+END
+$$;
+
+CREATE FUNCTION stream.create_stream(stream_name text, shard_count int DEFAULT 4,
+									 stream_mode text DEFAULT 'PROVISIONED',
+									 retention_period_hours int DEFAULT 24)
+	RETURNS void
+	LANGUAGE plpgsql
+AS $$
+DECLARE
+	p_name text := stream_name;
+	new_id int;
+	i int;
+BEGIN
+	IF p_name IS NULL THEN
+		PERFORM stream_internal.raise('InvalidArgumentException',
+									  'stream name must not be null');
+	END IF;
+	IF p_name !~ '^[a-zA-Z0-9_.-]{1,128}$' THEN
+		PERFORM stream_internal.raise('InvalidArgumentException',
+			pg_catalog.format('invalid stream name "%s"', p_name),
+			'A stream name has 1 to 128 characters, each a letter, a digit, "_", "." or "-".');
+	END IF;
+	IF shard_count IS NULL THEN
+		PERFORM stream_internal.raise('InvalidArgumentException',
+									  'shard count must not be null');
+	END IF;
+	IF shard_count < 1 THEN
+		PERFORM stream_internal.raise('InvalidArgumentException',
+			pg_catalog.format('invalid shard count %s', shard_count),
+			'A stream has at least 1 shard.');
+	END IF;
+	PERFORM stream_internal.check_stream_mode(stream_mode);
+	PERFORM stream_internal.check_retention_hours(retention_period_hours);
+
+	-- Serialize stream creation so that the shard limit holds.
+	LOCK TABLE stream.streams IN SHARE ROW EXCLUSIVE MODE;
+	IF EXISTS (SELECT 1 FROM stream.streams s WHERE s.stream_name = p_name) THEN
+		PERFORM stream_internal.raise('ResourceExistsException',
+			pg_catalog.format('stream "%s" already exists', p_name));
+	END IF;
+	PERFORM stream_internal.check_shard_limit(shard_count,
+		pg_catalog.format('creating stream "%s" with %s shards', p_name, shard_count));
+
+	INSERT INTO stream.streams (stream_name, stream_mode, retention_period, next_shard_no,
+								next_segment_no)
+		VALUES (p_name, stream_mode,
+				pg_catalog.make_interval(hours => retention_period_hours),
+				shard_count, shard_count + 1)
+		RETURNING stream_id INTO new_id;
+
+	INSERT INTO stream.shards (stream_id, shard_no, starting_hash_key, ending_hash_key,
+							   starting_sequence_number)
+		SELECT new_id, n, r.starting_hash_key, r.ending_hash_key,
+			   stream_internal.segment_start(n + 1)
+		FROM pg_catalog.generate_series(0, shard_count - 1) AS n,
+			 stream_internal.uniform_range(n, shard_count) AS r;
+
+	FOR i IN 0 .. shard_count - 1 LOOP
+		INSERT INTO stream.segments (stream_id, segment_no, shard_no, relation)
+			VALUES (new_id, i + 1, i, stream_internal.create_segment(new_id, i, i + 1));
+	END LOOP;
+END
+$$;
+
+CREATE FUNCTION stream.delete_stream(stream_name text,
+									 enforce_consumer_deletion boolean DEFAULT false)
+	RETURNS void
+	LANGUAGE plpgsql
+AS $$
+DECLARE
+	s stream.streams := stream_internal.lock_stream(stream_name);
+	n_consumers bigint;
+	seg regclass;
+BEGIN
+	SELECT pg_catalog.count(*) INTO n_consumers
+	FROM stream.consumers c WHERE c.stream_id = s.stream_id;
+	IF n_consumers > 0 AND NOT coalesce(enforce_consumer_deletion, false) THEN
+		PERFORM stream_internal.raise('ResourceInUseException',
+			pg_catalog.format('stream "%s" has %s registered consumers',
+							  s.stream_name, n_consumers),
+			'Deregister them first, or delete with enforce_consumer_deletion => true.');
+	END IF;
+	FOR seg IN SELECT relation FROM stream.segments g WHERE g.stream_id = s.stream_id LOOP
+		PERFORM stream_internal.drop_segment(seg);
+	END LOOP;
+	DELETE FROM stream.streams WHERE stream_id = s.stream_id;
+END
+$$;
+
+CREATE FUNCTION stream.list_streams()
+	RETURNS TABLE(stream_name text, stream_arn text, stream_status text, stream_mode text,
+				  stream_creation_timestamp timestamptz)
+	LANGUAGE sql STABLE
+AS $$
+	SELECT s.stream_name, stream_internal.stream_arn(s.stream_name), s.stream_status,
+		   s.stream_mode, s.created_at
+	FROM stream.streams s
+	ORDER BY s.stream_name
+$$;
+
+CREATE FUNCTION stream.describe_stream_summary(stream_name text)
+	RETURNS TABLE(stream_name text, stream_arn text, stream_status text, stream_mode text,
+				  retention_period_hours int, stream_creation_timestamp timestamptz,
+				  encryption_type text, key_id text, open_shard_count int, consumer_count int)
+	LANGUAGE sql STABLE
+AS $$
+	SELECT s.stream_name, stream_internal.stream_arn(s.stream_name), s.stream_status,
+		   s.stream_mode, stream_internal.retention_hours(s.retention_period), s.created_at,
+		   s.encryption_type, s.key_id,
+		   (SELECT pg_catalog.count(*)::int FROM stream.shards h
+			WHERE h.stream_id = s.stream_id AND h.closed_at IS NULL),
+		   (SELECT pg_catalog.count(*)::int FROM stream.consumers c
+			WHERE c.stream_id = s.stream_id)
+	FROM stream_internal.find_stream($1) s
+$$;
+
+-- list_shards in PL/pgSQL, whose output columns may not share the names of
+-- the parameters as API.md's signature has them; list_shards wraps it.
+CREATE FUNCTION stream_internal.list_shards(p_stream_name text, shard_filter text,
+											p_shard_id text, p_time timestamptz)
+	RETURNS TABLE(o_shard_id text, o_parent_shard_id text, o_adjacent_parent_shard_id text,
+				  o_starting_hash_key numeric, o_ending_hash_key numeric,
+				  o_starting_sequence_number numeric, o_ending_sequence_number numeric)
+	LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+	s stream.streams := stream_internal.find_stream(p_stream_name);
+	after_no int := -1;
+	horizon timestamptz;
+BEGIN
+	IF shard_filter IS NULL OR shard_filter NOT IN ('AFTER_SHARD_ID', 'AT_TRIM_HORIZON',
+			'FROM_TRIM_HORIZON', 'AT_LATEST', 'AT_TIMESTAMP', 'FROM_TIMESTAMP') THEN
+		PERFORM stream_internal.raise('InvalidArgumentException',
+			pg_catalog.format('invalid shard filter "%s"', coalesce(shard_filter, 'NULL')),
+			'The shard filters are AFTER_SHARD_ID, AT_TRIM_HORIZON, FROM_TRIM_HORIZON, AT_LATEST, AT_TIMESTAMP and FROM_TIMESTAMP.');
+	END IF;
+	IF p_shard_id IS NOT NULL THEN
+		after_no := stream_internal.shard_no(p_shard_id);
+		IF after_no IS NULL THEN
+			PERFORM stream_internal.raise('InvalidArgumentException',
+				pg_catalog.format('invalid shard id "%s"', p_shard_id),
+				'A shard id is "shardId-" and 12 digits.');
+		END IF;
+	ELSIF shard_filter = 'AFTER_SHARD_ID' THEN
+		PERFORM stream_internal.raise('InvalidArgumentException',
+									  'shard filter AFTER_SHARD_ID needs a shard id');
+	END IF;
+	IF shard_filter IN ('AT_TIMESTAMP', 'FROM_TIMESTAMP') AND p_time IS NULL THEN
+		PERFORM stream_internal.raise('InvalidArgumentException',
+			pg_catalog.format('shard filter %s needs a timestamp', shard_filter));
+	END IF;
+
+	-- The trim horizon: the oldest moment whose records are still retained.
+	horizon := greatest(s.created_at, pg_catalog.clock_timestamp() - s.retention_period);
+
+	RETURN QUERY
+	SELECT stream_internal.shard_id(h.shard_no),
+		   stream_internal.shard_id(h.parent_shard_no),
+		   stream_internal.shard_id(h.adjacent_parent_shard_no),
+		   h.starting_hash_key, h.ending_hash_key,
+		   h.starting_sequence_number, h.ending_sequence_number
+	FROM stream.shards h
+	WHERE h.stream_id = s.stream_id
+	  AND h.shard_no > after_no
+	  AND CASE shard_filter
+			WHEN 'AT_LATEST' THEN h.closed_at IS NULL
+			WHEN 'AT_TRIM_HORIZON' THEN
+				h.created_at <= horizon AND (h.closed_at IS NULL OR h.closed_at > horizon)
+			WHEN 'AT_TIMESTAMP' THEN
+				h.created_at <= greatest(p_time, horizon)
+				AND (h.closed_at IS NULL OR h.closed_at > greatest(p_time, horizon))
+			WHEN 'FROM_TIMESTAMP' THEN
+				h.closed_at IS NULL OR h.closed_at > greatest(p_time, horizon)
+			ELSE h.closed_at IS NULL OR h.closed_at > horizon
+		  END
+	ORDER BY h.shard_no;
+END
+$$;
+
+CREATE FUNCTION stream.list_shards(stream_name text, shard_filter text DEFAULT 'FROM_TRIM_HORIZON',
+								   shard_id text DEFAULT NULL, "timestamp" timestamptz DEFAULT NULL)
+	RETURNS TABLE(shard_id text, parent_shard_id text, adjacent_parent_shard_id text,
+				  starting_hash_key numeric, ending_hash_key numeric,
+				  starting_sequence_number numeric, ending_sequence_number numeric)
+	LANGUAGE sql STABLE
+AS $$ SELECT * FROM stream_internal.list_shards($1, $2, $3, $4) $$;
+
+CREATE FUNCTION stream.describe_stream(stream_name text) RETURNS jsonb
+	LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+	s stream.streams := stream_internal.find_stream(stream_name);
+	shards jsonb;
+BEGIN
+	SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+			'ShardId', l.shard_id,
+			'ParentShardId', l.parent_shard_id,
+			'AdjacentParentShardId', l.adjacent_parent_shard_id,
+			'HashKeyRange', pg_catalog.jsonb_build_object(
+				'StartingHashKey', l.starting_hash_key::text,
+				'EndingHashKey', l.ending_hash_key::text),
+			'SequenceNumberRange', pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+				'StartingSequenceNumber', l.starting_sequence_number::text,
+				'EndingSequenceNumber', l.ending_sequence_number::text))))
+			ORDER BY l.shard_id), '[]'::jsonb)
+		INTO shards
+	FROM stream.list_shards(s.stream_name) l;
+
+	RETURN pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+		'StreamName', s.stream_name,
+		'StreamARN', stream_internal.stream_arn(s.stream_name),
+		'StreamStatus', s.stream_status,
+		'StreamModeDetails', pg_catalog.jsonb_build_object('StreamMode', s.stream_mode),
+		'Shards', shards,
+		'HasMoreShards', false,
+		'RetentionPeriodHours', stream_internal.retention_hours(s.retention_period),
+		'StreamCreationTimestamp', s.created_at,
+		'EnhancedMonitoring', pg_catalog.jsonb_build_array(
+			pg_catalog.jsonb_build_object('ShardLevelMetrics', '[]'::jsonb)),
+		'EncryptionType', s.encryption_type,
+		'KeyId', s.key_id));
+END
+$$;

@@ -1,0 +1,718 @@
+/*-------------------------------------------------------------------------
+ *
+ * get.c
+ *	  stream.get_shard_iterator, stream.get_records and stream.read.
+ *
+ * A read of a shard walks its segments in order from a position (a sequence
+ * number) and obeys the visibility rule of visibility.c: it stops before the
+ * first record whose writer is still in progress.  The position where it
+ * stopped is what the next iterator holds, so a consumer never skips a
+ * record that commits later and never gets one twice.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tupmacs.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/typcache.h"
+
+#include "injection.h"
+#include "kinesis/catalog.h"
+#include "kinesis/iterator.h"
+#include "kinesis/kinesis.h"
+#include "kinesis/names.h"
+#include "kinesis/quota.h"
+#include "kinesis/segment.h"
+#include "kinesis/sequence.h"
+#include "log/log_page.h"
+#include "log/seqno.h"
+#include "numeric128.h"
+
+PG_FUNCTION_INFO_V1(stream_get_shard_iterator);
+PG_FUNCTION_INFO_V1(stream_get_records);
+PG_FUNCTION_INFO_V1(stream_read);
+
+static StreamShardInfo *
+LookupShard(StreamInfo *stream, const char *shard_id)
+{
+	StreamShardInfo *shard = StreamLookupShard(stream, shard_id);
+
+	if (shard == NULL)
+		ereport(ERROR,
+				errkinesis(KINESIS_RESOURCE_NOT_FOUND),
+				errmsg("shard \"%s\" does not exist in stream \"%s\"",
+					   shard_id, stream->name));
+	return shard;
+}
+
+/* InvalidArgumentException with a message that needs no arguments */
+#define InvalidArgument(message) \
+	ereport(ERROR, errkinesis(KINESIS_INVALID_ARGUMENT), errmsg(message))
+
+/*----------
+ * Reading a shard
+ *----------
+ */
+
+/* Why a shard read stopped */
+typedef enum ShardReadEnd
+{
+	SHARD_READ_FULL,			/* the caller wants no more records */
+	SHARD_READ_WAITING,			/* a writer in progress comes next */
+	SHARD_READ_CAUGHT_UP		/* everything present was read */
+} ShardReadEnd;
+
+/*
+ * Called for each record, with its header read; takes it (StreamLogReadBody
+ * copies its key and data) or returns false to stop before it.
+ */
+typedef bool (*RecordSink) (void *arg, int64 seq, StreamLogReader *reader,
+							StreamRecord *record);
+
+/*
+ * Reads a shard from a position, handing records to the sink, and returns
+ * why it stopped and the position to continue from.  A segment that has
+ * been dropped since the catalog was read (it expired) is skipped.
+ *
+ * The read goes on to a shard's next segment only once the current one is
+ * sealed, and reads what was appended to it before the seal first: a writer
+ * moves on only after sealing, so no record can appear behind the reader.
+ *
+ * Records that arrived before the horizon (now minus the retention period)
+ * are passed over: they have expired even if their segment, which also holds
+ * newer records, has not been dropped yet.
+ */
+static ShardReadEnd
+ReadShard(StreamShardInfo *shard, int64 position, TimestampTz horizon,
+		  RecordSink sink, void *arg, int64 *next_position)
+{
+	int32		start_segment = StreamSeqSegment(position);
+
+	*next_position = position;
+	for (int i = 0; i < shard->nsegments; i++)
+	{
+		StreamSegmentInfo *segment = &shard->segments[i];
+		StreamLogReader reader;
+		StreamRecord record;
+		Relation	rel;
+		BlockNumber block = 1;
+		OffsetNumber offset = FirstOffsetNumber;
+		StreamReadResult result;
+
+		if (segment->segment_no < start_segment)
+			continue;
+		if (segment->segment_no == start_segment)
+		{
+			block = StreamSeqBlock(position);
+			offset = StreamSeqOffset(position);
+		}
+		*next_position = StreamSeqMake(segment->segment_no, block, offset);
+
+		rel = try_table_open(segment->relid, AccessShareLock);
+		if (rel == NULL)
+			continue;
+		for (bool seen_sealed = false;; seen_sealed = true)
+		{
+			StreamLogReaderBegin(&reader, rel, block, offset, NULL);
+			while ((result = StreamLogReadNext(&reader, &record)) == STREAM_READ_RECORD)
+			{
+				int64		seq = StreamSeqMake(segment->segment_no, record.block,
+												record.offset);
+
+				if (record.arrival < horizon)
+				{
+					*next_position = seq + 1;
+					continue;
+				}
+				if (!sink(arg, seq, &reader, &record))
+				{
+					StreamLogReaderEnd(&reader);
+					table_close(rel, AccessShareLock);
+					*next_position = seq;
+					return SHARD_READ_FULL;
+				}
+				*next_position = seq + 1;
+			}
+			block = reader.block;
+			offset = reader.offset;
+			*next_position = StreamSeqMake(segment->segment_no, block, offset);
+			StreamLogReaderEnd(&reader);
+
+			if (result == STREAM_READ_IN_PROGRESS ||
+				i == shard->nsegments - 1 || seen_sealed)
+				break;
+			STREAM_INJECTION_POINT("read-segment-end");
+			if (!StreamLogIsSealed(rel))
+			{
+				/* still being written: this is where the shard ends */
+				table_close(rel, AccessShareLock);
+				return SHARD_READ_CAUGHT_UP;
+			}
+			/* sealed: once more for what came before the seal, then on */
+		}
+		table_close(rel, AccessShareLock);
+		if (result == STREAM_READ_IN_PROGRESS)
+			return SHARD_READ_WAITING;
+	}
+	return SHARD_READ_CAUGHT_UP;
+}
+
+/* The arrival time of a shard's newest record, or 0 if it has none. */
+static TimestampTz
+ShardLatestArrival(StreamShardInfo *shard)
+{
+	for (int i = shard->nsegments - 1; i >= 0; i--)
+	{
+		Relation	rel = try_table_open(shard->segments[i].relid, AccessShareLock);
+		StreamMetaData meta;
+		bool		has_meta;
+
+		if (rel == NULL)
+			continue;
+		has_meta = StreamLogReadMeta(rel, &meta);
+		table_close(rel, AccessShareLock);
+		if (has_meta && meta.last_arrival != 0)
+			return meta.last_arrival;
+	}
+	return 0;
+}
+
+/*
+ * The position just past the newest record of a shard: the end of the
+ * segment being written (that of the last one of a closed shard).
+ */
+static int64
+ShardEndPosition(StreamShardInfo *shard)
+{
+	Oid		   *relids;
+	StreamSegmentInfo *segment;
+	Relation	rel;
+	BlockNumber block = 1;
+	OffsetNumber offset = FirstOffsetNumber;
+
+	if (shard->nsegments == 0)
+		return 0;				/* a closed shard whose records all expired */
+	relids = palloc(sizeof(Oid) * shard->nsegments);
+	for (int i = 0; i < shard->nsegments; i++)
+		relids[i] = shard->segments[i].relid;
+	segment = &shard->segments[StreamWritableSegment(relids, shard->nsegments)];
+	pfree(relids);
+	rel = try_table_open(segment->relid, AccessShareLock);
+	if (rel != NULL)
+	{
+		StreamLogEndPosition(rel, &block, &offset);
+		table_close(rel, AccessShareLock);
+	}
+	return StreamSeqMake(segment->segment_no, block, offset);
+}
+
+/*----------
+ * get_shard_iterator
+ *----------
+ */
+
+/* The position of a shard's oldest retained record. */
+static int64
+TrimHorizon(StreamShardInfo *shard)
+{
+	return shard->nsegments == 0 ? 0 :
+		StreamSeqMake(shard->segments[0].segment_no, 0, 0);
+}
+
+/*
+ * The position AT_SEQUENCE_NUMBER starts from.  The sequence number must be
+ * of this shard and not beyond its end; one older than the oldest retained
+ * segment starts at the trim horizon.
+ */
+static int64
+CheckSequenceNumber(StreamInfo *stream, StreamShardInfo *shard, int64 seq,
+					const char *text)
+{
+	int32		segment_no = StreamSeqSegment(seq);
+	bool		ours = StreamFindSegment(shard, segment_no) != NULL;
+	bool		trimmed = shard->nsegments == 0 ||
+		segment_no < shard->segments[0].segment_no;
+
+	if (!ours && trimmed)
+	{
+		for (int i = 0; i < stream->nshards; i++)
+			if (StreamFindSegment(&stream->shards[i], segment_no) != NULL)
+				trimmed = false;
+	}
+	if (!ours && !trimmed)
+		ereport(ERROR,
+				errkinesis(KINESIS_INVALID_ARGUMENT),
+				errmsg("sequence number %s is not in shard \"%s\" of stream \"%s\"",
+					   text, StreamFormatShardId(shard->shard_no), stream->name));
+	if (ours && seq > ShardEndPosition(shard))
+		ereport(ERROR,
+				errkinesis(KINESIS_INVALID_ARGUMENT),
+				errmsg("sequence number %s is beyond the end of shard \"%s\" of stream \"%s\"",
+					   text, StreamFormatShardId(shard->shard_no), stream->name));
+	return trimmed ? TrimHorizon(shard) : seq;
+}
+
+/* The position of the first record at or after ts. */
+static int64
+TimestampPosition(StreamShardInfo *shard, TimestampTz ts)
+{
+	for (int i = 0; i < shard->nsegments; i++)
+	{
+		Relation	rel = try_table_open(shard->segments[i].relid, AccessShareLock);
+		StreamMetaData meta;
+		BlockNumber block;
+		OffsetNumber offset;
+
+		if (rel == NULL)
+			continue;
+		if (StreamLogReadMeta(rel, &meta) && meta.last_arrival >= ts)
+		{
+			StreamLogFindTime(rel, ts, &block, &offset);
+			table_close(rel, AccessShareLock);
+			return StreamSeqMake(shard->segments[i].segment_no, block, offset);
+		}
+		table_close(rel, AccessShareLock);
+	}
+	return ShardEndPosition(shard);
+}
+
+/*
+ * stream.get_shard_iterator(stream_name, shard_id, shard_iterator_type,
+ *                           starting_sequence_number, timestamp)
+ */
+Datum
+stream_get_shard_iterator(PG_FUNCTION_ARGS)
+{
+	char	   *stream_name;
+	char	   *shard_id;
+	char	   *type;
+	StreamInfo *stream;
+	StreamShardInfo *shard;
+	int64		position;
+
+	if (PG_ARGISNULL(0))
+		InvalidArgument("stream name must not be null");
+	if (PG_ARGISNULL(1))
+		InvalidArgument("shard id must not be null");
+	if (PG_ARGISNULL(2))
+		InvalidArgument("shard iterator type must not be null");
+	stream_name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	shard_id = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	type = text_to_cstring(PG_GETARG_TEXT_PP(2));
+
+	if (strcmp(type, "TRIM_HORIZON") != 0 && strcmp(type, "LATEST") != 0 &&
+		strcmp(type, "AT_SEQUENCE_NUMBER") != 0 &&
+		strcmp(type, "AFTER_SEQUENCE_NUMBER") != 0 &&
+		strcmp(type, "AT_TIMESTAMP") != 0)
+		ereport(ERROR,
+				errkinesis(KINESIS_INVALID_ARGUMENT),
+				errmsg("invalid shard iterator type \"%s\"", type),
+				errhint("The types are AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, TRIM_HORIZON, LATEST and AT_TIMESTAMP."));
+
+	stream = StreamLookupByNameOrError(stream_name);
+	shard = LookupShard(stream, shard_id);
+
+	if (strcmp(type, "TRIM_HORIZON") == 0)
+		position = TrimHorizon(shard);
+	else if (strcmp(type, "LATEST") == 0)
+		position = ShardEndPosition(shard);
+	else if (strcmp(type, "AT_TIMESTAMP") == 0)
+	{
+		if (PG_ARGISNULL(4))
+			InvalidArgument("shard iterator type AT_TIMESTAMP needs a timestamp");
+		position = TimestampPosition(shard, PG_GETARG_TIMESTAMPTZ(4));
+	}
+	else
+	{
+		bool		after = strcmp(type, "AFTER_SEQUENCE_NUMBER") == 0;
+		int64		seq;
+		char	   *text;
+
+		if (PG_ARGISNULL(3))
+			ereport(ERROR,
+					errkinesis(KINESIS_INVALID_ARGUMENT),
+					errmsg("shard iterator type %s needs a starting sequence number",
+						   type));
+		text = DatumGetCString(DirectFunctionCall1(numeric_out, PG_GETARG_DATUM(3)));
+		seq = StreamSeqFromNumeric(PG_GETARG_DATUM(3), "sequence number");
+		if (after)
+		{
+			if (seq == PG_INT64_MAX)
+				ereport(ERROR,
+						errkinesis(KINESIS_INVALID_ARGUMENT),
+						errmsg("invalid sequence number %s", text),
+						errhint("No sequence number comes after it."));
+			seq++;
+		}
+		position = CheckSequenceNumber(stream, shard, seq, text);
+	}
+
+	PG_RETURN_TEXT_P(cstring_to_text(StreamIteratorEncode(stream->stream_id,
+														  shard->shard_no,
+														  position)));
+}
+
+/*----------
+ * get_records
+ *----------
+ */
+
+/*
+ * get_records collects its records straight into the array it returns, in a
+ * buffer kept from call to call behind room for the array's header; the
+ * array is then copied once, into the returned row.  Keeping every record's
+ * tuple until the end and building a fresh array from them allocated and
+ * freed megabytes at every call, and the page faults on that memory cost more
+ * than reading the records.  A buffer that grew past RETAINED_ARRAY_BUFFER (a
+ * call that returned large records) is let go after the call.
+ */
+#define RETAINED_ARRAY_BUFFER (4 * 1024 * 1024)
+
+static char *array_buffer = NULL;
+static Size array_buffer_size = 0;
+
+typedef struct GetRecordsState
+{
+	int			limit;
+	int64		bytes;
+	int			count;
+	Size		used;			/* bytes of array_buffer used */
+	TupleDesc	record_desc;
+	char		record_align;
+	TimestampTz last_arrival;
+	Datum		encryption_type;	/* of every record: 'NONE' */
+} GetRecordsState;
+
+static void
+EnsureArrayBuffer(Size size)
+{
+	if (size <= array_buffer_size)
+		return;
+	if (size > MaxAllocSize)
+		elog(ERROR, "get_records result of %zu bytes is too large", size);
+	size = Min(Max(size, Max(array_buffer_size * 2, 65536)), MaxAllocSize);
+	if (array_buffer == NULL)
+		array_buffer = MemoryContextAlloc(TopMemoryContext, size);
+	else
+		array_buffer = repalloc(array_buffer, size);
+	array_buffer_size = size;
+}
+
+/*
+ * Adds a record to the array being built.  Each is formed by heap_form_tuple,
+ * which stamps composite datums the way this server checks them, then copied
+ * into place and freed, so that the same small chunk serves every record.
+ */
+static bool
+CollectRecord(void *arg, int64 seq, StreamLogReader *reader,
+			  StreamRecord *record)
+{
+	GetRecordsState *state = (GetRecordsState *) arg;
+	int64		size = record->key_len + record->data_len;
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
+	HeapTuple	tuple;
+	Size		start;
+	Size		end;
+
+	if (state->count >= state->limit ||
+		(state->count > 0 && state->bytes + size > STREAM_MAX_GET_RECORDS_SIZE))
+		return false;
+
+	StreamLogReadBody(reader, record);
+	values[0] = StreamSeqToNumeric(seq);
+	values[1] = TimestampTzGetDatum(record->arrival);
+	values[2] = PointerGetDatum(record->data);
+	values[3] = PointerGetDatum(record->key);
+	values[4] = state->encryption_type;
+	tuple = heap_form_tuple(state->record_desc, values, nulls);
+
+	/* zeros in the alignment gaps, as construct_array leaves there */
+	start = att_align_nominal(state->used, state->record_align);
+	end = att_align_nominal(start + tuple->t_len, state->record_align);
+	EnsureArrayBuffer(end);
+	memset(array_buffer + state->used, 0, start - state->used);
+	memcpy(array_buffer + start, tuple->t_data, tuple->t_len);
+	memset(array_buffer + start + tuple->t_len, 0, end - start - tuple->t_len);
+	state->used = end;
+
+	state->count++;
+	state->bytes += size;
+	state->last_arrival = record->arrival;
+	heap_freetuple(tuple);
+	pfree(DatumGetPointer(values[0]));
+	pfree(record->data);
+	pfree(record->key);
+	return true;
+}
+
+/* The array of the records collected, in array_buffer. */
+static Datum
+RecordsArray(GetRecordsState *state, Oid record_type)
+{
+	ArrayType  *array = (ArrayType *) array_buffer;
+
+	if (state->count == 0)
+		return PointerGetDatum(construct_empty_array(record_type));
+	SET_VARSIZE(array, state->used);
+	array->ndim = 1;
+	array->dataoffset = 0;
+	array->elemtype = record_type;
+	ARR_DIMS(array)[0] = state->count;
+	ARR_LBOUND(array)[0] = 1;
+	return PointerGetDatum(array);
+}
+
+/* The children of a closed shard, as Kinesis' ChildShards. */
+static Datum
+ChildShards(StreamInfo *stream, StreamShardInfo *parent)
+{
+	StringInfoData json;
+	bool		first = true;
+
+	initStringInfo(&json);
+	appendStringInfoChar(&json, '[');
+	for (int i = 0; i < stream->nshards; i++)
+	{
+		StreamShardInfo *child = &stream->shards[i];
+
+		if (child->parent_shard_no != parent->shard_no &&
+			child->adjacent_parent_shard_no != parent->shard_no)
+			continue;
+		appendStringInfo(&json, "%s{\"ShardId\": \"%s\", \"ParentShards\": [\"%s\"",
+						 first ? "" : ", ", StreamFormatShardId(child->shard_no),
+						 StreamFormatShardId(child->parent_shard_no));
+		if (child->adjacent_parent_shard_no >= 0)
+			appendStringInfo(&json, ", \"%s\"",
+							 StreamFormatShardId(child->adjacent_parent_shard_no));
+		appendStringInfo(&json, "], \"HashKeyRange\": {\"StartingHashKey\": \"%s\", \"EndingHashKey\": \"%s\"}}",
+						 DatumGetCString(DirectFunctionCall1(numeric_out,
+															 Uint128GetNumeric(child->starting_hash_key))),
+						 DatumGetCString(DirectFunctionCall1(numeric_out,
+															 Uint128GetNumeric(child->ending_hash_key))));
+		first = false;
+	}
+	appendStringInfoChar(&json, ']');
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(json.data));
+}
+
+/*
+ * stream.get_records(shard_iterator, limit, OUT records, OUT
+ *                    next_shard_iterator, OUT millis_behind_latest,
+ *                    OUT child_shards)
+ */
+Datum
+stream_get_records(PG_FUNCTION_ARGS)
+{
+	StreamIterator iterator;
+	StreamInfo *stream;
+	StreamShardInfo *shard;
+	GetRecordsState state;
+	TupleDesc	result_desc;
+	Oid			record_type;
+	int16		typlen;
+	bool		typbyval;
+	ShardReadEnd end;
+	int64		next_position;
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+	TimestampTz latest;
+	Datum		result;
+
+	if (PG_ARGISNULL(0))
+		InvalidArgument("shard iterator must not be null");
+	if (PG_ARGISNULL(1))
+		InvalidArgument("limit must not be null");
+	if (PG_GETARG_INT32(1) < 1 || PG_GETARG_INT32(1) > STREAM_MAX_GET_RECORDS)
+		ereport(ERROR,
+				errkinesis(KINESIS_INVALID_ARGUMENT),
+				errmsg("limit %d is out of range", PG_GETARG_INT32(1)),
+				errhint("The limit is from 1 to %d.", STREAM_MAX_GET_RECORDS));
+	StreamIteratorDecode(text_to_cstring(PG_GETARG_TEXT_PP(0)), &iterator);
+
+	stream = StreamLookupById(iterator.stream_id);
+	if (stream == NULL)
+		ereport(ERROR,
+				errkinesis(KINESIS_RESOURCE_NOT_FOUND),
+				errmsg("the stream of the shard iterator no longer exists"));
+	shard = StreamFindShard(stream, iterator.shard_no);
+	if (shard == NULL)
+		ereport(ERROR,
+				errkinesis(KINESIS_RESOURCE_NOT_FOUND),
+				errmsg("shard \"%s\" of stream \"%s\" no longer exists",
+					   StreamFormatShardId(iterator.shard_no), stream->name));
+
+	if (!StreamQuotaTakeReadCall(stream->stream_id, shard->shard_no))
+		ereport(ERROR,
+				errkinesis(KINESIS_THROUGHPUT_EXCEEDED),
+				errmsg("rate exceeded for shard \"%s\" of stream \"%s\"",
+					   StreamFormatShardId(shard->shard_no), stream->name),
+				errhint("Retry with backoff: a shard serves %d get_records calls and %d bytes per second.",
+						stream_shard_read_calls_per_second,
+						stream_shard_read_bytes_per_second));
+
+	result_desc = StreamResultDesc(fcinfo);
+	record_type = get_element_type(TupleDescAttr(result_desc, 0)->atttypid);
+
+	memset(&state, 0, sizeof(state));
+	state.limit = PG_GETARG_INT32(1);
+	state.used = ARR_OVERHEAD_NONULLS(1);
+	EnsureArrayBuffer(state.used);
+	state.record_desc = lookup_rowtype_tupdesc_copy(record_type, -1);
+	get_typlenbyvalalign(record_type, &typlen, &typbyval, &state.record_align);
+	state.encryption_type = CStringGetTextDatum("NONE");
+	BlessTupleDesc(state.record_desc);
+
+	latest = ShardLatestArrival(shard);
+	end = ReadShard(shard, iterator.position,
+					GetCurrentTimestamp() - stream->retention, CollectRecord, &state,
+					&next_position);
+	StreamQuotaChargeReadBytes(stream->stream_id, shard->shard_no, state.bytes);
+
+	values[0] = RecordsArray(&state, record_type);
+
+	if (end == SHARD_READ_CAUGHT_UP && !shard->open)
+	{
+		/* a closed shard read to its end: go on with its children */
+		nulls[1] = true;
+		values[3] = ChildShards(stream, shard);
+	}
+	else
+	{
+		values[1] = CStringGetTextDatum(StreamIteratorEncode(stream->stream_id,
+															 shard->shard_no,
+															 next_position));
+		nulls[3] = true;
+	}
+
+	/* how far the last record returned is behind the newest in the shard */
+	if (end == SHARD_READ_CAUGHT_UP || state.count == 0 || latest <= state.last_arrival)
+		values[2] = Int64GetDatum(0);
+	else
+		values[2] = Int64GetDatum((latest - state.last_arrival) / 1000);
+
+	result = HeapTupleGetDatum(heap_form_tuple(result_desc, values, nulls));
+	if (array_buffer_size > RETAINED_ARRAY_BUFFER)
+	{
+		pfree(array_buffer);
+		array_buffer = NULL;
+		array_buffer_size = 0;
+	}
+	PG_RETURN_DATUM(result);
+}
+
+/*----------
+ * read
+ *----------
+ */
+
+typedef struct ReadState
+{
+	ReturnSetInfo *rsinfo;
+	int64		remaining;		/* -1: no limit */
+	bool		has_since;
+	TimestampTz since;
+	text	   *shard_id;
+} ReadState;
+
+static bool
+EmitRow(void *arg, int64 seq, StreamLogReader *reader, StreamRecord *record)
+{
+	ReadState  *state = (ReadState *) arg;
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
+
+	if (state->remaining == 0)
+		return false;
+	if (state->has_since && record->arrival < state->since)
+		return true;
+
+	StreamLogReadBody(reader, record);
+	values[0] = PointerGetDatum(state->shard_id);
+	values[1] = StreamSeqToNumeric(seq);
+	values[2] = TimestampTzGetDatum(record->arrival);
+	values[3] = PointerGetDatum(record->key);
+	values[4] = PointerGetDatum(record->data);
+	tuplestore_putvalues(state->rsinfo->setResult, state->rsinfo->setDesc,
+						 values, nulls);
+	pfree(record->data);
+	pfree(record->key);
+	if (state->remaining > 0)
+		state->remaining--;
+	return true;
+}
+
+/*
+ * stream.read(stream_name, shard_id, after_sequence_number, since, limit)
+ *
+ * Every retained record, by shard and then sequence number, under the same
+ * rule as get_records: each shard's records stop before the first whose
+ * writer is still in progress.
+ */
+Datum
+stream_read(PG_FUNCTION_ARGS)
+{
+	ReadState	state;
+	StreamInfo *stream;
+	StreamShardInfo *only = NULL;
+	int64		start = 0;
+	TimestampTz horizon;
+
+	if (PG_ARGISNULL(0))
+		InvalidArgument("stream name must not be null");
+	if (!PG_ARGISNULL(4) && PG_GETARG_INT64(4) < 0)
+		ereport(ERROR,
+				errkinesis(KINESIS_INVALID_ARGUMENT),
+				errmsg("limit %lld is out of range",
+					   (long long) PG_GETARG_INT64(4)),
+				errhint("The limit is 0 or more, or NULL for none."));
+	if (!PG_ARGISNULL(2))
+	{
+		start = StreamSeqFromNumeric(PG_GETARG_DATUM(2), "sequence number");
+		if (start == PG_INT64_MAX)
+			ereport(ERROR,
+					errkinesis(KINESIS_INVALID_ARGUMENT),
+					errmsg("invalid sequence number %lld", (long long) start),
+					errhint("No sequence number comes after it."));
+		start++;
+	}
+
+	stream = StreamLookupByNameOrError(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	if (!PG_ARGISNULL(1))
+		only = LookupShard(stream, text_to_cstring(PG_GETARG_TEXT_PP(1)));
+
+	InitMaterializedSRF(fcinfo, 0);
+	state.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	state.remaining = PG_ARGISNULL(4) ? -1 : PG_GETARG_INT64(4);
+	state.has_since = !PG_ARGISNULL(3);
+	state.since = state.has_since ? PG_GETARG_TIMESTAMPTZ(3) : 0;
+	horizon = GetCurrentTimestamp() - stream->retention;
+
+	for (int i = 0; i < stream->nshards && state.remaining != 0; i++)
+	{
+		StreamShardInfo *shard = &stream->shards[i];
+		int64		position = start;
+		int64		next;
+
+		if (only != NULL && shard != only)
+			continue;
+		if (state.has_since)
+			position = Max(position, TimestampPosition(shard, state.since));
+		state.shard_id = cstring_to_text(StreamFormatShardId(shard->shard_no));
+		ReadShard(shard, position, horizon, EmitRow, &state, &next);
+	}
+	return (Datum) 0;
+}

@@ -1,0 +1,153 @@
+/*-------------------------------------------------------------------------
+ *
+ * kinesis.c
+ *	  What the Kinesis layer shares: its table of exceptions, the account's
+ *	  limits, and the row types of C functions' results.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+
+#include "kinesis/kinesis.h"
+
+PG_FUNCTION_INFO_V1(stream_raise);
+
+int			stream_min_retention_period = 24 * 3600;
+int			stream_shard_limit = 500;
+
+/*
+ * The table of API.md's errors: a Kinesis exception, the name SQL raises it
+ * by, the name a user sees, and its SQLSTATE.  ResourceInUseException has
+ * two SQLSTATEs: 42710 when the name exists already (SQL raises that one as
+ * ResourceExistsException), 55006 when the resource is busy.
+ */
+typedef struct KinesisExceptionInfo
+{
+	const char *sql_name;
+	const char *name;
+	int			sqlstate;
+} KinesisExceptionInfo;
+
+static const KinesisExceptionInfo exceptions[] = {
+	[KINESIS_RESOURCE_NOT_FOUND] = {"ResourceNotFoundException",
+		"ResourceNotFoundException", ERRCODE_UNDEFINED_OBJECT},
+	[KINESIS_RESOURCE_EXISTS] = {"ResourceExistsException",
+		"ResourceInUseException", ERRCODE_DUPLICATE_OBJECT},
+	[KINESIS_RESOURCE_IN_USE] = {"ResourceInUseException",
+		"ResourceInUseException", ERRCODE_OBJECT_IN_USE},
+	[KINESIS_INVALID_ARGUMENT] = {"InvalidArgumentException",
+		"InvalidArgumentException", ERRCODE_INVALID_PARAMETER_VALUE},
+	[KINESIS_LIMIT_EXCEEDED] = {"LimitExceededException",
+		"LimitExceededException", ERRCODE_PROGRAM_LIMIT_EXCEEDED},
+	[KINESIS_THROUGHPUT_EXCEEDED] = {"ProvisionedThroughputExceededException",
+		"ProvisionedThroughputExceededException",
+	ERRCODE_STREAM_THROUGHPUT_EXCEEDED},
+	[KINESIS_EXPIRED_ITERATOR] = {"ExpiredIteratorException",
+		"ExpiredIteratorException", ERRCODE_STREAM_EXPIRED_ITERATOR},
+	[KINESIS_EXPIRED_NEXT_TOKEN] = {"ExpiredNextTokenException",
+		"ExpiredNextTokenException", ERRCODE_STREAM_EXPIRED_NEXT_TOKEN},
+	[KINESIS_KMS] = {"KMSException", "KMSException", ERRCODE_STREAM_KMS},
+	[KINESIS_ACCESS_DENIED] = {"AccessDeniedException",
+		"AccessDeniedException", ERRCODE_INSUFFICIENT_PRIVILEGE},
+};
+
+int
+KinesisErrcode(KinesisException exception)
+{
+	return exceptions[exception].sqlstate;
+}
+
+const char *
+KinesisExceptionName(KinesisException exception)
+{
+	return exceptions[exception].name;
+}
+
+void
+KinesisInit(void)
+{
+	DefineCustomIntVariable("stream.min_retention_period",
+							"Shortest retention period that stream.set_retention_period accepts.",
+							"Lower it only for tests and demos.",
+							&stream_min_retention_period, 24 * 3600, 1, 8760 * 3600,
+							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("stream.shard_limit",
+							"Most open shards of all streams in a database.",
+							NULL, &stream_shard_limit, 500, 1, 1000000,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+}
+
+/*
+ * stream_internal.raise(exception text, message text, hint text DEFAULT NULL)
+ *
+ * Raises a Kinesis exception for the extension's SQL, from the same table
+ * as the C code's errors.  The message comes formatted: PL/pgSQL's messages
+ * are not translated.
+ */
+Datum
+stream_raise(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *message = PG_ARGISNULL(1) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	char	   *hint = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
+
+	for (int i = 0; i < (int) lengthof(exceptions); i++)
+	{
+		if (strcmp(exceptions[i].sql_name, name) != 0)
+			continue;
+		ereport(ERROR,
+				errkinesis((KinesisException) i),
+				errmsg_internal("%s", message),
+				hint ? errhint("%s", hint) : 0);
+	}
+	elog(ERROR, "unknown Kinesis exception \"%s\"", name);
+	PG_RETURN_VOID();
+}
+
+/*
+ * The blessed row type of a function's OUT parameters, built once per
+ * backend: get_call_result_type rebuilds it from pg_proc on every call, a
+ * microsecond that put_record in autocommit pays per record.  A function
+ * that is dropped and made again has a new OID, so the cache cannot go
+ * stale; it holds the few C functions that return a row.
+ */
+#define RESULT_DESC_CACHE_SIZE 8
+
+typedef struct ResultDescEntry
+{
+	Oid			fn_oid;
+	TupleDesc	desc;
+} ResultDescEntry;
+
+static ResultDescEntry result_descs[RESULT_DESC_CACHE_SIZE];
+static int	n_result_descs = 0;
+
+TupleDesc
+StreamResultDesc(FunctionCallInfo fcinfo)
+{
+	Oid			fn_oid = fcinfo->flinfo->fn_oid;
+	TupleDesc	desc;
+	MemoryContext old;
+
+	for (int i = 0; i < n_result_descs; i++)
+		if (result_descs[i].fn_oid == fn_oid)
+			return result_descs[i].desc;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	desc = BlessTupleDesc(CreateTupleDescCopy(desc));
+	MemoryContextSwitchTo(old);
+	if (n_result_descs < RESULT_DESC_CACHE_SIZE)
+	{
+		result_descs[n_result_descs].fn_oid = fn_oid;
+		result_descs[n_result_descs].desc = desc;
+		n_result_descs++;
+	}
+	return desc;
+}

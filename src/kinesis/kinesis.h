@@ -1,0 +1,75 @@
+/*-------------------------------------------------------------------------
+ *
+ * kinesis.h
+ *	  The Kinesis layer's limits and errors.
+ *
+ * Every error a user of the Kinesis API can see carries the SQLSTATE of its
+ * Kinesis exception and names the exception in its DETAIL (API.md, Errors).
+ * The table of exceptions lives in kinesis.c, and the SQL of the extension
+ * raises them through stream_internal.raise, which uses the same table.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef STREAM_KINESIS_H
+#define STREAM_KINESIS_H
+
+#include "postgres.h"
+
+#include "access/tupdesc.h"
+#include "fmgr.h"
+
+/* Kinesis limits */
+#define STREAM_MAX_RECORD_SIZE		(1024 * 1024)
+#define STREAM_MAX_KEY_CHARS		256
+#define STREAM_MAX_PUT_RECORDS		500
+#define STREAM_MAX_PUT_RECORDS_SIZE (5 * 1024 * 1024)
+#define STREAM_MAX_GET_RECORDS		10000
+#define STREAM_MAX_GET_RECORDS_SIZE (10 * 1024 * 1024)
+#define STREAM_MAX_STREAM_NAME		128
+
+/* SQLSTATEs of the Kinesis exceptions that PostgreSQL has no code for */
+#define ERRCODE_STREAM_THROUGHPUT_EXCEEDED	MAKE_SQLSTATE('K','S','0','0','1')
+#define ERRCODE_STREAM_EXPIRED_ITERATOR		MAKE_SQLSTATE('K','S','0','0','2')
+#define ERRCODE_STREAM_EXPIRED_NEXT_TOKEN	MAKE_SQLSTATE('K','S','0','0','3')
+#define ERRCODE_STREAM_KMS					MAKE_SQLSTATE('K','S','0','0','4')
+
+/* The Kinesis exceptions, each with one SQLSTATE */
+typedef enum KinesisException
+{
+	KINESIS_RESOURCE_NOT_FOUND, /* 42704 */
+	KINESIS_RESOURCE_EXISTS,	/* ResourceInUseException: 42710 */
+	KINESIS_RESOURCE_IN_USE,	/* ResourceInUseException: 55006 */
+	KINESIS_INVALID_ARGUMENT,	/* 22023 */
+	KINESIS_LIMIT_EXCEEDED,		/* 54000 */
+	KINESIS_THROUGHPUT_EXCEEDED,	/* KS001 */
+	KINESIS_EXPIRED_ITERATOR,	/* KS002 */
+	KINESIS_EXPIRED_NEXT_TOKEN, /* KS003 */
+	KINESIS_KMS,				/* KS004 */
+	KINESIS_ACCESS_DENIED		/* 42501 */
+} KinesisException;
+
+extern int	KinesisErrcode(KinesisException exception);
+extern const char *KinesisExceptionName(KinesisException exception);
+
+/*
+ * In an ereport: the SQLSTATE of a Kinesis exception and the DETAIL that
+ * names it, as in
+ *
+ *	ereport(ERROR,
+ *			errkinesis(KINESIS_RESOURCE_NOT_FOUND),
+ *			errmsg("stream \"%s\" does not exist", name));
+ */
+#define errkinesis(exception) \
+	errcode(KinesisErrcode(exception)), \
+	errdetail("The Kinesis exception is %s.", KinesisExceptionName(exception))
+
+/* Settings of the account, which the SQL control plane reads */
+extern int	stream_min_retention_period;
+extern int	stream_shard_limit;
+
+extern void KinesisInit(void);
+
+/* The row type a C function returns, built once per backend. */
+extern TupleDesc StreamResultDesc(FunctionCallInfo fcinfo);
+
+#endif							/* STREAM_KINESIS_H */

@@ -1,0 +1,1120 @@
+/*-------------------------------------------------------------------------
+ *
+ * worker.c
+ *	  The maintenance background worker: runs CALL stream.run_maintenance()
+ *	  every stream.maintenance_interval in every database that has the
+ *	  extension, with no list of databases to configure.
+ *
+ * Design
+ *
+ * A static "stream maintenance launcher" is registered at preload.  It
+ * connects to no database (shared catalogs only), so it never stands in the
+ * way of DROP DATABASE.  Every interval, and whenever something wakes it, it
+ * reads pg_database and makes sure each database that allows connections and
+ * is not a template has a "stream maintenance worker": a dynamic background
+ * worker connected to that database.  This is how TimescaleDB finds its
+ * databases, and it is the only way to: whether the extension is installed
+ * in a database can only be seen from inside it.
+ *
+ * A worker checks get_extension_oid("stream") before each pass.  Where the
+ * extension is installed the worker stays, and a pass costs one transaction,
+ * not a process start.  Where it is not, the worker records that in the
+ * registry and exits, so that a cluster of many databases without the
+ * extension keeps no resident backend for each; the launcher probes such a
+ * database again only after STREAM_ABSENT_RECHECK_MS, or at once when a
+ * backend commits CREATE EXTENSION stream there (the commit wakes the
+ * launcher), which is how a new database gets maintenance within one
+ * interval.  The recheck catches what no statement announces.
+ *
+ * The registry is a small array in shared memory, one slot per database:
+ * the pid of its worker, whether the extension was absent, and how many
+ * backends are "holding" the database.  Some statements need a database with
+ * no other connection (DROP DATABASE, CREATE DATABASE ... TEMPLATE, ALTER
+ * DATABASE ... RENAME or SET TABLESPACE), and DROP EXTENSION stream must not
+ * wait for a pass.  A ProcessUtility hook holds the database before such a
+ * statement runs: the launcher starts no worker there, a worker that was
+ * starting exits before it connects, and the running worker is sent SIGTERM
+ * and waited for.  The hold ends with the transaction.
+ *
+ * A failing pass is caught, its transaction aborted, and one line logged;
+ * the same failure is logged again at most once a minute, and recovery once.
+ * A worker that dies some other way is restarted by the launcher after
+ * STREAM_WORKER_RETRY_MS, so that a failure to connect cannot flood the log.
+ * A worker killed with SIGKILL makes the postmaster reinitialize shared
+ * memory and restart every process; the launcher, a static worker, comes
+ * back with it and starts the workers again.
+ *
+ * The pass runs as a top-level statement through a portal, as the simple
+ * query protocol runs it, because the procedure may COMMIT: a CALL run that
+ * way is non-atomic and has the portal snapshot that transaction control in
+ * PL/pgSQL relies on.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <signal.h>
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/pg_database.h"
+#include "commands/dbcommands.h"
+#include "commands/defrem.h"
+#include "commands/extension.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "parser/analyze.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "tcop/dest.h"
+#include "tcop/pquery.h"
+#include "tcop/tcopprot.h"
+#include "tcop/utility.h"
+#include "utils/backend_status.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/portal.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "worker/worker.h"
+
+/* Most databases the registry tracks; more are warned about and skipped. */
+#define STREAM_WORKER_MAX_DATABASES 1024
+
+/* How long a database without the extension goes unprobed. */
+#define STREAM_ABSENT_RECHECK_MS	(60 * 1000)
+
+/* How long the launcher waits to restart a worker that did not exit cleanly */
+#define STREAM_WORKER_RETRY_MS		(10 * 1000)
+
+/* How long the postmaster waits to restart the launcher, in seconds */
+#define STREAM_LAUNCHER_RESTART_S	5
+
+/* How long a statement that holds a database waits for its worker to exit */
+#define STREAM_HOLD_WAIT_MS			(10 * 1000)
+
+/* How often the same failure of a pass is logged again */
+#define STREAM_FAILURE_REPEAT_MS	(60 * 1000)
+
+#define STREAM_MAINTENANCE_CALL		"CALL stream.run_maintenance()"
+
+/* What the registry knows about one database. */
+typedef struct StreamDbSlot
+{
+	Oid			dboid;			/* InvalidOid if the slot is free */
+	pid_t		pid;			/* its worker, 0 if none runs */
+	int			holds;			/* backends running a statement that needs
+								 * the database to themselves */
+	bool		absent;			/* a worker found no extension there */
+	bool		created;		/* CREATE EXTENSION stream committed there */
+	bool		clean_exit;		/* its last worker exited on purpose */
+	TimestampTz absent_since;
+} StreamDbSlot;
+
+typedef struct StreamWorkerShared
+{
+	LWLock	   *lock;			/* protects everything here */
+	Latch	   *launcher_latch; /* set to wake the launcher; NULL if none */
+	StreamDbSlot slots[STREAM_WORKER_MAX_DATABASES];
+} StreamWorkerShared;
+
+/* The launcher's own bookkeeping for a registry slot (same index). */
+typedef struct LauncherEntry
+{
+	Oid			dboid;
+	BackgroundWorkerHandle *handle; /* the worker it started, if any */
+	TimestampTz not_before;		/* no restart before then */
+} LauncherEntry;
+
+/* A database the launcher found in pg_database */
+typedef struct DatabaseEntry
+{
+	Oid			oid;
+	char		name[NAMEDATALEN];
+} DatabaseEntry;
+
+static StreamWorkerShared *StreamWorker = NULL;
+
+bool		stream_maintenance_worker = true;
+int			stream_maintenance_interval = 1000;
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+static ProcessUtility_hook_type prev_ProcessUtility_hook = NULL;
+
+/* In any backend: what the registry learns when the transaction ends */
+static List *held_databases = NIL;
+static int	extension_change = 0;	/* 1 created, -1 dropped, 0 neither */
+
+/* In the launcher */
+static LauncherEntry *launcher_entries = NULL;
+static TimestampTz launcher_last_warning = 0;
+
+/* In a worker */
+static Oid	worker_dboid = InvalidOid;
+static const char *worker_dbname = NULL;
+static bool worker_claimed = false;
+static bool worker_exit_clean = false;
+static bool worker_marked_present = false;
+static MemoryContext worker_context = NULL;
+static char *failure_message = NULL;
+static TimestampTz failure_logged_at = 0;
+static int	failures_not_logged = 0;
+static int	failed_passes = 0;
+
+static void StreamWorkerShmemRequest(void);
+static void StreamWorkerShmemStartup(void);
+static void StreamProcessUtility(PlannedStmt *pstmt, const char *queryString,
+								 bool readOnlyTree,
+								 ProcessUtilityContext context,
+								 ParamListInfo params,
+								 QueryEnvironment *queryEnv,
+								 DestReceiver *dest, QueryCompletion *qc);
+static void StreamWorkerXactCallback(XactEvent event, void *arg);
+
+/*
+ * Defines the worker's settings, and while shared_preload_libraries is being
+ * processed registers the launcher and the hooks that keep the registry
+ * current.
+ */
+void
+WorkerInit(void)
+{
+	BackgroundWorker worker;
+
+	DefineCustomBoolVariable("stream.maintenance_worker",
+							 "Runs stream.run_maintenance() in a background worker in every database that has the extension.",
+							 "Turn it off to schedule the same call with pg_cron (stream.schedule_maintenance).",
+							 &stream_maintenance_worker, true,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("stream.maintenance_interval",
+							"Time between two maintenance passes of the background worker.",
+							NULL, &stream_maintenance_interval, 1000, 10, 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = StreamWorkerShmemRequest;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = StreamWorkerShmemStartup;
+	prev_ProcessUtility_hook = ProcessUtility_hook;
+	ProcessUtility_hook = StreamProcessUtility;
+	RegisterXactCallback(StreamWorkerXactCallback, NULL);
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS |
+		BGWORKER_BACKEND_DATABASE_CONNECTION;
+	/* Nothing to maintain on a standby: its streams change only by WAL. */
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = STREAM_LAUNCHER_RESTART_S;
+	strlcpy(worker.bgw_library_name, "stream", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "StreamMaintenanceLauncherMain",
+			BGW_MAXLEN);
+	strlcpy(worker.bgw_name, "stream maintenance launcher", BGW_MAXLEN);
+	strlcpy(worker.bgw_type, "stream maintenance launcher", BGW_MAXLEN);
+	RegisterBackgroundWorker(&worker);
+}
+
+static void
+StreamWorkerShmemRequest(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(MAXALIGN(sizeof(StreamWorkerShared)));
+	RequestNamedLWLockTranche("stream_worker", 1);
+}
+
+/*
+ * Attaches the registry; the postmaster creates it empty, and again after a
+ * crash, when every worker is gone too.
+ */
+static void
+StreamWorkerShmemStartup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	StreamWorker = ShmemInitStruct("stream maintenance registry",
+								   sizeof(StreamWorkerShared), &found);
+	if (!found)
+	{
+		memset(StreamWorker, 0, sizeof(StreamWorkerShared));
+		StreamWorker->lock = &(GetNamedLWLockTranche("stream_worker"))->lock;
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/*
+ * The registry slot of a database, or NULL.  With create, a free slot is
+ * taken for it if it has none (NULL only when the registry is full); the
+ * caller then holds the lock exclusively.
+ */
+static StreamDbSlot *
+FindSlot(Oid dboid, bool create)
+{
+	StreamDbSlot *free_slot = NULL;
+
+	for (int i = 0; i < STREAM_WORKER_MAX_DATABASES; i++)
+	{
+		StreamDbSlot *slot = &StreamWorker->slots[i];
+
+		if (slot->dboid == dboid)
+			return slot;
+		if (free_slot == NULL && slot->dboid == InvalidOid)
+			free_slot = slot;
+	}
+	if (!create || free_slot == NULL)
+		return NULL;
+	memset(free_slot, 0, sizeof(StreamDbSlot));
+	free_slot->dboid = dboid;
+	return free_slot;
+}
+
+static void
+WakeLauncher(void)
+{
+	if (StreamWorker->launcher_latch != NULL)
+		SetLatch(StreamWorker->launcher_latch);
+}
+
+/*
+ * Keeps the worker of a database away until this transaction ends: no new
+ * one starts there, and the running one is told to exit and waited for, so
+ * that a statement that needs the database to itself finds no worker
+ * connected.
+ */
+static void
+HoldDatabase(Oid dboid)
+{
+	MemoryContext oldcxt;
+	StreamDbSlot *slot;
+	pid_t		pid = 0;
+
+	if (!OidIsValid(dboid) || StreamWorker == NULL)
+		return;
+
+	/* Allocate before taking the lock: nothing may fail while it is held. */
+	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+	held_databases = lappend_oid(held_databases, dboid);
+	MemoryContextSwitchTo(oldcxt);
+
+	LWLockAcquire(StreamWorker->lock, LW_EXCLUSIVE);
+	slot = FindSlot(dboid, true);
+	if (slot != NULL)
+	{
+		slot->holds++;
+		pid = slot->pid;
+	}
+	LWLockRelease(StreamWorker->lock);
+
+	if (slot == NULL)
+	{
+		/* The registry is full; no worker can be registered there either. */
+		held_databases = list_delete_last(held_databases);
+		return;
+	}
+	if (pid == 0 || pid == MyProcPid)
+		return;
+
+	/*
+	 * An idle worker exits at once and quietly; one in the middle of a pass
+	 * is interrupted.  The slot cannot be reused meanwhile: the launcher
+	 * frees no slot that is held.
+	 */
+	(void) kill(pid, SIGTERM);
+	for (int waited = 0; waited < STREAM_HOLD_WAIT_MS; waited += 10)
+	{
+		bool		gone;
+
+		LWLockAcquire(StreamWorker->lock, LW_SHARED);
+		gone = (slot->pid != pid);
+		LWLockRelease(StreamWorker->lock);
+		if (gone)
+			return;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 10, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+
+	/* Let the statement itself say that the database is in use. */
+}
+
+/*
+ * Holds the databases that the statement needs without other connections,
+ * and notes a CREATE or DROP of the extension for the end of the
+ * transaction.
+ */
+static void
+StreamProcessUtility(PlannedStmt *pstmt, const char *queryString,
+					 bool readOnlyTree, ProcessUtilityContext context,
+					 ParamListInfo params, QueryEnvironment *queryEnv,
+					 DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+	ListCell   *lc;
+
+	switch (nodeTag(parsetree))
+	{
+		case T_DropdbStmt:
+			HoldDatabase(get_database_oid(((DropdbStmt *) parsetree)->dbname,
+										  true));
+			break;
+		case T_CreatedbStmt:
+			foreach(lc, ((CreatedbStmt *) parsetree)->options)
+			{
+				DefElem    *opt = lfirst_node(DefElem, lc);
+
+				if (strcmp(opt->defname, "template") == 0 && opt->arg != NULL)
+					HoldDatabase(get_database_oid(defGetString(opt), true));
+			}
+			break;
+		case T_AlterDatabaseStmt:
+			foreach(lc, ((AlterDatabaseStmt *) parsetree)->options)
+			{
+				DefElem    *opt = lfirst_node(DefElem, lc);
+
+				if (strcmp(opt->defname, "tablespace") == 0)
+					HoldDatabase(get_database_oid(((AlterDatabaseStmt *) parsetree)->dbname,
+												  true));
+			}
+			break;
+		case T_RenameStmt:
+			if (((RenameStmt *) parsetree)->renameType == OBJECT_DATABASE)
+				HoldDatabase(get_database_oid(((RenameStmt *) parsetree)->subname,
+											  true));
+			break;
+		case T_DropStmt:
+			if (((DropStmt *) parsetree)->removeType == OBJECT_EXTENSION)
+			{
+				foreach(lc, ((DropStmt *) parsetree)->objects)
+				{
+					if (strcmp(strVal(lfirst(lc)), "stream") == 0)
+					{
+						HoldDatabase(MyDatabaseId);
+						extension_change = -1;
+					}
+				}
+			}
+			break;
+		case T_CreateExtensionStmt:
+			if (strcmp(((CreateExtensionStmt *) parsetree)->extname,
+					   "stream") == 0)
+				extension_change = 1;
+			break;
+		default:
+			break;
+	}
+
+	if (prev_ProcessUtility_hook)
+		prev_ProcessUtility_hook(pstmt, queryString, readOnlyTree, context,
+								 params, queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
+}
+
+/*
+ * At the end of a transaction: releases its holds, and tells the launcher
+ * about a committed CREATE or DROP EXTENSION stream, so that a new database
+ * gets its worker at once and a database without the extension is not
+ * probed for a while.
+ */
+static void
+StreamWorkerXactCallback(XactEvent event, void *arg)
+{
+	ListCell   *lc;
+
+	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
+		event != XACT_EVENT_PREPARE)
+		return;
+	if (held_databases == NIL && extension_change == 0)
+		return;
+
+	if (StreamWorker != NULL)
+	{
+		TimestampTz now = GetCurrentTimestamp();
+
+		LWLockAcquire(StreamWorker->lock, LW_EXCLUSIVE);
+		foreach(lc, held_databases)
+		{
+			StreamDbSlot *slot = FindSlot(lfirst_oid(lc), false);
+
+			if (slot != NULL && slot->holds > 0)
+				slot->holds--;
+		}
+		if (event == XACT_EVENT_COMMIT && extension_change != 0)
+		{
+			StreamDbSlot *slot = FindSlot(MyDatabaseId, true);
+
+			if (slot != NULL && extension_change > 0)
+			{
+				slot->absent = false;
+				slot->created = true;
+			}
+			else if (slot != NULL)
+			{
+				slot->absent = true;
+				slot->absent_since = now;
+			}
+		}
+		WakeLauncher();
+		LWLockRelease(StreamWorker->lock);
+	}
+
+	list_free(held_databases);
+	held_databases = NIL;
+	extension_change = 0;
+}
+
+/* ----------------------------------------------------------------
+ * The launcher
+ * ----------------------------------------------------------------
+ */
+
+static void
+LauncherDetach(int code, Datum arg)
+{
+	LWLockAcquire(StreamWorker->lock, LW_EXCLUSIVE);
+	if (StreamWorker->launcher_latch == MyLatch)
+		StreamWorker->launcher_latch = NULL;
+	LWLockRelease(StreamWorker->lock);
+}
+
+/*
+ * The databases a worker may run in: not templates (they are copied, not
+ * used), allowing connections, and not half-dropped.
+ */
+static List *
+ListDatabases(void)
+{
+	MemoryContext resultcxt = CurrentMemoryContext;
+	List	   *result = NIL;
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tup;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	(void) GetTransactionSnapshot();
+
+	rel = table_open(DatabaseRelationId, AccessShareLock);
+	scan = table_beginscan_catalog(rel, 0, NULL);
+	while (HeapTupleIsValid(tup = heap_getnext(scan, ForwardScanDirection)))
+	{
+		Form_pg_database db = (Form_pg_database) GETSTRUCT(tup);
+		MemoryContext oldcxt;
+		DatabaseEntry *entry;
+
+		if (db->datistemplate || !db->datallowconn ||
+			database_is_invalid_form(db))
+			continue;
+		oldcxt = MemoryContextSwitchTo(resultcxt);
+		entry = palloc(sizeof(DatabaseEntry));
+		entry->oid = db->oid;
+		strlcpy(entry->name, NameStr(db->datname), NAMEDATALEN);
+		result = lappend(result, entry);
+		MemoryContextSwitchTo(oldcxt);
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(resultcxt);
+	return result;
+}
+
+/*
+ * Forgets the workers that have stopped; one that did not exit on purpose
+ * (it could not connect, say) is restarted only after a while.
+ */
+static void
+LauncherReapWorkers(TimestampTz now)
+{
+	for (int i = 0; i < STREAM_WORKER_MAX_DATABASES; i++)
+	{
+		LauncherEntry *e = &launcher_entries[i];
+		pid_t		pid;
+		bool		clean;
+
+		if (e->handle == NULL)
+			continue;
+		switch (GetBackgroundWorkerPid(e->handle, &pid))
+		{
+			case BGWH_STARTED:
+			case BGWH_NOT_YET_STARTED:
+				continue;
+			case BGWH_POSTMASTER_DIED:
+				proc_exit(1);
+				break;
+			case BGWH_STOPPED:
+				break;
+		}
+		pfree(e->handle);
+		e->handle = NULL;
+
+		LWLockAcquire(StreamWorker->lock, LW_SHARED);
+		clean = (StreamWorker->slots[i].dboid != e->dboid ||
+				 StreamWorker->slots[i].clean_exit);
+		LWLockRelease(StreamWorker->lock);
+		if (!clean)
+			e->not_before = TimestampTzPlusMilliseconds(now,
+														STREAM_WORKER_RETRY_MS);
+	}
+}
+
+/*
+ * Starts the worker of one database.  False if the postmaster has no free
+ * background worker slot.
+ */
+static bool
+LauncherStartWorker(int i, const DatabaseEntry *db)
+{
+	BackgroundWorker worker;
+	BackgroundWorkerHandle *handle;
+	MemoryContext oldcxt;
+	bool		started;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS |
+		BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	/* The launcher restarts it, after checking that it is still wanted. */
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	strlcpy(worker.bgw_library_name, "stream", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "StreamMaintenanceWorkerMain",
+			BGW_MAXLEN);
+	snprintf(worker.bgw_name, BGW_MAXLEN,
+			 "stream maintenance worker for database %s", db->name);
+	strlcpy(worker.bgw_type, "stream maintenance worker", BGW_MAXLEN);
+	worker.bgw_main_arg = ObjectIdGetDatum(db->oid);
+	/* Its name, for its log lines, without a catalog lookup */
+	strlcpy(worker.bgw_extra, db->name, BGW_EXTRALEN);
+	/* Its start and exit set our latch. */
+	worker.bgw_notify_pid = MyProcPid;
+
+	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+	started = RegisterDynamicBackgroundWorker(&worker, &handle);
+	MemoryContextSwitchTo(oldcxt);
+	if (started)
+		launcher_entries[i].handle = handle;
+	return started;
+}
+
+/*
+ * One pass of the launcher: makes sure every database that may have the
+ * extension has a worker, and that no worker stays where it may not run.
+ * Returns how long to sleep, in milliseconds.
+ */
+static long
+LauncherPass(void)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	long		timeout = stream_maintenance_interval;
+	List	   *databases;
+	ListCell   *lc;
+	bool	   *seen;
+	int		   *to_start;
+	DatabaseEntry **to_start_db;
+	int			nstart = 0;
+	bool		full = false;
+
+	LauncherReapWorkers(now);
+	if (!stream_maintenance_worker)
+		return timeout;
+
+	pgstat_report_activity(STATE_RUNNING, "scanning pg_database");
+	databases = ListDatabases();
+	pgstat_report_activity(STATE_IDLE, NULL);
+
+	/* Allocate before taking the lock: nothing may fail while it is held. */
+	seen = palloc0(sizeof(bool) * STREAM_WORKER_MAX_DATABASES);
+	to_start = palloc(sizeof(int) * (list_length(databases) + 1));
+	to_start_db = palloc(sizeof(DatabaseEntry *) * (list_length(databases) + 1));
+
+	LWLockAcquire(StreamWorker->lock, LW_EXCLUSIVE);
+	foreach(lc, databases)
+	{
+		DatabaseEntry *db = (DatabaseEntry *) lfirst(lc);
+		StreamDbSlot *slot = FindSlot(db->oid, true);
+		LauncherEntry *e;
+		int			i;
+
+		if (slot == NULL)
+		{
+			full = true;
+			continue;
+		}
+		i = slot - StreamWorker->slots;
+		seen[i] = true;
+		e = &launcher_entries[i];
+		if (e->dboid != db->oid)
+		{
+			e->dboid = db->oid;
+			e->not_before = 0;
+		}
+		if (slot->created)
+		{
+			slot->created = false;
+			slot->absent = false;
+			e->not_before = 0;
+		}
+
+		if (slot->holds > 0 || slot->pid != 0 || e->handle != NULL)
+			continue;
+		if (slot->absent &&
+			!TimestampDifferenceExceeds(slot->absent_since, now,
+										STREAM_ABSENT_RECHECK_MS))
+			continue;
+		if (now < e->not_before)
+		{
+			timeout = Min(timeout,
+						  TimestampDifferenceMilliseconds(now, e->not_before));
+			continue;
+		}
+		to_start[nstart] = i;
+		to_start_db[nstart] = db;
+		nstart++;
+	}
+
+	/*
+	 * A database that is gone, or became a template or closed to
+	 * connections, keeps no worker; its slot is freed once nothing refers
+	 * to it.
+	 */
+	for (int i = 0; i < STREAM_WORKER_MAX_DATABASES; i++)
+	{
+		StreamDbSlot *slot = &StreamWorker->slots[i];
+		LauncherEntry *e = &launcher_entries[i];
+
+		if (seen[i] || slot->dboid == InvalidOid)
+			continue;
+		if (e->handle != NULL && e->dboid == slot->dboid)
+			TerminateBackgroundWorker(e->handle);
+		else if (slot->holds == 0 && slot->pid == 0)
+		{
+			slot->dboid = InvalidOid;
+			e->dboid = InvalidOid;
+		}
+	}
+	LWLockRelease(StreamWorker->lock);
+
+	/*
+	 * Started outside the lock; a hold taken meanwhile is seen by the worker
+	 * itself before it connects.
+	 */
+	for (int k = 0; k < nstart; k++)
+	{
+		if (!LauncherStartWorker(to_start[k], to_start_db[k]))
+		{
+			if (TimestampDifferenceExceeds(launcher_last_warning, now,
+										   STREAM_FAILURE_REPEAT_MS))
+			{
+				ereport(WARNING,
+						(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+						 errmsg("could not start the stream maintenance worker for database \"%s\"",
+								to_start_db[k]->name),
+						 errhint("Increase max_worker_processes: stream needs one background worker for each database that has the extension, and one more.")));
+				launcher_last_warning = now;
+			}
+			break;
+		}
+	}
+
+	if (full &&
+		TimestampDifferenceExceeds(launcher_last_warning, now,
+								   STREAM_FAILURE_REPEAT_MS))
+	{
+		ereport(WARNING,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("stream maintenance covers only %d databases",
+						STREAM_WORKER_MAX_DATABASES),
+				 errdetail("The other databases get no maintenance worker; schedule stream.run_maintenance() there with pg_cron.")));
+		launcher_last_warning = now;
+	}
+	return timeout;
+}
+
+/*
+ * Main of the launcher.  Connected to no database, it reads only the shared
+ * catalog pg_database.
+ */
+void
+StreamMaintenanceLauncherMain(Datum main_arg)
+{
+	MemoryContext loop_context;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
+	pgstat_report_appname("stream maintenance launcher");
+
+	launcher_entries = MemoryContextAllocZero(TopMemoryContext,
+											  sizeof(LauncherEntry) *
+											  STREAM_WORKER_MAX_DATABASES);
+
+	LWLockAcquire(StreamWorker->lock, LW_EXCLUSIVE);
+	StreamWorker->launcher_latch = MyLatch;
+	LWLockRelease(StreamWorker->lock);
+	before_shmem_exit(LauncherDetach, (Datum) 0);
+
+	loop_context = AllocSetContextCreate(TopMemoryContext,
+										 "stream maintenance launcher",
+										 ALLOCSET_DEFAULT_SIZES);
+	for (;;)
+	{
+		long		timeout;
+
+		/*
+		 * SIGTERM: exit with status 1, so that the postmaster restarts us
+		 * unless it is shutting down.
+		 */
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+
+		MemoryContextReset(loop_context);
+		MemoryContextSwitchTo(loop_context);
+		timeout = LauncherPass();
+
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 timeout, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+
+/* ----------------------------------------------------------------
+ * A worker
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * Takes the registry slot of the database, unless another worker has it or
+ * a statement holds the database; then this one must not even connect.
+ */
+static bool
+WorkerClaim(void)
+{
+	StreamDbSlot *slot;
+
+	LWLockAcquire(StreamWorker->lock, LW_EXCLUSIVE);
+	slot = FindSlot(worker_dboid, false);
+	if (slot != NULL && slot->holds == 0 && slot->pid == 0)
+	{
+		slot->pid = MyProcPid;
+		slot->clean_exit = false;
+		worker_claimed = true;
+	}
+	LWLockRelease(StreamWorker->lock);
+	return worker_claimed;
+}
+
+/*
+ * Gives the slot back when the worker exits, however it exits short of a
+ * crash, so that a statement waiting for it can go on.
+ */
+static void
+WorkerDetach(int code, Datum arg)
+{
+	StreamDbSlot *slot;
+
+	if (!worker_claimed)
+		return;
+	LWLockAcquire(StreamWorker->lock, LW_EXCLUSIVE);
+	slot = FindSlot(worker_dboid, false);
+	if (slot != NULL && slot->pid == MyProcPid)
+	{
+		slot->pid = 0;
+		slot->clean_exit = worker_exit_clean;
+	}
+	LWLockRelease(StreamWorker->lock);
+}
+
+static void
+WorkerExit(void)
+{
+	worker_exit_clean = true;
+	proc_exit(0);
+}
+
+static bool
+WorkerHeld(void)
+{
+	StreamDbSlot *slot;
+	bool		held;
+
+	LWLockAcquire(StreamWorker->lock, LW_SHARED);
+	slot = FindSlot(worker_dboid, false);
+	held = (slot == NULL || slot->holds > 0);
+	LWLockRelease(StreamWorker->lock);
+	return held;
+}
+
+/* Records whether the extension is installed in our database. */
+static void
+WorkerMarkPresence(bool present)
+{
+	StreamDbSlot *slot;
+
+	LWLockAcquire(StreamWorker->lock, LW_EXCLUSIVE);
+	slot = FindSlot(worker_dboid, false);
+	if (slot != NULL)
+	{
+		slot->absent = !present;
+		if (!present)
+			slot->absent_since = GetCurrentTimestamp();
+	}
+	LWLockRelease(StreamWorker->lock);
+}
+
+/*
+ * Runs one statement as the simple query protocol runs it, at top level, so
+ * that a procedure it calls may commit.  The caller has started a
+ * transaction and commits it.
+ */
+static void
+RunTopLevelStatement(const char *sql)
+{
+	List	   *parsetrees;
+	RawStmt    *parsetree;
+	bool		snapshot_set = false;
+	List	   *querytrees;
+	List	   *plantrees;
+	Portal		portal;
+	DestReceiver *receiver;
+	QueryCompletion qc;
+	int16		format = 0;
+
+	parsetrees = pg_parse_query(sql);
+	if (list_length(parsetrees) != 1)
+		elog(ERROR, "expected one statement in \"%s\"", sql);
+	parsetree = linitial_node(RawStmt, parsetrees);
+
+	if (analyze_requires_snapshot(parsetree))
+	{
+		PushActiveSnapshot(GetTransactionSnapshot());
+		snapshot_set = true;
+	}
+	querytrees = pg_analyze_and_rewrite_fixedparams(parsetree, sql, NULL, 0,
+													NULL);
+	plantrees = pg_plan_queries(querytrees, sql, CURSOR_OPT_PARALLEL_OK, NULL);
+	if (snapshot_set)
+		PopActiveSnapshot();
+
+	portal = CreatePortal("", true, true);
+	portal->visible = false;
+	PortalDefineQuery(portal, NULL, sql, CreateCommandTag(parsetree->stmt),
+					  plantrees, NULL);
+	PortalStart(portal, NULL, 0, InvalidSnapshot);
+	PortalSetResultFormat(portal, 1, &format);
+	receiver = CreateDestReceiver(DestNone);
+	InitializeQueryCompletion(&qc);
+	(void) PortalRun(portal, FETCH_ALL, true, true, receiver, receiver, &qc);
+	receiver->rDestroy(receiver);
+	PortalDrop(portal, false);
+}
+
+/*
+ * Logs a failed pass in one line, unless the same failure was logged less
+ * than a minute ago: a pass that fails every second must not flood the log.
+ */
+static void
+WorkerReportFailure(ErrorData *edata)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	const char *message = edata->message ? edata->message : "unknown error";
+
+	failed_passes++;
+	if (failure_message != NULL && strcmp(failure_message, message) == 0 &&
+		!TimestampDifferenceExceeds(failure_logged_at, now,
+									STREAM_FAILURE_REPEAT_MS))
+	{
+		failures_not_logged++;
+		return;
+	}
+
+	if (failures_not_logged > 0)
+		ereport(WARNING,
+				(errcode(edata->sqlerrcode),
+				 errmsg("stream maintenance in database \"%s\" failed: %s",
+						worker_dbname, message),
+				 errdetail_plural("%d more failed pass was not logged.",
+								  "%d more failed passes were not logged.",
+								  failures_not_logged, failures_not_logged)));
+	else
+		ereport(WARNING,
+				(errcode(edata->sqlerrcode),
+				 errmsg("stream maintenance in database \"%s\" failed: %s",
+						worker_dbname, message)));
+
+	if (failure_message != NULL)
+		pfree(failure_message);
+	failure_message = MemoryContextStrdup(TopMemoryContext, message);
+	failure_logged_at = now;
+	failures_not_logged = 0;
+}
+
+static void
+WorkerReportSuccess(void)
+{
+	if (failed_passes > 0)
+	{
+		ereport(LOG,
+				(errmsg("stream maintenance in database \"%s\" succeeded again",
+						worker_dbname),
+				 errdetail_plural("%d pass failed before.",
+								  "%d passes failed before.",
+								  failed_passes, failed_passes)));
+		failed_passes = 0;
+		failures_not_logged = 0;
+		if (failure_message != NULL)
+			pfree(failure_message);
+		failure_message = NULL;
+	}
+	ereport(DEBUG1,
+			(errmsg_internal("stream maintenance pass in database \"%s\" done",
+							 worker_dbname)));
+}
+
+/*
+ * One pass in our database.  False if the extension is not installed.
+ */
+static bool
+WorkerPass(void)
+{
+	bool		present;
+	volatile bool ok = false;
+
+	MemoryContextSwitchTo(worker_context);
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	present = OidIsValid(get_extension_oid("stream", true));
+	if (!present)
+	{
+		CommitTransactionCommand();
+		MemoryContextSwitchTo(worker_context);
+		return false;
+	}
+	if (!worker_marked_present)
+	{
+		WorkerMarkPresence(true);
+		worker_marked_present = true;
+	}
+
+	pgstat_report_activity(STATE_RUNNING, STREAM_MAINTENANCE_CALL);
+	debug_query_string = STREAM_MAINTENANCE_CALL;
+	PG_TRY();
+	{
+		RunTopLevelStatement(STREAM_MAINTENANCE_CALL);
+		CommitTransactionCommand();
+		ok = true;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(worker_context);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		WorkerReportFailure(edata);
+	}
+	PG_END_TRY();
+	debug_query_string = NULL;
+	MemoryContextSwitchTo(worker_context);
+
+	if (ok)
+		WorkerReportSuccess();
+	pgstat_report_stat(false);
+	pgstat_report_activity(STATE_IDLE, NULL);
+	return true;
+}
+
+/*
+ * Main of the worker of one database (main_arg): a pass every
+ * stream.maintenance_interval while the extension is installed and
+ * stream.maintenance_worker is on.
+ */
+void
+StreamMaintenanceWorkerMain(Datum main_arg)
+{
+	TimestampTz last_pass = 0;
+
+	worker_dboid = DatumGetObjectId(main_arg);
+	worker_dbname = MemoryContextStrdup(TopMemoryContext,
+										MyBgworkerEntry->bgw_extra);
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	before_shmem_exit(WorkerDetach, (Datum) 0);
+	if (!WorkerClaim())
+		WorkerExit();
+
+	BackgroundWorkerInitializeConnectionByOid(worker_dboid, InvalidOid, 0);
+	pgstat_report_appname("stream maintenance worker");
+
+	worker_context = AllocSetContextCreate(TopMemoryContext,
+										   "stream maintenance worker",
+										   ALLOCSET_DEFAULT_SIZES);
+	for (;;)
+	{
+		TimestampTz now;
+		TimestampTz due;
+
+		/*
+		 * SIGTERM while idle (shutdown, or a statement holding the
+		 * database): exit without the FATAL line that die() would log.
+		 */
+		if (ProcDiePending)
+			WorkerExit();
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+		if (!stream_maintenance_worker || WorkerHeld())
+			WorkerExit();
+
+		/* Due a whole interval after the last pass began, as reloaded. */
+		now = GetCurrentTimestamp();
+		due = TimestampTzPlusMilliseconds(last_pass,
+										  stream_maintenance_interval);
+		if (last_pass == 0 || now >= due)
+		{
+			last_pass = now;
+			MemoryContextReset(worker_context);
+			if (!WorkerPass())
+			{
+				WorkerMarkPresence(false);
+				WorkerExit();
+			}
+			continue;
+		}
+
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 TimestampDifferenceMilliseconds(now, due),
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}

@@ -1,0 +1,25 @@
+/*-------------------------------------------------------------------------
+ *
+ * worker.h
+ *	  The maintenance background worker: a launcher and one worker per
+ *	  database that has the extension, each running stream.run_maintenance()
+ *	  every stream.maintenance_interval.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef STREAM_WORKER_H
+#define STREAM_WORKER_H
+
+#include "postgres.h"
+
+/* Settings */
+extern bool stream_maintenance_worker;
+extern int	stream_maintenance_interval;
+
+extern void WorkerInit(void);
+
+/* Entry points named in BackgroundWorker.bgw_function_name */
+extern PGDLLEXPORT void StreamMaintenanceLauncherMain(Datum main_arg);
+extern PGDLLEXPORT void StreamMaintenanceWorkerMain(Datum main_arg);
+
+#endif							/* STREAM_WORKER_H */
