@@ -14,7 +14,10 @@ CREATE TABLE stream.streams (
 	encryption_type text NOT NULL DEFAULT 'NONE',
 	key_id			text,
 	next_shard_no	int NOT NULL DEFAULT 0,
-	next_segment_no int NOT NULL DEFAULT 1
+	next_segment_no int NOT NULL DEFAULT 1,
+	-- moves at every change of the row, its shards or its segments, so that
+	-- backends reload only the streams that changed
+	catalog_version bigint NOT NULL DEFAULT 0
 );
 
 CREATE TABLE stream.shards (
@@ -77,13 +80,61 @@ CREATE FUNCTION stream_internal.new_iterator_key() RETURNS bytea
 	AS 'MODULE_PATHNAME', 'stream_new_iterator_key' LANGUAGE C STRICT;
 INSERT INTO stream_internal.iterator_key SELECT stream_internal.new_iterator_key();
 
--- Every backend caches the catalog for the data plane; any change to it tells
--- them to reload.
+-- Every backend caches the catalog for the data plane (src/kinesis/catalog.c).
+-- A change to the streams table tells them to refresh; a refresh loads again
+-- the streams whose catalog_version moved.  A change of a row of streams
+-- moves its version, and a change of shards or segments updates the row of
+-- their stream.
 CREATE FUNCTION stream_internal.catalog_changed() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'stream_catalog_changed' LANGUAGE C;
 CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
 	ON stream.streams FOR EACH STATEMENT EXECUTE FUNCTION stream_internal.catalog_changed();
-CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
-	ON stream.shards FOR EACH STATEMENT EXECUTE FUNCTION stream_internal.catalog_changed();
-CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
-	ON stream.segments FOR EACH STATEMENT EXECUTE FUNCTION stream_internal.catalog_changed();
+
+CREATE FUNCTION stream_internal.next_catalog_version() RETURNS trigger
+	LANGUAGE plpgsql
+AS $$
+BEGIN
+	NEW.catalog_version := OLD.catalog_version + 1;
+	RETURN NEW;
+END
+$$;
+CREATE TRIGGER next_catalog_version BEFORE UPDATE ON stream.streams
+	FOR EACH ROW EXECUTE FUNCTION stream_internal.next_catalog_version();
+
+-- For a statement on shards or segments: moves the version of each stream it
+-- touched (all of them after a TRUNCATE).
+CREATE FUNCTION stream_internal.stream_changed() RETURNS trigger
+	LANGUAGE plpgsql
+AS $$
+BEGIN
+	IF TG_OP = 'TRUNCATE' THEN
+		UPDATE stream.streams SET catalog_version = catalog_version;
+	ELSE
+		UPDATE stream.streams s SET catalog_version = s.catalog_version
+		WHERE s.stream_id IN (SELECT c.stream_id FROM changed_rows c);
+	END IF;
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER shards_inserted AFTER INSERT ON stream.shards
+	REFERENCING NEW TABLE AS changed_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION stream_internal.stream_changed();
+CREATE TRIGGER shards_updated AFTER UPDATE ON stream.shards
+	REFERENCING NEW TABLE AS changed_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION stream_internal.stream_changed();
+CREATE TRIGGER shards_deleted AFTER DELETE ON stream.shards
+	REFERENCING OLD TABLE AS changed_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION stream_internal.stream_changed();
+CREATE TRIGGER shards_truncated AFTER TRUNCATE ON stream.shards
+	FOR EACH STATEMENT EXECUTE FUNCTION stream_internal.stream_changed();
+CREATE TRIGGER segments_inserted AFTER INSERT ON stream.segments
+	REFERENCING NEW TABLE AS changed_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION stream_internal.stream_changed();
+CREATE TRIGGER segments_updated AFTER UPDATE ON stream.segments
+	REFERENCING NEW TABLE AS changed_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION stream_internal.stream_changed();
+CREATE TRIGGER segments_deleted AFTER DELETE ON stream.segments
+	REFERENCING OLD TABLE AS changed_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION stream_internal.stream_changed();
+CREATE TRIGGER segments_truncated AFTER TRUNCATE ON stream.segments
+	FOR EACH STATEMENT EXECUTE FUNCTION stream_internal.stream_changed();

@@ -76,7 +76,6 @@ AS $$
 DECLARE
 	p_name text := stream_name;
 	new_id int;
-	i int;
 BEGIN
 	IF p_name IS NULL THEN
 		PERFORM stream_internal.raise('InvalidArgumentException',
@@ -122,10 +121,9 @@ BEGIN
 		FROM pg_catalog.generate_series(0, shard_count - 1) AS n,
 			 stream_internal.uniform_range(n, shard_count) AS r;
 
-	FOR i IN 0 .. shard_count - 1 LOOP
-		INSERT INTO stream.segments (stream_id, segment_no, shard_no, relation)
-			VALUES (new_id, i + 1, i, stream_internal.create_segment(new_id, i, i + 1));
-	END LOOP;
+	INSERT INTO stream.segments (stream_id, segment_no, shard_no, relation)
+		SELECT new_id, n + 1, n, stream_internal.create_segment(new_id, n, n + 1)
+		FROM pg_catalog.generate_series(0, shard_count - 1) AS n;
 END
 $$;
 

@@ -1,38 +1,40 @@
 /*-------------------------------------------------------------------------
  *
  * catalog.c
- *	  The stream catalog as the data plane sees it, and segment relations.
+ *	  The stream catalog as the data plane sees it.
  *
  * put_record and get_records run far more often than the catalog changes,
- * so each backend keeps the whole catalog (streams, shards, segments) in
- * memory and reloads it only after a change.  A statement trigger on the
- * catalog tables sends a relcache invalidation for stream.streams when a
- * transaction changes them; it reaches every backend at commit, and this
- * backend at once, and the callback below marks the cache stale.
+ * so each backend keeps the catalog (streams, shards, segments) in memory.
+ * A statement trigger on the catalog tables sends a relcache invalidation
+ * for stream.streams when a transaction changes them; it reaches every
+ * backend at commit, and this backend at once, and the callback below marks
+ * the cache stale.
+ *
+ * A change to one stream must not make every backend reload every stream:
+ * Kinesis streams reach thousands of shards.  So every change to a stream's
+ * row, shards or segments bumps its catalog_version (triggers in
+ * sql/20_catalog.sql), and a stale cache is brought up to date by reading
+ * the (stream_id, catalog_version) pairs and loading again only the streams
+ * whose version moved, those that are new, and forgetting those that are
+ * gone.  Each stream is one allocation, sized to what it holds, so that it
+ * can be replaced on its own and the cache grows with the catalog, linearly.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "access/table.h"
-#include "access/tableam.h"
-#include "catalog/dependency.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_extension.h"
-#include "commands/extension.h"
+#include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
-#include "miscadmin.h"
-#include "storage/lmgr.h"
-#include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
-#include "utils/syscache.h"
 
 #include "kinesis/catalog.h"
 #include "kinesis/kinesis.h"
@@ -41,22 +43,31 @@
 
 PG_FUNCTION_INFO_V1(stream_catalog_changed);
 
-#define MAX_STREAM_NAME STREAM_MAX_STREAM_NAME
-
-typedef struct StreamNameEntry
+typedef struct StreamByName
 {
-	char		name[MAX_STREAM_NAME + 1];
+	char		name[STREAM_MAX_STREAM_NAME + 1];
 	StreamInfo *stream;
-} StreamNameEntry;
+} StreamByName;
+
+typedef struct StreamById
+{
+	int32		stream_id;
+	StreamInfo *stream;
+	bool		seen;			/* during a refresh: still in the catalog */
+} StreamById;
 
 static MemoryContext cache_context = NULL;
 static HTAB *streams_by_name = NULL;
-static StreamInfo **streams_by_id = NULL;	/* sorted by stream id */
-static int	nstreams = 0;
+static HTAB *streams_by_id = NULL;
 static bool cache_valid = false;
 static uint64 cache_generation = 0;
 static Oid	streams_relid = InvalidOid;
 
+/* Plans of the catalog queries, kept for the life of the backend */
+static SPIPlanPtr versions_plan = NULL;
+static SPIPlanPtr streams_plan = NULL;
+static SPIPlanPtr shards_plan = NULL;
+static SPIPlanPtr segments_plan = NULL;
 
 static void
 InvalidateCallback(Datum arg, Oid relid)
@@ -86,21 +97,6 @@ StreamCatalogIsStale(uint64 generation)
 	return generation != cache_generation;
 }
 
-static Oid
-StreamSchemaOid(void)
-{
-	return get_namespace_oid("stream", false);
-}
-
-static int
-CompareStreamId(const void *a, const void *b)
-{
-	int32		x = (*(StreamInfo *const *) a)->stream_id;
-	int32		y = (*(StreamInfo *const *) b)->stream_id;
-
-	return (x > y) - (x < y);
-}
-
 static int
 CompareStartingHashKey(const void *a, const void *b)
 {
@@ -110,193 +106,364 @@ CompareStartingHashKey(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static char *
-GetText(HeapTuple tuple, TupleDesc desc, int col)
-{
-	char	   *value = SPI_getvalue(tuple, desc, col);
-
-	return value ? MemoryContextStrdup(cache_context, value) : NULL;
-}
-
 static int64
-GetInt(HeapTuple tuple, TupleDesc desc, int col, int64 if_null)
+GetInt(SPITupleTable *rows, uint64 row, int col, int64 if_null)
 {
 	bool		isnull;
-	Datum		d = SPI_getbinval(tuple, desc, col, &isnull);
+	Datum		d = SPI_getbinval(rows->vals[row], rows->tupdesc, col, &isnull);
 
-	if (isnull)
-		return if_null;
-	return DatumGetInt64(d);
+	return isnull ? if_null : DatumGetInt64(d);
+}
+
+static bool
+GetBool(SPITupleTable *rows, uint64 row, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(rows->vals[row], rows->tupdesc, col, &isnull);
+
+	return !isnull && DatumGetBool(d);
 }
 
 static StreamHashKey
-GetHashKey(HeapTuple tuple, TupleDesc desc, int col)
+GetHashKey(SPITupleTable *rows, uint64 row, int col)
 {
 	bool		isnull;
 	StreamHashKey key;
 
-	if (!NumericGetUint128(SPI_getbinval(tuple, desc, col, &isnull), &key))
+	if (!NumericGetUint128(SPI_getbinval(rows->vals[row], rows->tupdesc, col,
+										 &isnull), &key))
 		elog(ERROR, "stream catalog holds an invalid hash key");
 	return key;
 }
 
-/*
- * Runs a catalog query with the latest snapshot: a long transaction (or a
- * repeatable-read one) must still see segments added since it began, or its
- * writers would find every segment they know of sealed.
- */
-static void
-CatalogQuery(const char *sql)
+/* Prepares a catalog query once per backend. */
+static SPIPlanPtr
+CatalogPlan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
 {
-	SPIPlanPtr	plan = SPI_prepare(sql, 0, NULL);
-	int			ret;
+	if (*plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare(sql, nargs, argtypes);
 
-	if (plan == NULL)
-		elog(ERROR, "could not prepare catalog query: %s",
-			 SPI_result_code_string(SPI_result));
-	ret = SPI_execute_snapshot(plan, NULL, NULL, GetLatestSnapshot(),
-							   InvalidSnapshot, true, false, 0);
+		if (p == NULL)
+			elog(ERROR, "could not prepare catalog query: %s",
+				 SPI_result_code_string(SPI_result));
+		SPI_keepplan(p);
+		*plan = p;
+	}
+	return *plan;
+}
+
+/*
+ * Runs a catalog query under the given snapshot and returns its rows, which
+ * stay until SPI_finish.  The snapshot is the latest, not the transaction's:
+ * a long transaction (or a repeatable-read one) must still see segments
+ * added since it began, or its writers would find every segment they know
+ * of sealed.
+ */
+static SPITupleTable *
+CatalogQuery(SPIPlanPtr plan, Datum *args, Snapshot snapshot, uint64 *nrows)
+{
+	int			ret;
+	SPITupleTable *rows;
+
+	ret = SPI_execute_snapshot(plan, args, NULL, snapshot, InvalidSnapshot,
+							   true, false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read the stream catalog: %s",
 			 SPI_result_code_string(ret));
-	SPI_freeplan(plan);
+	rows = SPI_tuptable;
+	*nrows = SPI_processed;
+	/* keep the result: the next query would free it */
+	SPI_tuptable = NULL;
+	return rows;
 }
 
-/* Loads the whole catalog into a fresh memory context. */
+/* Forgets every stream, as after CREATE EXTENSION in place of a dropped one. */
 static void
-LoadCatalog(void)
+ResetCache(void)
 {
-	MemoryContext old;
 	HASHCTL		ctl;
-	int			ret;
-	uint64		nshard_rows;
-	uint64		nsegment_rows;
-	SPITupleTable *shard_rows;
-	SPITupleTable *segment_rows;
+
+	if (cache_context == NULL)
+		cache_context = AllocSetContextCreate(CacheMemoryContext,
+											  "stream catalog cache",
+											  ALLOCSET_DEFAULT_SIZES);
+	else
+		MemoryContextReset(cache_context);
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = STREAM_MAX_STREAM_NAME + 1;
+	ctl.entrysize = sizeof(StreamByName);
+	ctl.hcxt = cache_context;
+	streams_by_name = hash_create("stream catalog by name", 64, &ctl,
+								  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(int32);
+	ctl.entrysize = sizeof(StreamById);
+	ctl.hcxt = cache_context;
+	streams_by_id = hash_create("stream catalog by id", 64, &ctl,
+								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
+/* Takes a stream out of the cache and frees it. */
+static void
+ForgetStream(StreamInfo *stream)
+{
+	hash_search(streams_by_name, stream->name, HASH_REMOVE, NULL);
+	hash_search(streams_by_id, &stream->stream_id, HASH_REMOVE, NULL);
+	pfree(stream);
+}
+
+/*
+ * Builds one stream as a single allocation: the StreamInfo, then its shards,
+ * its open shards in hash key order, its segments, and its strings.  Row
+ * "row" of streams is the stream; its shards are shard rows [s, s_end) and
+ * its segments segment rows [g, g_end), ordered by shard and segment number.
+ */
+static StreamInfo *
+BuildStream(SPITupleTable *streams, uint64 row,
+			SPITupleTable *shards, uint64 s, uint64 s_end,
+			SPITupleTable *segments, uint64 g, uint64 g_end)
+{
+	char	   *name = SPI_getvalue(streams->vals[row], streams->tupdesc, 2);
+	char	   *status = SPI_getvalue(streams->vals[row], streams->tupdesc, 3);
+	char	   *encryption = SPI_getvalue(streams->vals[row], streams->tupdesc, 5);
+	int			nshards = (int) (s_end - s);
+	int			nsegments = (int) (g_end - g);
+	int			nopen = 0;
+	Size		size;
+	char	   *p;
+	StreamInfo *stream;
+
+	size = MAXALIGN(sizeof(StreamInfo)) +
+		MAXALIGN(sizeof(StreamShardInfo) * nshards) +
+		MAXALIGN(sizeof(StreamShardInfo *) * nshards) +
+		MAXALIGN(sizeof(StreamSegmentInfo) * nsegments) +
+		strlen(name) + 1 + strlen(status) + 1 + strlen(encryption) + 1;
+	p = MemoryContextAllocZero(cache_context, size);
+	stream = (StreamInfo *) p;
+	p += MAXALIGN(sizeof(StreamInfo));
+	stream->shards = (StreamShardInfo *) p;
+	p += MAXALIGN(sizeof(StreamShardInfo) * nshards);
+	stream->open_shards = (StreamShardInfo **) p;
+	p += MAXALIGN(sizeof(StreamShardInfo *) * nshards);
+
+	stream->stream_id = (int32) GetInt(streams, row, 1, 0);
+	stream->on_demand = GetBool(streams, row, 4);
+	stream->retention = GetInt(streams, row, 6, 0);
+	stream->catalog_version = GetInt(streams, row, 7, 0);
+
+	for (uint64 i = s; i < s_end; i++)
+	{
+		StreamShardInfo *shard = &stream->shards[stream->nshards++];
+
+		shard->shard_no = (int32) GetInt(shards, i, 2, 0);
+		shard->parent_shard_no = (int32) GetInt(shards, i, 3, -1);
+		shard->adjacent_parent_shard_no = (int32) GetInt(shards, i, 4, -1);
+		shard->starting_hash_key = GetHashKey(shards, i, 5);
+		shard->ending_hash_key = GetHashKey(shards, i, 6);
+		shard->open = GetBool(shards, i, 7);
+		shard->ending_seq = GetInt(shards, i, 8, 0);
+		if (shard->open)
+			stream->open_shards[nopen++] = shard;
+
+		/* its segments, which come in the same order */
+		shard->segments = (StreamSegmentInfo *) p;
+		while (g < g_end && GetInt(segments, g, 2, 0) < shard->shard_no)
+			g++;
+		while (g < g_end && GetInt(segments, g, 2, 0) == shard->shard_no)
+		{
+			StreamSegmentInfo *seg = &shard->segments[shard->nsegments++];
+
+			seg->segment_no = (int32) GetInt(segments, g, 3, 0);
+			seg->relid = (Oid) GetInt(segments, g, 4, 0);
+			g++;
+		}
+		p += sizeof(StreamSegmentInfo) * shard->nsegments;
+	}
+	stream->nopen = nopen;
+	qsort(stream->open_shards, nopen, sizeof(StreamShardInfo *),
+		  CompareStartingHashKey);
+
+	p = (char *) stream + size - strlen(name) - strlen(status) -
+		strlen(encryption) - 3;
+	stream->name = strcpy(p, name);
+	p += strlen(name) + 1;
+	stream->status = strcpy(p, status);
+	p += strlen(status) + 1;
+	stream->encryption_type = strcpy(p, encryption);
+	return stream;
+}
+
+/*
+ * Loads the streams of the given ids (in increasing order), with their
+ * shards and segments, all under one snapshot, and puts them in the cache
+ * in place of what it held for them.
+ */
+static void
+LoadStreams(int32 *ids, int nids, Snapshot snapshot)
+{
+	Oid			argtypes[1] = {INT4ARRAYOID};
+	Datum		args[1];
+	SPITupleTable *streams;
+	SPITupleTable *shards;
+	SPITupleTable *segments;
+	uint64		nstreams,
+				nshards,
+				nsegments;
 	uint64		s = 0,
 				g = 0;
-	uint64		generation = cache_generation;
+	Datum	   *elems = palloc(sizeof(Datum) * nids);
 
-	if (cache_context)
-		MemoryContextDelete(cache_context);
-	cache_context = AllocSetContextCreate(CacheMemoryContext, "stream catalog cache",
-										  ALLOCSET_DEFAULT_SIZES);
-	streams_by_name = NULL;
-	streams_by_id = NULL;
-	nstreams = 0;
-	streams_relid = get_relname_relid("streams", StreamSchemaOid());
+	for (int i = 0; i < nids; i++)
+		elems[i] = Int32GetDatum(ids[i]);
+	args[0] = PointerGetDatum(construct_array(elems, nids, INT4OID, sizeof(int32),
+											  true, TYPALIGN_INT));
+
+	streams = CatalogQuery(CatalogPlan(&streams_plan,
+									   "SELECT stream_id::pg_catalog.int8, stream_name, stream_status, "
+									   "stream_mode OPERATOR(pg_catalog.=) 'ON_DEMAND', "
+									   "encryption_type, (extract(epoch FROM retention_period) "
+									   "OPERATOR(pg_catalog.*) 1000000)::pg_catalog.int8, "
+									   "catalog_version FROM stream.streams "
+									   "WHERE stream_id OPERATOR(pg_catalog.=) ANY ($1) "
+									   "ORDER BY stream_id", 1, argtypes),
+						   args, snapshot, &nstreams);
+	shards = CatalogQuery(CatalogPlan(&shards_plan,
+									  "SELECT stream_id::pg_catalog.int8, shard_no::pg_catalog.int8, "
+									  "parent_shard_no::pg_catalog.int8, "
+									  "adjacent_parent_shard_no::pg_catalog.int8, "
+									  "starting_hash_key, ending_hash_key, closed_at IS NULL, "
+									  "ending_sequence_number::pg_catalog.int8 "
+									  "FROM stream.shards "
+									  "WHERE stream_id OPERATOR(pg_catalog.=) ANY ($1) "
+									  "ORDER BY stream_id, shard_no", 1, argtypes),
+						  args, snapshot, &nshards);
+	segments = CatalogQuery(CatalogPlan(&segments_plan,
+										"SELECT stream_id::pg_catalog.int8, shard_no::pg_catalog.int8, "
+										"segment_no::pg_catalog.int8, "
+										"relation::pg_catalog.oid::pg_catalog.int8 "
+										"FROM stream.segments "
+										"WHERE stream_id OPERATOR(pg_catalog.=) ANY ($1) "
+										"ORDER BY stream_id, shard_no, segment_no", 1, argtypes),
+							args, snapshot, &nsegments);
+
+	for (uint64 row = 0; row < nstreams; row++)
+	{
+		int32		stream_id = (int32) GetInt(streams, row, 1, 0);
+		uint64		s_end,
+					g_end;
+		StreamInfo *stream;
+		StreamById *by_id;
+		StreamByName *by_name;
+		bool		found;
+
+		while (s < nshards && GetInt(shards, s, 1, 0) < stream_id)
+			s++;
+		for (s_end = s; s_end < nshards && GetInt(shards, s_end, 1, 0) == stream_id;)
+			s_end++;
+		while (g < nsegments && GetInt(segments, g, 1, 0) < stream_id)
+			g++;
+		for (g_end = g; g_end < nsegments && GetInt(segments, g_end, 1, 0) == stream_id;)
+			g_end++;
+
+		stream = BuildStream(streams, row, shards, s, s_end, segments, g, g_end);
+		s = s_end;
+		g = g_end;
+
+		by_id = hash_search(streams_by_id, &stream_id, HASH_FIND, NULL);
+		if (by_id != NULL)
+			ForgetStream(by_id->stream);
+		by_id = hash_search(streams_by_id, &stream_id, HASH_ENTER, &found);
+		by_id->stream = stream;
+		by_id->seen = true;
+		/* a stream that took the name of one dropped since the last refresh */
+		by_name = hash_search(streams_by_name, stream->name, HASH_FIND, NULL);
+		if (by_name != NULL)
+			ForgetStream(by_name->stream);
+		by_name = hash_search(streams_by_name, stream->name, HASH_ENTER, &found);
+		by_name->stream = stream;
+	}
+}
+
+/*
+ * Brings a stale cache up to date: reads every stream's catalog_version and
+ * loads again only what changed.
+ */
+static void
+RefreshCatalog(void)
+{
+	uint64		generation = cache_generation;
+	Oid			relid;
+	Snapshot	snapshot;
+	SPITupleTable *versions;
+	uint64		nversions;
+	int32	   *changed;
+	int			nchanged = 0;
+	HASH_SEQ_STATUS seq;
+	StreamById *entry;
+	int			ret;
+
+	/*
+	 * A stream.streams other than the one cached is a new extension, whose
+	 * stream ids start again: nothing cached is of it.
+	 */
+	relid = get_relname_relid("streams", get_namespace_oid("stream", false));
+	if (cache_context == NULL || relid != streams_relid)
+	{
+		ResetCache();
+		streams_relid = relid;
+	}
 
 	if ((ret = SPI_connect()) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed: %d", ret);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
 
-	CatalogQuery("SELECT stream_id::int8, shard_no::int8, parent_shard_no::int8, "
-				 "adjacent_parent_shard_no::int8, starting_hash_key, ending_hash_key, "
-				 "closed_at IS NULL, ending_sequence_number::int8 "
-				 "FROM stream.shards ORDER BY stream_id, shard_no");
-	shard_rows = SPI_tuptable;
-	nshard_rows = SPI_processed;
-	/* keep the result: the next SPI_execute would free it */
-	SPI_tuptable = NULL;
+	versions = CatalogQuery(CatalogPlan(&versions_plan,
+										"SELECT stream_id, catalog_version FROM stream.streams",
+										0, NULL),
+							NULL, snapshot, &nversions);
 
-	CatalogQuery("SELECT stream_id::int8, shard_no::int8, segment_no::int8, "
-				 "relation::oid::int8 FROM stream.segments "
-				 "ORDER BY stream_id, shard_no, segment_no");
-	segment_rows = SPI_tuptable;
-	nsegment_rows = SPI_processed;
-	SPI_tuptable = NULL;
-
-	CatalogQuery("SELECT stream_id::int8, stream_name, stream_status, "
-				 "stream_mode = 'ON_DEMAND', encryption_type, "
-				 "(extract(epoch FROM retention_period) * 1000000)::int8 "
-				 "FROM stream.streams ORDER BY stream_id");
-
-	old = MemoryContextSwitchTo(cache_context);
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = MAX_STREAM_NAME + 1;
-	ctl.entrysize = sizeof(StreamNameEntry);
-	ctl.hcxt = cache_context;
-	streams_by_name = hash_create("stream names", Max(SPI_processed, 16), &ctl,
-								  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-	nstreams = SPI_processed;
-	streams_by_id = palloc0(sizeof(StreamInfo *) * Max(nstreams, 1));
-
-	for (uint64 i = 0; i < SPI_processed; i++)
+	hash_seq_init(&seq, streams_by_id);
+	while ((entry = hash_seq_search(&seq)) != NULL)
+		entry->seen = false;
+	changed = palloc(sizeof(int32) * Max(nversions, 1));
+	for (uint64 i = 0; i < nversions; i++)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		StreamInfo *stream = palloc0(sizeof(StreamInfo));
-		StreamNameEntry *entry;
-		bool		found;
-		int			nopen = 0;
+		bool		isnull;
+		int32		stream_id = DatumGetInt32(SPI_getbinval(versions->vals[i],
+															versions->tupdesc, 1,
+															&isnull));
+		int64		version = GetInt(versions, i, 2, 0);
 
-		stream->stream_id = (int32) GetInt(tup, desc, 1, 0);
-		stream->name = GetText(tup, desc, 2);
-		stream->status = GetText(tup, desc, 3);
-		stream->on_demand = strcmp(SPI_getvalue(tup, desc, 4), "t") == 0;
-		stream->encryption_type = GetText(tup, desc, 5);
-		stream->retention = GetInt(tup, desc, 6, 0);
-
-		/* its shards: the rows are ordered by stream id, as the streams are */
-		while (s < nshard_rows &&
-			   GetInt(shard_rows->vals[s], shard_rows->tupdesc, 1, 0) < stream->stream_id)
-			s++;
-		stream->shards = palloc0(sizeof(StreamShardInfo) * Max(nshard_rows - s, 1));
-		while (s < nshard_rows &&
-			   GetInt(shard_rows->vals[s], shard_rows->tupdesc, 1, 0) == stream->stream_id)
-		{
-			HeapTuple	stup = shard_rows->vals[s];
-			TupleDesc	sdesc = shard_rows->tupdesc;
-			StreamShardInfo *shard = &stream->shards[stream->nshards++];
-
-			shard->shard_no = (int32) GetInt(stup, sdesc, 2, 0);
-			shard->parent_shard_no = (int32) GetInt(stup, sdesc, 3, -1);
-			shard->adjacent_parent_shard_no = (int32) GetInt(stup, sdesc, 4, -1);
-			shard->starting_hash_key = GetHashKey(stup, sdesc, 5);
-			shard->ending_hash_key = GetHashKey(stup, sdesc, 6);
-			shard->open = strcmp(SPI_getvalue(stup, sdesc, 7), "t") == 0;
-			shard->ending_seq = GetInt(stup, sdesc, 8, 0);
-			if (shard->open)
-				nopen++;
-
-			/* its segments */
-			while (g < nsegment_rows &&
-				   (GetInt(segment_rows->vals[g], segment_rows->tupdesc, 1, 0) < stream->stream_id ||
-					(GetInt(segment_rows->vals[g], segment_rows->tupdesc, 1, 0) == stream->stream_id &&
-					 GetInt(segment_rows->vals[g], segment_rows->tupdesc, 2, 0) < shard->shard_no)))
-				g++;
-			shard->segments = palloc0(sizeof(StreamSegmentInfo) * Max(nsegment_rows - g, 1));
-			while (g < nsegment_rows &&
-				   GetInt(segment_rows->vals[g], segment_rows->tupdesc, 1, 0) == stream->stream_id &&
-				   GetInt(segment_rows->vals[g], segment_rows->tupdesc, 2, 0) == shard->shard_no)
-			{
-				StreamSegmentInfo *seg = &shard->segments[shard->nsegments++];
-
-				seg->segment_no = (int32) GetInt(segment_rows->vals[g], segment_rows->tupdesc, 3, 0);
-				seg->relid = (Oid) GetInt(segment_rows->vals[g], segment_rows->tupdesc, 4, 0);
-				g++;
-			}
-			s++;
-		}
-
-		stream->open_shards = palloc0(sizeof(StreamShardInfo *) * Max(nopen, 1));
-		for (int k = 0; k < stream->nshards; k++)
-			if (stream->shards[k].open)
-				stream->open_shards[stream->nopen++] = &stream->shards[k];
-		qsort(stream->open_shards, stream->nopen, sizeof(StreamShardInfo *),
-			  CompareStartingHashKey);
-
-		streams_by_id[i] = stream;
-		entry = hash_search(streams_by_name, stream->name, HASH_ENTER, &found);
-		entry->stream = stream;
+		entry = hash_search(streams_by_id, &stream_id, HASH_FIND, NULL);
+		if (entry != NULL && entry->stream->catalog_version == version)
+			entry->seen = true;
+		else
+			changed[nchanged++] = stream_id;
 	}
-	qsort(streams_by_id, nstreams, sizeof(StreamInfo *), CompareStreamId);
 
-	MemoryContextSwitchTo(old);
-	SPI_freetuptable(shard_rows);
-	SPI_freetuptable(segment_rows);
+	/* the streams that are gone (a changed one is replaced when loaded) */
+	hash_seq_init(&seq, streams_by_id);
+	while ((entry = hash_seq_search(&seq)) != NULL)
+	{
+		bool		is_changed = false;
+
+		if (entry->seen)
+			continue;
+		for (int i = 0; i < nchanged && !is_changed; i++)
+			is_changed = changed[i] == entry->stream_id;
+		if (!is_changed)
+			ForgetStream(entry->stream);
+	}
+
+	if (nchanged > 0)
+		LoadStreams(changed, nchanged, snapshot);
+
+	UnregisterSnapshot(snapshot);
 	SPI_finish();
 
-	/* an invalidation that arrived during the load means load again */
+	/* an invalidation that arrived during the refresh means refresh again */
 	cache_valid = (generation == cache_generation);
 }
 
@@ -304,17 +471,17 @@ static void
 EnsureCatalog(void)
 {
 	if (!cache_valid)
-		LoadCatalog();
+		RefreshCatalog();
 }
 
 /* The stream of that name, or NULL. */
 StreamInfo *
 StreamLookupByName(const char *name)
 {
-	StreamNameEntry *entry;
+	StreamByName *entry;
 
 	EnsureCatalog();
-	if (strlen(name) > MAX_STREAM_NAME)
+	if (strlen(name) > STREAM_MAX_STREAM_NAME)
 		return NULL;
 	entry = hash_search(streams_by_name, name, HASH_FIND, NULL);
 	return entry ? entry->stream : NULL;
@@ -337,31 +504,31 @@ StreamLookupByNameOrError(const char *name)
 StreamInfo *
 StreamLookupById(int32 stream_id)
 {
-	int			lo = 0,
-				hi;
+	StreamById *entry;
 
 	EnsureCatalog();
-	hi = nstreams - 1;
-	while (lo <= hi)
-	{
-		int			mid = (lo + hi) / 2;
-
-		if (streams_by_id[mid]->stream_id == stream_id)
-			return streams_by_id[mid];
-		if (streams_by_id[mid]->stream_id < stream_id)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return NULL;
+	entry = hash_search(streams_by_id, &stream_id, HASH_FIND, NULL);
+	return entry ? entry->stream : NULL;
 }
 
 StreamShardInfo *
 StreamFindShard(StreamInfo *stream, int32 shard_no)
 {
-	for (int i = 0; i < stream->nshards; i++)
-		if (stream->shards[i].shard_no == shard_no)
-			return &stream->shards[i];
+	int			lo = 0,
+				hi = stream->nshards - 1;
+
+	/* shards are in shard number order */
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (stream->shards[mid].shard_no == shard_no)
+			return &stream->shards[mid];
+		if (stream->shards[mid].shard_no < shard_no)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
 	return NULL;
 }
 
@@ -407,8 +574,8 @@ StreamFindSegment(StreamShardInfo *shard, int32 segment_no)
 }
 
 /*
- * Trigger on the catalog tables: tell every backend to reload its cache when
- * this transaction commits.
+ * Trigger on the catalog tables: tell every backend to refresh its cache
+ * when this transaction commits.
  */
 Datum
 stream_catalog_changed(PG_FUNCTION_ARGS)

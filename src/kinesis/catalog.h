@@ -41,6 +41,7 @@ typedef struct StreamInfo
 	char	   *status;
 	bool		on_demand;
 	int64		retention;		/* microseconds */
+	int64		catalog_version;	/* of the catalog rows it was built from */
 	char	   *encryption_type;
 	int			nshards;
 	StreamShardInfo *shards;	/* by shard number, ascending */
