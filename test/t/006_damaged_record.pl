@@ -1,10 +1,12 @@
 # A damaged record on disk (a bit flipped by the storage, a file edited by
 # hand) must make reads fail with ERRCODE_DATA_CORRUPTED naming the record,
 # not read past the record into whatever memory follows it, and the records
-# before it must still be readable.  The test writes three records to a
+# before it must still be readable.  The test writes four records to a
 # one-shard stream, stops the server, and in the segment file gives the
-# second a partition key longer than its item and the third a data length
-# over the 1 MiB a record can have.
+# second a partition key longer than its item, the third a data length over
+# what a record can have, and the fourth an item too short for a record
+# header, which AT_TIMESTAMP reaches when it looks for the first record at
+# or after a time.
 
 use strict;
 use warnings;
@@ -23,6 +25,8 @@ $node->safe_psql(
 	SELECT stream.put_record('dmg', 'k1', '\x6431');
 	SELECT stream.put_record('dmg', 'k2', '\x6432');
 	SELECT stream.put_record('dmg', 'k3', '\x6433');
+	SELECT pg_sleep(0.01);
+	SELECT stream.put_record('dmg', 'k4', '\x6434');
 	CHECKPOINT;
 });
 my $file = $node->data_dir . '/'
@@ -34,13 +38,16 @@ my $file = $node->data_dir . '/'
 my @seq = split /\n/,
   $node->safe_psql('postgres',
 	q{SELECT sequence_number FROM stream.read('dmg') ORDER BY sequence_number});
-is(scalar @seq, 3, 'three records were written');
+is(scalar @seq, 4, 'four records were written');
+my $arrival4 = $node->safe_psql('postgres',
+	q{SELECT approximate_arrival_timestamp FROM stream.read('dmg') WHERE partition_key = 'k4'});
 $node->stop;
 
-# Block 1 holds the three records as items 1 to 3.  A line pointer is a
-# 32-bit word: the item's offset in its low 15 bits; a record head starts
-# with its flags (16 bits), the partition key's length (16 bits), the
-# writer's xid (32 bits) and the data's length (32 bits).
+# Block 1 holds the four records as items 1 to 4.  A line pointer is a
+# 32-bit word: the item's offset in its low 15 bits, its flags in the next 2
+# and its length in the top 15; a record head starts with its flags (16
+# bits), the partition key's length (16 bits), the writer's xid (32 bits) and
+# the data's length (32 bits).
 my $blcksz = 8192;
 open(my $fh, '+<:raw', $file) or die "could not open $file: $!";
 sysseek($fh, $blcksz, 0) or die "seek: $!";
@@ -54,6 +61,11 @@ sub item_offset
 }
 substr($page, item_offset(2) + 2, 2) = pack('v', 0xffff);    # key length
 substr($page, item_offset(3) + 8, 4) = pack('V', 0x7fffffff);  # data length
+{
+	# the fourth item: 8 bytes long, shorter than a record header
+	my $lp = unpack('V', substr($page, 24 + 4 * 3, 4));
+	substr($page, 24 + 4 * 3, 4) = pack('V', ($lp & 0x1ffff) | (8 << 17));
+}
 sysseek($fh, $blcksz, 0) or die "seek: $!";
 syswrite($fh, $page) == $blcksz or die "could not write block 1";
 close($fh);
@@ -103,6 +115,11 @@ fails_on_record(
 	'get_records of the record with a data length over 1 MiB', '1/3');
 fails_on_record(q{SELECT count(*) FROM stream.read('dmg')},
 	'stream.read over the damaged records', '1/2');
+fails_on_record(
+	qq{SELECT stream.get_shard_iterator('dmg', 'shardId-000000000000',
+		'AT_TIMESTAMP', NULL, '$arrival4')},
+	'an AT_TIMESTAMP iterator looking through the record too short for its header',
+	'1/4');
 
 is($node->safe_psql('postgres', 'SELECT 1'), '1', 'the server is up');
 unlike(slurp_file($node->logfile), qr/PANIC|terminated by signal/,
