@@ -1,6 +1,11 @@
 # PGXS build of the stream extension.
 #
-# Tests are run by test/run (see README.md); "make" only builds and installs.
+#   make && make install    build and install
+#   make installcheck       every test against the running server (which
+#                           must preload stream and have pgTAP installed)
+#
+# test/run wraps this: it installs what is needed, builds, starts a server
+# and runs the three suites (README.md, "Where the tests live").
 
 MODULE_big = stream
 OBJS = \
@@ -37,8 +42,31 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" stream.control)
 # function is a small diff.  Upgrade scripts, stream--A--B.sql, are written
 # by hand and installed as they are.
 SQL_SOURCES = $(sort $(wildcard sql/[0-9][0-9]_*.sql))
-DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
-DATA = $(wildcard sql/$(EXTENSION)--*--*.sql)
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+# Upgrade scripts, and the install scripts of released versions as they were
+# released (the upgrade-path test installs them, then updates).
+DATA = $(wildcard sql/$(EXTENSION)--*.sql)
+
+# Tests, as PGXS runs them (make installcheck):
+# - the SQL surface: pgTAP files test/sql/NAME.sql run by pg_regress, whose
+#   TAP output is compared with expected/NAME.out;
+# - concurrency: isolation specs test/specs/NAME.spec, expected/NAME.out;
+# - crashes, standbys, workers: TAP tests test/t/*.pl, each with its own
+#   clusters.
+# pg_regress reads <inputdir>/sql and <inputdir>/specs, and takes expected
+# output from <outputdir>/expected before <inputdir>/expected: inputdir is
+# test/, outputdir the top level, so expected/ is where PGXS looks.
+REGRESS = $(patsubst test/sql/%.sql,%,$(sort $(wildcard test/sql/*.sql)))
+REGRESS_OPTS = --inputdir=test --load-extension=stream --load-extension=pgtap
+ISOLATION = $(patsubst test/specs/%.spec,%,$(sort $(wildcard test/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=test --outputdir=. --load-extension=stream
+TAP_TESTS = 1
+PROVE_TESTS = $(sort $(wildcard test/t/*.pl))
+# Test databases in UTF-8 whatever the server's default (003_large_records
+# and the pgTAP files write non-ASCII partition keys).
+ENCODING = UTF8
+NOLOCALE = --no-locale
+EXTRA_CLEAN = results output_iso tmp_check regression.diffs regression.out
 
 # Callbacks of PostgreSQL's APIs (table AM, WAL redo) take parameters that a
 # given implementation does not use, so unused-parameter is the one -Wextra
@@ -52,5 +80,5 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) stream.control
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) stream.control
 	cat $(SQL_SOURCES) > $@

@@ -11,6 +11,11 @@
 #                        installed already; handy while debugging the scripts)
 #   STREAM_KEEP_TMP=1    keep the temporary directory (cluster, logs, results)
 
+# runuser and apt-get's helpers live in the sbin directories, which a
+# minimal PATH (cron, env -i) leaves out.
+PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
+export PATH
+
 STREAM_PG_BIN=/usr/lib/postgresql/15/bin
 # shellcheck disable=SC2034  # used by test/run
 STREAM_PGXS=/usr/lib/postgresql/15/lib/pgxs
@@ -21,7 +26,6 @@ STREAM_PACKAGES=(
 	postgresql-server-dev-15
 	postgresql-15-pgtap
 	postgresql-15-cron
-	libtap-parser-sourcehandler-pgtap-perl
 	libipc-run-perl
 	libssl-dev
 	make
@@ -86,20 +90,25 @@ stream_install_packages()
 		stream_die "apt-get install failed"
 }
 
-# Build and install the extension from the repository at $1.  The Makefile
+# Build and install the extension from the repository at $1, with the extra
+# compiler flags in STREAM_CFLAGS if any (-DUSE_ASSERT_CHECKING, say; a
+# build with other flags than the last is made from scratch).  The Makefile
 # compiles with -Werror; any "warning:" line that still gets through (from
 # the linker, say) fails the build too.
 stream_build()
 {
-	local repo=$1 log rc
+	local repo=$1 log rc flags=${STREAM_CFLAGS:-} stamp=$1/.build-flags
 
 	if [ "${STREAM_SKIP_BUILD:-}" = 1 ]; then
 		stream_say "skipping build (STREAM_SKIP_BUILD=1)"
 		return 0
 	fi
-	stream_say "building the extension"
+	if [ "$(cat "$stamp" 2>/dev/null)" != "$flags" ]; then
+		make -C "$repo" clean PG_CONFIG="$STREAM_PG_CONFIG" >/dev/null
+	fi
+	stream_say "building the extension${flags:+ with $flags}"
 	log=$(mktemp)
-	make -C "$repo" -j"$(nproc)" PG_CONFIG="$STREAM_PG_CONFIG" 2>&1 | tee "$log"
+	make -C "$repo" -j"$(nproc)" PG_CONFIG="$STREAM_PG_CONFIG" COPT="$flags" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	if [ "$rc" -ne 0 ]; then
 		rm -f "$log"
@@ -112,7 +121,8 @@ stream_build()
 		return 1
 	fi
 	rm -f "$log"
-	make -C "$repo" install PG_CONFIG="$STREAM_PG_CONFIG" >/dev/null || {
+	printf '%s' "$flags" >"$stamp"
+	make -C "$repo" install PG_CONFIG="$STREAM_PG_CONFIG" COPT="$flags" >/dev/null || {
 		printf 'error: make install failed\n' >&2
 		return 1
 	}

@@ -5,12 +5,15 @@
 use strict;
 use warnings;
 
+use FindBin;
+use lib $FindBin::RealBin;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use StreamTest;
 use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('not_preloaded');
-$node->init;
+init_node($node);
 $node->start;
 
 my ($stdout, $stderr);

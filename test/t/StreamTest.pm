@@ -22,6 +22,7 @@ use Test::More;
 use Time::HiRes qw(time usleep);
 
 our @EXPORT = qw(
+  init_node
   stream_node
   crash_node
   start_psql
@@ -45,6 +46,18 @@ my %quotas_off = (
 	  . "stream.shard_write_records_per_second = 0\n"
 	  . "stream.shard_write_bytes_per_second = 0");
 
+# Runs initdb for a node with an explicit encoding and locale: the caller's
+# LANG may name a locale the machine has not generated (ssh forwards the
+# client's), which makes initdb fail, or be unset (cron, env -i), which gives
+# an SQL_ASCII cluster.  %params are those of PostgreSQL::Test::Cluster::init.
+sub init_node
+{
+	my ($node, %params) = @_;
+	$params{extra} = [ '--locale=C', '--encoding=UTF8', @{ $params{extra} // [] } ];
+	$node->init(%params);
+	return;
+}
+
 # A new cluster node named $name with shared_preload_libraries = 'stream',
 # started, and with CREATE EXTENSION stream run in database postgres.
 # Options:
@@ -57,7 +70,7 @@ sub stream_node
 {
 	my ($name, %opt) = @_;
 	my $node = PostgreSQL::Test::Cluster->new($name);
-	$node->init(%{ $opt{init} // {} });
+	init_node($node, %{ $opt{init} // {} });
 	$node->append_conf('postgresql.conf', "shared_preload_libraries = 'stream'");
 	my $quotas_off = $opt{quotas_off} // 'all';
 	die "unknown quotas_off: $quotas_off" unless exists $quotas_off{$quotas_off};

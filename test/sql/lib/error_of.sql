@@ -1,4 +1,4 @@
--- Included by pgTAP files with \ir: pg_temp.error_of(sql) runs a statement
+-- Included by pgTAP files with \i: pg_temp.error_of(sql) runs a statement
 -- and returns the SQLSTATE, message and DETAIL of the error it raises
 -- ('none' when it raises none), for checks that throws_ok cannot make.
 CREATE FUNCTION pg_temp.error_of(sql text,

@@ -1,3 +1,5 @@
+\set ECHO none
+\i test/sql/lib/setup.sql
 -- get_shard_iterator: the five iterator types and their argument errors.
 BEGIN;
 SELECT plan(33);

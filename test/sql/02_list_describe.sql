@@ -1,3 +1,5 @@
+\set ECHO none
+\i test/sql/lib/setup.sql
 -- list_streams, describe_stream_summary and describe_stream: every column and
 -- key of the contract, ARNs from stream.region and stream.account_id.
 BEGIN;

@@ -1,3 +1,5 @@
+\set ECHO none
+\i test/sql/lib/setup.sql
 -- increase_stream_retention_period, decrease_stream_retention_period and
 -- set_retention_period: bounds, direction, rounding up to whole hours.
 BEGIN;

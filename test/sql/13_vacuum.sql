@@ -1,3 +1,5 @@
+\set ECHO none
+\i test/sql/lib/setup.sql
 -- VACUUM (FREEZE) of a segment relation: it runs, advances relfrozenxid past
 -- the transactions that wrote the records, and the records stay readable.
 -- VACUUM cannot run in a transaction block, so this file commits: it works on

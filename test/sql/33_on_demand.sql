@@ -1,3 +1,5 @@
+\set ECHO none
+\i test/sql/lib/setup.sql
 -- On-demand scaling: the maintenance pass splits a shard of an ON_DEMAND
 -- stream whose write rate stays above half its capacity, and merges cold
 -- neighbours back, down to 4 open shards.  The scaling window is 1 second

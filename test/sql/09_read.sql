@@ -1,3 +1,5 @@
+\set ECHO none
+\i test/sql/lib/setup.sql
 -- stream.read: every retained record ordered by shard then sequence number,
 -- and its filters shard_id, after_sequence_number, since and limit.
 BEGIN;

@@ -1,3 +1,5 @@
+\set ECHO none
+\i test/sql/lib/setup.sql
 -- put_records, both forms: one row per input record in input order, routing,
 -- the 500-record and 5 MiB limits, and all-or-nothing refusal of a request
 -- that breaks a rule.

@@ -1,3 +1,5 @@
+\set ECHO none
+\i test/sql/lib/setup.sql
 -- create_stream: defaults, valid and invalid arguments, and that a refused
 -- request leaves nothing behind (no catalog row, no segment relation).
 BEGIN;

@@ -1,3 +1,5 @@
+\set ECHO none
+\i test/sql/lib/setup.sql
 -- update_stream_mode: switching a stream between PROVISIONED and ON_DEMAND,
 -- Kinesis' limit of two switches in a rolling 24 hours, and the errors.
 BEGIN;

@@ -1,3 +1,5 @@
+\set ECHO none
+\i test/sql/lib/setup.sql
 -- The SQL contract of API.md, letter by letter: every function's arguments
 -- (names, types, defaults) and result, and the composite types.
 BEGIN;

@@ -1,3 +1,5 @@
+\set ECHO none
+\i test/sql/lib/setup.sql
 -- get_records: the limit, chaining through next_shard_iterator,
 -- millis_behind_latest, every field of a record, iterators that were altered,
 -- forged or have expired, and records of rolled-back subtransactions.

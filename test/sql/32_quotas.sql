@@ -1,3 +1,5 @@
+\set ECHO none
+\i test/sql/lib/setup.sql
 -- Per-shard throughput quotas: writes (records and bytes per second) and
 -- reads (get_records calls and bytes per second), ProvisionedThroughput-
 -- ExceededException (KS001), and 0 turning a quota off.  The test cluster
@@ -6,7 +8,7 @@
 BEGIN;
 SELECT plan(35);
 
-\ir lib/error_of.sql
+\i test/sql/lib/error_of.sql
 
 -- n records of "size" bytes of data for keys k0, k1, ... as put_records
 -- entries; with a hash key, all go to the shard that holds it.

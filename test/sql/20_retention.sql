@@ -1,3 +1,5 @@
+\set ECHO none
+\i test/sql/lib/setup.sql
 -- Retention: records leave by whole segments once they are past their
 -- stream's retention period, by CALL stream.run_maintenance().
 --

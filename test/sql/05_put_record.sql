@@ -1,3 +1,5 @@
+\set ECHO none
+\i test/sql/lib/setup.sql
 -- put_record: routing by the MD5 of the partition key (computed here in SQL,
 -- independently of stream.hash_key), explicit hash keys, sequence numbers,
 -- and argument errors that leave nothing behind.

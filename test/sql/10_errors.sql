@@ -1,3 +1,5 @@
+\set ECHO none
+\i test/sql/lib/setup.sql
 -- API.md's error table, row by row: each error carries its SQLSTATE, the
 -- Kinesis exception name in its DETAIL and the offending value in its
 -- message, and leaves nothing behind.
@@ -5,7 +7,7 @@
 BEGIN;
 SELECT plan(47);
 
-\ir lib/error_of.sql
+\i test/sql/lib/error_of.sql
 
 CREATE FUNCTION pg_temp.footprint() RETURNS text LANGUAGE sql AS $$
 	SELECT format('streams=%s shards=%s segments=%s relations=%s consumers=%s',

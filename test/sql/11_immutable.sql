@@ -1,3 +1,5 @@
+\set ECHO none
+\i test/sql/lib/setup.sql
 -- Records cannot be changed by anyone: UPDATE, DELETE, TRUNCATE, MERGE and
 -- INSERT straight into stream storage all fail with 0A000, and the records
 -- stay as they were.

@@ -1,3 +1,5 @@
+\set ECHO none
+\i test/sql/lib/setup.sql
 -- Resharding: split_shard, merge_shards and update_shard_count.
 --
 --  * split_shard: the parent closes (ending_sequence_number set, no longer
@@ -34,7 +36,7 @@ SELECT pg_advisory_xact_lock(hashtext('stream.run_maintenance'));
 -- Helpers
 ----------------------------------------------------------------------------
 
-\ir lib/error_of.sql
+\i test/sql/lib/error_of.sql
 
 -- Everything a failed call could have left behind.
 CREATE FUNCTION pg_temp.footprint() RETURNS text LANGUAGE sql AS $$
@@ -443,7 +445,7 @@ SELECT matches((pg_temp.error_of($$SELECT stream.split_shard('sp', 'shardId-0000
 			   '\mResourceInUseException\M', '... its DETAIL names ResourceInUseException');
 UPDATE stream.streams SET stream_status = 'ACTIVE' WHERE stream_name = 'sp';
 SELECT set_config('stream.shard_limit',
-				  (SELECT count(*) FROM stream.shards WHERE closed_at IS NULL)::text, true);
+				  (SELECT count(*) FROM stream.shards WHERE closed_at IS NULL)::text, true) AS shard_limit \gset
 SELECT throws_ok($$SELECT stream.split_shard('sp', 'shardId-000000000003',
 											 100000000000000000000000000000000000000)$$,
 				 '54000', NULL, 'split_shard beyond stream.shard_limit: 54000');
@@ -452,7 +454,7 @@ SELECT matches((pg_temp.error_of($$SELECT stream.split_shard('sp', 'shardId-0000
 			   '\mLimitExceededException\M', '... its DETAIL names LimitExceededException');
 SELECT is(pg_temp.footprint(), :'fp', 'the failed split_shard calls left nothing behind');
 SELECT set_config('stream.shard_limit',
-				  ((SELECT count(*) FROM stream.shards WHERE closed_at IS NULL) + 1)::text, true);
+				  ((SELECT count(*) FROM stream.shards WHERE closed_at IS NULL) + 1)::text, true) AS shard_limit \gset
 SELECT lives_ok($$SELECT stream.split_shard('sp', 'shardId-000000000003',
 											100000000000000000000000000000000000000)$$,
 				'split_shard up to stream.shard_limit exactly works');
@@ -665,7 +667,7 @@ SELECT throws_ok($$SELECT * FROM stream.update_shard_count('hd', 4)$$, '55006', 
 				 'update_shard_count of a stream that is not ACTIVE: 55006');
 UPDATE stream.streams SET stream_status = 'ACTIVE' WHERE stream_name = 'hd';
 SELECT set_config('stream.shard_limit',
-				  ((SELECT count(*) FROM stream.shards WHERE closed_at IS NULL) + 2)::text, true);
+				  ((SELECT count(*) FROM stream.shards WHERE closed_at IS NULL) + 2)::text, true) AS shard_limit \gset
 SELECT throws_ok($$SELECT * FROM stream.update_shard_count('hd', 6)$$, '54000', NULL,
 				 'update_shard_count 3 -> 6 with room for 2 more shards under stream.shard_limit: 54000');
 SELECT matches((pg_temp.error_of($$SELECT * FROM stream.update_shard_count('hd', 6)$$)).detail,

@@ -1,3 +1,5 @@
+\set ECHO none
+\i test/sql/lib/setup.sql
 -- list_shards: hash key ranges of new streams (API.md's formula for N = 1, 3,
 -- 4, 7), the shard filters, and argument errors.
 BEGIN;

@@ -1,3 +1,5 @@
+\set ECHO none
+\i test/sql/lib/setup.sql
 -- Record size: data + partition key up to 1,048,576 bytes, read back intact;
 -- partition keys of 1 to 256 characters (characters, not bytes).
 BEGIN;
