@@ -54,29 +54,30 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION stream.increase_stream_retention_period(stream_name text,
-														retention_period_hours int)
+-- The same for whole hours, 24 to 8760.
+CREATE FUNCTION stream_internal.change_retention_hours(p_stream_name text, hours int,
+													   direction int)
 	RETURNS void
 	LANGUAGE plpgsql
 AS $$
 BEGIN
-	PERFORM stream_internal.check_retention_hours(retention_period_hours);
-	PERFORM stream_internal.change_retention(stream_name,
-		pg_catalog.make_interval(hours => retention_period_hours), 1);
+	PERFORM stream_internal.check_retention_hours(hours);
+	PERFORM stream_internal.change_retention(p_stream_name,
+											 pg_catalog.make_interval(hours => hours), direction);
 END
 $$;
+
+CREATE FUNCTION stream.increase_stream_retention_period(stream_name text,
+														retention_period_hours int)
+	RETURNS void
+	LANGUAGE sql
+AS $$ SELECT stream_internal.change_retention_hours($1, $2, 1) $$;
 
 CREATE FUNCTION stream.decrease_stream_retention_period(stream_name text,
 														retention_period_hours int)
 	RETURNS void
-	LANGUAGE plpgsql
-AS $$
-BEGIN
-	PERFORM stream_internal.check_retention_hours(retention_period_hours);
-	PERFORM stream_internal.change_retention(stream_name,
-		pg_catalog.make_interval(hours => retention_period_hours), -1);
-END
-$$;
+	LANGUAGE sql
+AS $$ SELECT stream_internal.change_retention_hours($1, $2, -1) $$;
 
 -- Any interval from stream.min_retention_period to 8760 hours, for tests and
 -- demos that need retention in seconds.

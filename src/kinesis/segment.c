@@ -118,6 +118,23 @@ StreamWritableSegment(const Oid *relids, int n)
 	return Max(i, 0);
 }
 
+/* The relations of a regclass[] argument (a NULL element: InvalidOid). */
+static Oid *
+RegclassArrayArg(FunctionCallInfo fcinfo, int argno, int *n)
+{
+	ArrayType  *array = PG_GETARG_ARRAYTYPE_P(argno);
+	Datum	   *elems;
+	bool	   *nulls;
+	Oid		   *relids;
+
+	deconstruct_array(array, REGCLASSOID, sizeof(Oid), true, TYPALIGN_INT,
+					  &elems, &nulls, n);
+	relids = palloc(sizeof(Oid) * Max(*n, 1));
+	for (int i = 0; i < *n; i++)
+		relids[i] = nulls[i] ? InvalidOid : DatumGetObjectId(elems[i]);
+	return relids;
+}
+
 /*
  * stream_internal.writable_segment(segments regclass[]) RETURNS int
  *
@@ -127,19 +144,11 @@ StreamWritableSegment(const Oid *relids, int n)
 Datum
 stream_writable_segment(PG_FUNCTION_ARGS)
 {
-	ArrayType  *array = PG_GETARG_ARRAYTYPE_P(0);
-	Datum	   *elems;
-	bool	   *nulls;
 	int			n;
-	Oid		   *relids;
+	Oid		   *relids = RegclassArrayArg(fcinfo, 0, &n);
 
-	deconstruct_array(array, REGCLASSOID, sizeof(Oid), true, TYPALIGN_INT,
-					  &elems, &nulls, &n);
 	if (n == 0)
 		PG_RETURN_NULL();
-	relids = palloc(sizeof(Oid) * n);
-	for (int i = 0; i < n; i++)
-		relids[i] = nulls[i] ? InvalidOid : DatumGetObjectId(elems[i]);
 	PG_RETURN_INT32(StreamWritableSegment(relids, n) + 1);
 }
 
@@ -322,22 +331,13 @@ CompareOids(const void *a, const void *b)
 Datum
 stream_lock_segments(PG_FUNCTION_ARGS)
 {
-	ArrayType  *array = PG_GETARG_ARRAYTYPE_P(0);
-	Datum	   *elems;
-	bool	   *nulls;
 	int			n;
-	Oid		   *relids;
+	Oid		   *relids = RegclassArrayArg(fcinfo, 0, &n);
 
-	deconstruct_array(array, REGCLASSOID, sizeof(Oid), true, TYPALIGN_INT,
-					  &elems, &nulls, &n);
-	relids = palloc(sizeof(Oid) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 	{
 		/* ACCESS SHARE, which writers do not wait for, to check what it is */
-		Relation	rel = OpenSegment(DatumGetObjectId(elems[i]), AccessShareLock);
-
-		relids[i] = RelationGetRelid(rel);
-		table_close(rel, NoLock);
+		table_close(OpenSegment(relids[i], AccessShareLock), NoLock);
 	}
 	qsort(relids, n, sizeof(Oid), CompareOids);
 

@@ -818,11 +818,14 @@ StreamLogEndPosition(Relation rel, BlockNumber *block, OffsetNumber *offset)
 }
 
 /*
- * The arrival time of the first record head in a block, or false when the
- * block holds none (only a continuation chunk, or never written).
+ * The first record head on a block that arrived at or after ts (the first
+ * of all with DT_NOBEGIN): its offset and arrival time.  False when there is
+ * none: every head on the block is older, or it holds only a continuation
+ * chunk, or it was never written.
  */
 static bool
-FirstArrivalInBlock(Relation rel, BlockNumber block, TimestampTz *arrival)
+FindHeadInBlock(Relation rel, BlockNumber block, TimestampTz ts,
+				OffsetNumber *offset, TimestampTz *arrival)
 {
 	Buffer		buffer = ReadBuffer(rel, block);
 	Page		page;
@@ -833,16 +836,15 @@ FirstArrivalInBlock(Relation rel, BlockNumber block, TimestampTz *arrival)
 	if (!PageIsNew(page))
 	{
 		for (OffsetNumber off = FirstOffsetNumber;
-			 off <= PageGetMaxOffsetNumber(page); off++)
+			 off <= PageGetMaxOffsetNumber(page) && !found; off++)
 		{
-			StreamRecordHeader *header;
+			StreamRecordHeader *header = StreamPageGetItem(rel, page, block, off);
 
-			header = StreamPageGetItem(rel, page, block, off);
-			if (header->flags & STREAM_ITEM_HEAD)
+			if ((header->flags & STREAM_ITEM_HEAD) && header->arrival >= ts)
 			{
+				*offset = off;
 				*arrival = header->arrival;
 				found = true;
-				break;
 			}
 		}
 	}
@@ -878,11 +880,12 @@ StreamLogFindTime(Relation rel, TimestampTz ts, BlockNumber *block,
 	{
 		BlockNumber mid = lo + (hi - lo) / 2;
 		BlockNumber probe = mid;
+		OffsetNumber off;
 		TimestampTz arrival = 0;
 		bool		found = false;
 
 		while (probe <= meta.last_block &&
-			   !(found = FirstArrivalInBlock(rel, probe, &arrival)))
+			   !(found = FindHeadInBlock(rel, probe, DT_NOBEGIN, &off, &arrival)))
 			probe++;
 		if (!found || arrival >= ts)
 			hi = mid;
@@ -893,29 +896,13 @@ StreamLogFindTime(Relation rel, TimestampTz ts, BlockNumber *block,
 	/* the answer is in the block before lo or later: scan heads forward */
 	for (start = Max(lo, 2) - 1; start <= meta.last_block; start++)
 	{
-		Buffer		buffer = ReadBuffer(rel, start);
-		Page		page;
+		TimestampTz arrival;
 
-		LockBuffer(buffer, BUFFER_LOCK_SHARE);
-		page = BufferGetPage(buffer);
-		if (!PageIsNew(page))
+		if (FindHeadInBlock(rel, start, ts, offset, &arrival))
 		{
-			for (OffsetNumber off = FirstOffsetNumber;
-				 off <= PageGetMaxOffsetNumber(page); off++)
-			{
-				StreamRecordHeader *header;
-
-				header = StreamPageGetItem(rel, page, start, off);
-				if ((header->flags & STREAM_ITEM_HEAD) && header->arrival >= ts)
-				{
-					*block = start;
-					*offset = off;
-					UnlockReleaseBuffer(buffer);
-					return;
-				}
-			}
+			*block = start;
+			return;
 		}
-		UnlockReleaseBuffer(buffer);
 	}
 	StreamLogEndPosition(rel, block, offset);
 }

@@ -5,15 +5,7 @@
 BEGIN;
 SELECT plan(59);
 
--- Everything a create_stream could leave behind, as one comparable value.
-CREATE FUNCTION pg_temp.footprint() RETURNS text LANGUAGE sql AS $$
-	SELECT format('streams=%s shards=%s segments=%s relations=%s',
-				  (SELECT count(*) FROM stream.streams),
-				  (SELECT count(*) FROM stream.shards),
-				  (SELECT count(*) FROM stream.segments),
-				  (SELECT count(*) FROM pg_class
-				   WHERE relnamespace = 'stream_data'::regnamespace))
-$$;
+\i test/sql/lib/helpers.sql
 
 SELECT pg_temp.footprint() AS empty_footprint \gset
 

@@ -6,23 +6,7 @@
 BEGIN;
 SELECT plan(41);
 
--- The hash key of a partition key: MD5 of its UTF-8 bytes as a big-endian
--- unsigned 128-bit integer, summing hex digits times powers of 16.
-CREATE FUNCTION pg_temp.md5_hash_key(k text) RETURNS numeric LANGUAGE sql IMMUTABLE AS $$
-	SELECT round(sum((strpos('0123456789abcdef', substr(h, i, 1)) - 1)::numeric
-					 * 16::numeric ^ (32 - i)))
-	FROM (SELECT md5(convert_to(k, 'UTF8')) AS h) AS m, generate_series(1, 32) AS i
-$$;
-
--- The shard that API.md's range formula gives a hash key in a stream of n
--- shards created by create_stream.
-CREATE FUNCTION pg_temp.shard_for(h numeric, n int) RETURNS text LANGUAGE sql IMMUTABLE AS $$
-	SELECT 'shardId-' || lpad(least(div(h, div(2::numeric ^ 128, n)), n - 1)::text, 12, '0')
-$$;
-
-CREATE FUNCTION pg_temp.record_count(name text) RETURNS bigint LANGUAGE sql AS $$
-	SELECT count(*) FROM stream.read(name)
-$$;
+\i test/sql/lib/helpers.sql
 
 CREATE TEMP TABLE keys (k text PRIMARY KEY);
 INSERT INTO keys VALUES

@@ -6,17 +6,8 @@
 BEGIN;
 SELECT plan(44);
 
-CREATE FUNCTION pg_temp.md5_hash_key(k text) RETURNS numeric LANGUAGE sql IMMUTABLE AS $$
-	SELECT round(sum((strpos('0123456789abcdef', substr(h, i, 1)) - 1)::numeric
-					 * 16::numeric ^ (32 - i)))
-	FROM (SELECT md5(convert_to(k, 'UTF8')) AS h) AS m, generate_series(1, 32) AS i
-$$;
-CREATE FUNCTION pg_temp.shard_for(h numeric, n int) RETURNS text LANGUAGE sql IMMUTABLE AS $$
-	SELECT 'shardId-' || lpad(least(div(h, div(2::numeric ^ 128, n)), n - 1)::text, 12, '0')
-$$;
-CREATE FUNCTION pg_temp.record_count(name text) RETURNS bigint LANGUAGE sql AS $$
-	SELECT count(*) FROM stream.read(name)
-$$;
+\i test/sql/lib/helpers.sql
+
 CREATE FUNCTION pg_temp.entry(data bytea, key text, ehk numeric DEFAULT NULL)
 	RETURNS stream.put_records_request_entry LANGUAGE sql IMMUTABLE AS $$
 	SELECT ROW(data, key, ehk)::stream.put_records_request_entry

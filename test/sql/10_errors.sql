@@ -7,17 +7,7 @@
 BEGIN;
 SELECT plan(47);
 
-\i test/sql/lib/error_of.sql
-
-CREATE FUNCTION pg_temp.footprint() RETURNS text LANGUAGE sql AS $$
-	SELECT format('streams=%s shards=%s segments=%s relations=%s consumers=%s',
-				  (SELECT count(*) FROM stream.streams),
-				  (SELECT count(*) FROM stream.shards),
-				  (SELECT count(*) FROM stream.segments),
-				  (SELECT count(*) FROM pg_class
-				   WHERE relnamespace = 'stream_data'::regnamespace),
-				  (SELECT count(*) FROM stream.consumers))
-$$;
+\i test/sql/lib/helpers.sql
 
 SELECT stream.create_stream('err', 2);
 SELECT stream.put_record('err', 'k', '\x01') \gset

@@ -36,19 +36,7 @@ SELECT pg_advisory_xact_lock(hashtext('stream.run_maintenance'));
 -- Helpers
 ----------------------------------------------------------------------------
 
-\i test/sql/lib/error_of.sql
-
--- Everything a failed call could have left behind.
-CREATE FUNCTION pg_temp.footprint() RETURNS text LANGUAGE sql AS $$
-	SELECT format('streams=%s shards=%s open=%s segments=%s relations=%s scalings=%s',
-				  (SELECT count(*) FROM stream.streams),
-				  (SELECT count(*) FROM stream.shards),
-				  (SELECT count(*) FROM stream.shards WHERE closed_at IS NULL),
-				  (SELECT count(*) FROM stream.segments),
-				  (SELECT count(*) FROM pg_class
-				   WHERE relnamespace = 'stream_data'::regnamespace),
-				  (SELECT count(*) FROM stream.scalings))
-$$;
+\i test/sql/lib/helpers.sql
 
 CREATE FUNCTION pg_temp.sid(n int) RETURNS text LANGUAGE sql IMMUTABLE AS $$
 	SELECT 'shardId-' || lpad(n::text, 12, '0')

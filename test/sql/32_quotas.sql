@@ -8,7 +8,7 @@
 BEGIN;
 SELECT plan(35);
 
-\i test/sql/lib/error_of.sql
+\i test/sql/lib/helpers.sql
 
 -- n records of "size" bytes of data for keys k0, k1, ... as put_records
 -- entries; with a hash key, all go to the shard that holds it.
