@@ -347,7 +347,7 @@ stream_get_shard_iterator(PG_FUNCTION_ARGS)
 					errmsg("shard iterator type %s needs a starting sequence number",
 						   type));
 		text = DatumGetCString(DirectFunctionCall1(numeric_out, PG_GETARG_DATUM(3)));
-		seq = StreamSeqFromNumeric(PG_GETARG_DATUM(3), "sequence number");
+		seq = StreamSeqFromNumeric(PG_GETARG_DATUM(3));
 		if (after)
 		{
 			if (seq == PG_INT64_MAX)
@@ -681,7 +681,7 @@ stream_read(PG_FUNCTION_ARGS)
 				errhint("The limit is 0 or more, or NULL for none."));
 	if (!PG_ARGISNULL(2))
 	{
-		start = StreamSeqFromNumeric(PG_GETARG_DATUM(2), "sequence number");
+		start = StreamSeqFromNumeric(PG_GETARG_DATUM(2));
 		if (start == PG_INT64_MAX)
 			ereport(ERROR,
 					errkinesis(KINESIS_INVALID_ARGUMENT),

@@ -402,8 +402,7 @@ stream_put_record(PG_FUNCTION_ARGS)
 				  PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3),
 				  !PG_ARGISNULL(3), 0, &rec);
 	if (!PG_ARGISNULL(4))
-		(void) StreamSeqFromNumeric(PG_GETARG_DATUM(4),
-									"sequence number for ordering");
+		(void) StreamSeqFromNumeric(PG_GETARG_DATUM(4));
 
 	AppendRecords(stream_name, &rec, 1, &shard_no, &seq, &throttled);
 	if (throttled)

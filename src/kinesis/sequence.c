@@ -26,19 +26,18 @@ StreamSeqToNumeric(int64 seq)
 }
 
 /*
- * A sequence number given by a user ("what" says which, for the message).
- * Anything that is not a non-negative integer that fits is an
- * InvalidArgumentException.
+ * A sequence number given by a user.  Anything that is not a non-negative
+ * integer that fits is an InvalidArgumentException.
  */
 int64
-StreamSeqFromNumeric(Datum num, const char *what)
+StreamSeqFromNumeric(Datum num)
 {
 	uint128		value;
 
 	if (!NumericGetUint128(num, &value) || value > (uint128) PG_INT64_MAX)
 		ereport(ERROR,
 				errkinesis(KINESIS_INVALID_ARGUMENT),
-				errmsg("invalid %s %s", what,
+				errmsg("invalid sequence number %s",
 					   DatumGetCString(DirectFunctionCall1(numeric_out, num))),
 				errhint("A sequence number is an integer from 0 to %lld.",
 						(long long) PG_INT64_MAX));

@@ -12,6 +12,6 @@
 #include "postgres.h"
 
 extern Datum StreamSeqToNumeric(int64 seq);
-extern int64 StreamSeqFromNumeric(Datum num, const char *what);
+extern int64 StreamSeqFromNumeric(Datum num);
 
 #endif							/* STREAM_SEQUENCE_H */
