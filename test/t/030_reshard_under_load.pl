@@ -41,7 +41,8 @@
 #  - the server logged no error.
 #
 # The producers, the consumers and the checks of what they wrote and read are
-# in ReshardLoad.pm, which 040_on_demand_under_load.pl shares.
+# in StreamLoad.pm, which 020_expiry_under_load.pl and
+# 040_on_demand_under_load.pl share.
 
 use strict;
 use warnings;
@@ -50,7 +51,7 @@ use FindBin;
 use lib $FindBin::RealBin;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
-use ReshardLoad;
+use StreamLoad;
 use StreamTest;
 use Test::More;
 use Time::HiRes qw(usleep time);
@@ -70,9 +71,9 @@ max_connections = 30
 my $db = 'postgres';
 $node->safe_psql($db, q{SELECT stream.create_stream('rs', 2)});
 
-# The producers, consumers and their tables (ReshardLoad.pm): 20 keys,
+# The producers, consumers and their tables (StreamLoad.pm): 20 keys,
 # owned by producers 1, 2, 3 in turn, and two consumers.
-setup_reshard_load(
+setup_stream_load(
 	$node, $db, 'rs',
 	"SELECT 'key-' || lpad(i::text, 2, '0'), 1 + (i - 1) % 3 FROM generate_series(1, $nkeys) i"
 );

@@ -11,7 +11,7 @@
 # each eighth of the hash key space holds 6 of them, 2 per producer: each of
 # the 4 shards, and each half a split leaves, takes the same load.
 #
-# Three producers (ReshardLoad.pm's produce_retrying) each offer one record
+# Three producers (StreamLoad.pm's produce_retrying) each offer one record
 # per key of their own a round -- producer 1 with put_record in autocommit,
 # producers 2 and 3 with one put_records call (both forms in turn) -- the
 # data being "key:counter".  A throttled record (KS001 from put_record, or
@@ -27,7 +27,7 @@
 #  - Phase 2: 1 round a second (3% per eighth), until the worker has merged
 #    cold neighbours back to 4 open shards and each of them took records.
 #
-# Two consumers read as the Kinesis Client Library does (ReshardLoad.pm's
+# Two consumers read as the Kinesis Client Library does (StreamLoad.pm's
 # consume: parents to their end before children), one all along and one
 # once the writes and reshards are over.  Then:
 #  - no session failed; the stream split to more than 4 open shards under
@@ -52,7 +52,7 @@ use FindBin;
 use lib $FindBin::RealBin;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
-use ReshardLoad;
+use StreamLoad;
 use StreamTest;
 use Test::More;
 use Time::HiRes qw(usleep time);
@@ -84,7 +84,7 @@ is($node->safe_psql($db, q{SELECT stream_mode FROM stream.describe_stream_summar
 
 # 6 keys in each eighth of the hash key space (the top 3 bits of the MD5 of
 # the key), owned by producers 1, 2, 3 in turn.
-setup_reshard_load(
+setup_stream_load(
 	$node, $db, 'od', q{
 	SELECT partition_key, 1 + (n - 1) % 3 FROM (
 		SELECT partition_key,

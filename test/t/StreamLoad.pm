@@ -1,21 +1,30 @@
 # Producers, Kinesis Client Library-style consumers and the checks of what
-# they wrote and read, for the TAP tests that reshard a stream under load
-# (030_reshard_under_load.pl, by hand; 040_on_demand_under_load.pl, by the
-# maintenance worker's on-demand scaling).  A test loads it with
+# they wrote and read, for the TAP tests that put a stream under load:
+# 020_expiry_under_load.pl (maintenance passes drop expired segments),
+# 030_reshard_under_load.pl (resharded by hand) and
+# 040_on_demand_under_load.pl (resharded by the maintenance worker's
+# on-demand scaling).  A test loads it with
 #
 #   use FindBin;
 #   use lib $FindBin::RealBin;
-#   use ReshardLoad;
+#   use StreamLoad;
 #
-# setup_reshard_load() makes, in the test's database, the tables and
-# procedures below, all working on the one stream it is given:
+# setup_stream_load() makes, in the test's database, the tables, functions
+# and procedures below, all working on the one stream it is given:
 #
 #   control       one row: the stream's name; producers_done and
 #                 reshard_done, which the test sets and the consumers wait
-#                 for; key_rate, the pace of produce_retrying.
+#                 for; key_rate, the pace of produce_retrying; pause, by
+#                 which produce multiplies its pauses (1, or 0 to write flat
+#                 out).
 #   counters      the partition keys, the producer that owns each, and each
-#                 key's next counter.  A record's data is "key:counter", the
-#                 counters of a key going 1, 2, 3, ...
+#                 key's next counter, the counters of a key going 1, 2, 3, ...
+#   record_data(k, c)   the data of counter c of key k: "key:counter", or,
+#                 when the test gives a record size, "key:counter:" padded
+#                 to that size, so that the records of a test can fill its
+#                 segments.  Either way a check can tell from the key and
+#                 the counter what the data must be, and read the counter
+#                 back from the data.
 #   acked         what the producers were acknowledged, written in the same
 #                 transaction as the records, so that it holds exactly the
 #                 committed records (a rolled-back counter is written again).
@@ -39,7 +48,7 @@
 #
 # test/run runs only test/t/*.pl, so prove never takes this file for a test.
 
-package ReshardLoad;
+package StreamLoad;
 
 use strict;
 use warnings;
@@ -50,28 +59,46 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 our @EXPORT = qw(
-  setup_reshard_load
+  setup_stream_load
   check_committed
   check_consumer
   check_children_after_parents
 );
 
-# Makes the tables and procedures above for stream $stream (which the caller
-# creates), with the keys and owners that $keys_query returns as rows
-# (partition_key text, producer int), and $consumers consumer schemas.
-sub setup_reshard_load
+# Makes the tables, functions and procedures above for stream $stream (which
+# the caller creates), with the keys and owners that $keys_query returns as
+# rows (partition_key text, producer int).  Options:
+#   consumers => N        how many consumer schemas (default 2)
+#   record_size => '...'  an SQL expression of k (the key, text) and c (the
+#                         counter, int): the size in bytes to pad each
+#                         record's data to (never less than "key:counter:")
+#   pause => 0            what produce multiplies its pauses by (default 1)
+sub setup_stream_load
 {
-	my ($node, $db, $stream, $keys_query, $consumers) = @_;
-	$consumers //= 2;
+	my ($node, $db, $stream, $keys_query, %opt) = @_;
+	my $consumers = $opt{consumers} // 2;
+	my $pause = $opt{pause} // 1;
+	# The padding is the MD5 of "key:counter", repeated: it differs from
+	# record to record, so that a record read with another's data shows.
+	my $data =
+	  defined $opt{record_size}
+	  ? "rpad(k || ':' || c || ':', greatest(($opt{record_size})::int, length(k || ':' || c || ':')),
+				md5(k || ':' || c))"
+	  : "k || ':' || c";
 	$node->safe_psql(
 		$db, qq{
 CREATE TABLE control (stream_name text NOT NULL, producers_done boolean NOT NULL,
-					  reshard_done boolean NOT NULL, key_rate float8);
-INSERT INTO control VALUES ('$stream', false, false, NULL);
+					  reshard_done boolean NOT NULL, key_rate float8, pause float8 NOT NULL);
+INSERT INTO control VALUES ('$stream', false, false, NULL, $pause);
 
 -- The keys, their owners and their next counters.
 CREATE TABLE counters (partition_key text PRIMARY KEY, producer int NOT NULL, next int NOT NULL);
 INSERT INTO counters SELECT k.partition_key, k.producer, 1 FROM ($keys_query) k(partition_key, producer);
+
+-- The data of counter c of key k, which the producers write and the checks
+-- expect.
+CREATE FUNCTION record_data(k text, c int) RETURNS text
+	LANGUAGE sql IMMUTABLE AS \$\$ SELECT $data \$\$;
 
 -- What the producers were acknowledged, in the records' own transactions.
 CREATE TABLE acked (partition_key text, counter int, producer int, shard_id text,
@@ -105,6 +132,7 @@ CREATE PROCEDURE produce(p int, mode text, secs float8)
 	LANGUAGE plpgsql AS \$\$
 DECLARE
 	st text := (SELECT stream_name FROM control);
+	pause_by float8 := (SELECT pause FROM control);
 	t_end timestamptz := clock_timestamp() + secs * interval '1 second';
 	keys text[];
 	nk int;
@@ -129,10 +157,10 @@ BEGIN
 			SELECT next INTO c FROM counters WHERE partition_key = k;
 			INSERT INTO acked
 				SELECT k, c, p, r.shard_id, r.sequence_number, clock_timestamp()
-				FROM stream.put_record(st, k, convert_to(k || ':' || c, 'UTF8')) r;
+				FROM stream.put_record(st, k, convert_to(record_data(k, c), 'UTF8')) r;
 			UPDATE counters SET next = next + 1 WHERE partition_key = k;
 			COMMIT;
-			PERFORM pg_sleep(0.002);
+			PERFORM pg_sleep(0.002 * pause_by);
 		ELSIF mode = 'batch' THEN
 			batch := 1 + (i * 7) % 30;
 			WITH r AS (SELECT j, keys[1 + (i + j / 3) % nk] AS k FROM generate_series(1, batch) j)
@@ -146,7 +174,7 @@ BEGIN
 					   string_agg(x.error_code || ': ' || x.error_message, '; ')
 				INTO rshards, rseqs, nerr, errs
 				FROM stream.put_records(st, bkeys,
-										ARRAY(SELECT convert_to(bkeys[j] || ':' || bctrs[j], 'UTF8')
+										ARRAY(SELECT convert_to(record_data(bkeys[j], bctrs[j]), 'UTF8')
 											  FROM generate_series(1, batch) j ORDER BY j)) x;
 			ELSE
 				SELECT array_agg(x.shard_id ORDER BY x.ordinality),
@@ -155,7 +183,7 @@ BEGIN
 					   string_agg(x.error_code || ': ' || x.error_message, '; ')
 				INTO rshards, rseqs, nerr, errs
 				FROM stream.put_records(st,
-						ARRAY(SELECT ROW(convert_to(bkeys[j] || ':' || bctrs[j], 'UTF8'), bkeys[j],
+						ARRAY(SELECT ROW(convert_to(record_data(bkeys[j], bctrs[j]), 'UTF8'), bkeys[j],
 										 NULL)::stream.put_records_request_entry
 							  FROM generate_series(1, batch) j ORDER BY j)) x;
 			END IF;
@@ -169,7 +197,7 @@ BEGIN
 				FROM (SELECT u AS k, count(*) AS n FROM unnest(bkeys) u GROUP BY u) b
 				WHERE ct.partition_key = b.k;
 			COMMIT;
-			PERFORM pg_sleep(0.03);
+			PERFORM pg_sleep(0.03 * pause_by);
 		ELSE
 			-- a small transaction of put_record calls; every seventh rolls back
 			tx := tx + 1;
@@ -178,9 +206,9 @@ BEGIN
 				SELECT next INTO c FROM counters WHERE partition_key = k;
 				INSERT INTO acked
 					SELECT k, c, p, r.shard_id, r.sequence_number, clock_timestamp()
-					FROM stream.put_record(st, k, convert_to(k || ':' || c, 'UTF8')) r;
+					FROM stream.put_record(st, k, convert_to(record_data(k, c), 'UTF8')) r;
 				UPDATE counters SET next = next + 1 WHERE partition_key = k;
-				PERFORM pg_sleep(0.003);
+				PERFORM pg_sleep(0.003 * pause_by);
 			END LOOP;
 			IF tx % 7 = 0 THEN
 				ROLLBACK;
@@ -244,7 +272,7 @@ BEGIN
 				BEGIN
 					INSERT INTO acked
 						SELECT k, c, p, r.shard_id, r.sequence_number, clock_timestamp()
-						FROM stream.put_record(st, k, convert_to(k || ':' || c, 'UTF8')) r;
+						FROM stream.put_record(st, k, convert_to(record_data(k, c), 'UTF8')) r;
 					UPDATE counters SET next = next + 1 WHERE partition_key = k;
 				EXCEPTION WHEN SQLSTATE 'KS001' THEN
 					round_throttled := round_throttled + 1;
@@ -260,7 +288,7 @@ BEGIN
 					   array_agg(x.error_code ORDER BY x.ordinality)
 				INTO rshards, rseqs, rerrs
 				FROM stream.put_records(st, keys,
-										ARRAY(SELECT convert_to(keys[j] || ':' || bctrs[j], 'UTF8')
+										ARRAY(SELECT convert_to(record_data(keys[j], bctrs[j]), 'UTF8')
 											  FROM generate_series(1, nk) j ORDER BY j)) x;
 			ELSE
 				SELECT array_agg(x.shard_id ORDER BY x.ordinality),
@@ -268,7 +296,7 @@ BEGIN
 					   array_agg(x.error_code ORDER BY x.ordinality)
 				INTO rshards, rseqs, rerrs
 				FROM stream.put_records(st,
-						ARRAY(SELECT ROW(convert_to(keys[j] || ':' || bctrs[j], 'UTF8'), keys[j],
+						ARRAY(SELECT ROW(convert_to(record_data(keys[j], bctrs[j]), 'UTF8'), keys[j],
 										 NULL)::stream.put_records_request_entry
 							  FROM generate_series(1, nk) j ORDER BY j)) x;
 			END IF;
@@ -484,7 +512,7 @@ sub check_consumer
 		SELECT string_agg(format('%s %s %s', s.shard_id, s.sequence_number, s.data), '; ')
 		FROM seen s LEFT JOIN acked a ON a.shard_id = s.shard_id AND a.sequence_number = s.sequence_number
 		WHERE a.partition_key IS DISTINCT FROM s.partition_key
-		   OR s.data IS DISTINCT FROM a.partition_key || ':' || a.counter}),
+		   OR s.data IS DISTINCT FROM record_data(a.partition_key, a.counter)}),
 		'',
 		"consumer $c: and only committed records, each with its shard, sequence number, key and data"
 	);
