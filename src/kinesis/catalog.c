@@ -437,25 +437,17 @@ RefreshCatalog(void)
 		int64		version = GetInt(versions, i, 2, 0);
 
 		entry = hash_search(streams_by_id, &stream_id, HASH_FIND, NULL);
-		if (entry != NULL && entry->stream->catalog_version == version)
+		if (entry != NULL)
 			entry->seen = true;
-		else
+		if (entry == NULL || entry->stream->catalog_version != version)
 			changed[nchanged++] = stream_id;
 	}
 
 	/* the streams that are gone (a changed one is replaced when loaded) */
 	hash_seq_init(&seq, streams_by_id);
 	while ((entry = hash_seq_search(&seq)) != NULL)
-	{
-		bool		is_changed = false;
-
-		if (entry->seen)
-			continue;
-		for (int i = 0; i < nchanged && !is_changed; i++)
-			is_changed = changed[i] == entry->stream_id;
-		if (!is_changed)
+		if (!entry->seen)
 			ForgetStream(entry->stream);
-	}
 
 	if (nchanged > 0)
 		LoadStreams(changed, nchanged, snapshot);
