@@ -66,7 +66,8 @@ SELECT format('catalog: streams=%s shards=%s segments=%s cache_bytes=%s base_ms=
 			  (SELECT count(*) FROM stream.shards),
 			  (SELECT count(*) FROM stream.segments),
 			  (SELECT sum(total_bytes) FROM pg_backend_memory_contexts
-			   WHERE name LIKE 'stream catalog %'),
+			   WHERE name LIKE 'stream catalog %'		-- the cache, its hash tables
+				  OR (name = 'dynahash' AND ident LIKE 'stream catalog %')),	-- (named so after 15)
 			  (SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 3)
 			   FROM catalog_timings WHERE kind = 'base'),
 			  (SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 3)

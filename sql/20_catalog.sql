@@ -15,9 +15,9 @@ CREATE TABLE stream.streams (
 	key_id			text,
 	next_shard_no	int NOT NULL DEFAULT 0,
 	next_segment_no int NOT NULL DEFAULT 1,
-	-- moves at every change of the row, its shards or its segments, so that
-	-- backends reload only the streams that changed
-	catalog_version bigint NOT NULL DEFAULT 0
+	-- a new number at every change of the row, its shards or its segments,
+	-- so that backends reload only the streams that changed (see below)
+	catalog_version bigint NOT NULL
 );
 
 CREATE TABLE stream.shards (
@@ -90,11 +90,19 @@ CREATE FUNCTION stream_internal.catalog_changed() RETURNS trigger
 CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
 	ON stream.streams FOR EACH STATEMENT EXECUTE FUNCTION stream_internal.catalog_changed();
 
+--
+-- Versions come from a sequence, which a rollback does not take back: a
+-- backend may have cached a version of its own that rolled back, and the
+-- next change must not get the same number.
+CREATE SEQUENCE stream_internal.catalog_version;
+ALTER TABLE stream.streams
+	ALTER catalog_version SET DEFAULT pg_catalog.nextval('stream_internal.catalog_version');
+
 CREATE FUNCTION stream_internal.next_catalog_version() RETURNS trigger
 	LANGUAGE plpgsql
 AS $$
 BEGIN
-	NEW.catalog_version := OLD.catalog_version + 1;
+	NEW.catalog_version := pg_catalog.nextval('stream_internal.catalog_version');
 	RETURN NEW;
 END
 $$;

@@ -5,10 +5,10 @@
  *
  * put_record and get_records run far more often than the catalog changes,
  * so each backend keeps the catalog (streams, shards, segments) in memory.
- * A statement trigger on the catalog tables sends a relcache invalidation
- * for stream.streams when a transaction changes them; it reaches every
- * backend at commit, and this backend at once, and the callback below marks
- * the cache stale.
+ * A statement trigger on stream.streams sends a relcache invalidation for it
+ * when a transaction changes it (and a change of shards or segments updates
+ * the rows of their streams); it reaches every backend at commit, and this
+ * backend at once, and the callback below marks the cache stale.
  *
  * A change to one stream must not make every backend reload every stream:
  * Kinesis streams reach thousands of shards.  So every change to a stream's
@@ -91,10 +91,14 @@ StreamCatalogGeneration(void)
 	return cache_generation;
 }
 
+/*
+ * Whether the catalog changed since the generation was taken, or is about to
+ * be refreshed: either way the next lookup may free what the last returned.
+ */
 bool
 StreamCatalogIsStale(uint64 generation)
 {
-	return generation != cache_generation;
+	return generation != cache_generation || !cache_valid;
 }
 
 static int
@@ -173,7 +177,7 @@ CatalogQuery(SPIPlanPtr plan, Datum *args, Snapshot snapshot, uint64 *nrows)
 			 SPI_result_code_string(ret));
 	rows = SPI_tuptable;
 	*nrows = SPI_processed;
-	/* keep the result: the next query would free it */
+	/* the rows stay until SPI_finish; the next query does not free them */
 	SPI_tuptable = NULL;
 	return rows;
 }
@@ -360,11 +364,13 @@ LoadStreams(int32 *ids, int nids, Snapshot snapshot)
 
 		while (s < nshards && GetInt(shards, s, 1, 0) < stream_id)
 			s++;
-		for (s_end = s; s_end < nshards && GetInt(shards, s_end, 1, 0) == stream_id;)
+		s_end = s;
+		while (s_end < nshards && GetInt(shards, s_end, 1, 0) == stream_id)
 			s_end++;
 		while (g < nsegments && GetInt(segments, g, 1, 0) < stream_id)
 			g++;
-		for (g_end = g; g_end < nsegments && GetInt(segments, g_end, 1, 0) == stream_id;)
+		g_end = g;
+		while (g_end < nsegments && GetInt(segments, g_end, 1, 0) == stream_id)
 			g_end++;
 
 		stream = BuildStream(streams, row, shards, s, s_end, segments, g, g_end);
@@ -416,7 +422,7 @@ RefreshCatalog(void)
 	}
 
 	if ((ret = SPI_connect()) != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed: %d", ret);
+		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(ret));
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
 
 	versions = CatalogQuery(CatalogPlan(&versions_plan,
@@ -459,10 +465,15 @@ RefreshCatalog(void)
 	cache_valid = (generation == cache_generation);
 }
 
+/*
+ * Brings the cache up to date.  A refresh that an invalidation overtook
+ * leaves it stale, and is made again (a few times: then the caller goes on
+ * with what it has, which StreamCatalogIsStale reports as stale).
+ */
 static void
 EnsureCatalog(void)
 {
-	if (!cache_valid)
+	for (int i = 0; i < 3 && !cache_valid; i++)
 		RefreshCatalog();
 }
 
