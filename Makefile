@@ -31,7 +31,7 @@ OBJS = \
 
 PG_CPPFLAGS += -I$(srcdir)/src
 
-# OpenSSL's libcrypto hashes partition keys (MD5, src/hashkey.c).
+# OpenSSL's libcrypto hashes partition keys (MD5, src/kinesis/hashkey.c).
 SHLIB_LINK += -lcrypto
 
 EXTENSION = stream

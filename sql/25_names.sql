@@ -17,6 +17,10 @@ CREATE FUNCTION stream_internal.shard_id(shard_no int) RETURNS text
 CREATE FUNCTION stream_internal.shard_no(shard_id text) RETURNS int
 	AS 'MODULE_PATHNAME', 'stream_shard_no' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
+-- Whether a stream name is 1 to 128 letters, digits, "_", "." and "-".
+CREATE FUNCTION stream_internal.valid_stream_name(stream_name text) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'stream_valid_stream_name' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
 -- arn:aws:kinesis:<stream.region>:<stream.account_id>:stream/<name>
 CREATE FUNCTION stream_internal.stream_arn(stream_name text) RETURNS text
 	AS 'MODULE_PATHNAME', 'stream_stream_arn' LANGUAGE C STABLE STRICT PARALLEL SAFE;

@@ -3,10 +3,8 @@
 -- Streams: create, delete, list, describe
 ----------------------------------------------------------------------------
 
--- Finds a stream by name, for a control-plane change with its catalog row
--- locked, or just to read it.
-CREATE FUNCTION stream_internal.lock_stream(p_stream_name text, for_update boolean DEFAULT true)
-	RETURNS stream.streams
+-- Finds a stream by name and locks its catalog row for a control-plane change.
+CREATE FUNCTION stream_internal.lock_stream(p_stream_name text) RETURNS stream.streams
 	LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -16,11 +14,7 @@ BEGIN
 		PERFORM stream_internal.raise('InvalidArgumentException',
 									  'stream name must not be null');
 	END IF;
-	IF for_update THEN
-		SELECT * INTO s FROM stream.streams WHERE stream_name = p_stream_name FOR UPDATE;
-	ELSE
-		SELECT * INTO s FROM stream.streams WHERE stream_name = p_stream_name;
-	END IF;
+	SELECT * INTO s FROM stream.streams WHERE stream_name = p_stream_name FOR UPDATE;
 	IF NOT FOUND THEN
 		PERFORM stream_internal.raise('ResourceNotFoundException',
 			pg_catalog.format('stream "%s" does not exist', p_stream_name));
@@ -29,9 +23,25 @@ BEGIN
 END
 $$;
 
+-- Finds a stream by name, to read it.
 CREATE FUNCTION stream_internal.find_stream(p_stream_name text) RETURNS stream.streams
-	LANGUAGE sql STABLE
-AS $$ SELECT stream_internal.lock_stream(p_stream_name, false) $$;
+	LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+	s stream.streams;
+BEGIN
+	IF p_stream_name IS NULL THEN
+		PERFORM stream_internal.raise('InvalidArgumentException',
+									  'stream name must not be null');
+	END IF;
+	SELECT * INTO s FROM stream.streams WHERE stream_name = p_stream_name;
+	IF NOT FOUND THEN
+		PERFORM stream_internal.raise('ResourceNotFoundException',
+			pg_catalog.format('stream "%s" does not exist', p_stream_name));
+	END IF;
+	RETURN s;
+END
+$$;
 
 -- A stream locked for a change that Kinesis allows only while it is ACTIVE.
 CREATE FUNCTION stream_internal.lock_active_stream(p_stream_name text) RETURNS stream.streams
@@ -81,7 +91,7 @@ BEGIN
 		PERFORM stream_internal.raise('InvalidArgumentException',
 									  'stream name must not be null');
 	END IF;
-	IF p_name !~ '^[a-zA-Z0-9_.-]{1,128}$' THEN
+	IF NOT stream_internal.valid_stream_name(p_name) THEN
 		PERFORM stream_internal.raise('InvalidArgumentException',
 			pg_catalog.format('invalid stream name "%s"', p_name),
 			'A stream name has 1 to 128 characters, each a letter, a digit, "_", "." or "-".');

@@ -61,6 +61,8 @@ CREATE FUNCTION stream_internal.change_retention_hours(p_stream_name text, hours
 	LANGUAGE plpgsql
 AS $$
 BEGIN
+	-- the stream first, then the argument, as Kinesis answers
+	PERFORM stream_internal.lock_stream(p_stream_name);
 	PERFORM stream_internal.check_retention_hours(hours);
 	PERFORM stream_internal.change_retention(p_stream_name,
 											 pg_catalog.make_interval(hours => hours), direction);
@@ -88,6 +90,7 @@ AS $$
 DECLARE
 	floor_period interval := pg_catalog.current_setting('stream.min_retention_period')::interval;
 BEGIN
+	PERFORM stream_internal.lock_stream(stream_name);
 	IF retention_period IS NULL THEN
 		PERFORM stream_internal.raise('InvalidArgumentException',
 									  'retention period must not be null');

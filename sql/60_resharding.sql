@@ -56,9 +56,8 @@ DECLARE
 BEGIN
 	IF s.stream_mode <> 'PROVISIONED' THEN
 		PERFORM stream_internal.raise('InvalidArgumentException',
-			pg_catalog.format('stream "%s" is ON_DEMAND: its shards are split and merged automatically',
-							  s.stream_name),
-			'Switch it to PROVISIONED with stream.update_stream_mode to reshard it yourself.');
+			pg_catalog.format('stream "%s" is ON_DEMAND', s.stream_name),
+			'The shards of an ON_DEMAND stream are split and merged automatically; switch it to PROVISIONED with stream.update_stream_mode to reshard it yourself.');
 	END IF;
 	RETURN s;
 END

@@ -23,6 +23,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -57,10 +58,6 @@ LookupShard(StreamInfo *stream, const char *shard_id)
 					   shard_id, stream->name));
 	return shard;
 }
-
-/* InvalidArgumentException with a message that needs no arguments */
-#define InvalidArgument(message) \
-	ereport(ERROR, errkinesis(KINESIS_INVALID_ARGUMENT), errmsg(message))
 
 /*----------
  * Reading a shard
@@ -304,11 +301,17 @@ stream_get_shard_iterator(PG_FUNCTION_ARGS)
 	int64		position;
 
 	if (PG_ARGISNULL(0))
-		InvalidArgument("stream name must not be null");
+		ereport(ERROR,
+				errkinesis(KINESIS_INVALID_ARGUMENT),
+				errmsg("stream name must not be null"));
 	if (PG_ARGISNULL(1))
-		InvalidArgument("shard id must not be null");
+		ereport(ERROR,
+				errkinesis(KINESIS_INVALID_ARGUMENT),
+				errmsg("shard id must not be null"));
 	if (PG_ARGISNULL(2))
-		InvalidArgument("shard iterator type must not be null");
+		ereport(ERROR,
+				errkinesis(KINESIS_INVALID_ARGUMENT),
+				errmsg("shard iterator type must not be null"));
 	stream_name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	shard_id = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	type = text_to_cstring(PG_GETARG_TEXT_PP(2));
@@ -332,7 +335,9 @@ stream_get_shard_iterator(PG_FUNCTION_ARGS)
 	else if (strcmp(type, "AT_TIMESTAMP") == 0)
 	{
 		if (PG_ARGISNULL(4))
-			InvalidArgument("shard iterator type AT_TIMESTAMP needs a timestamp");
+			ereport(ERROR,
+					errkinesis(KINESIS_INVALID_ARGUMENT),
+					errmsg("shard iterator type AT_TIMESTAMP needs a timestamp"));
 		position = TimestampPosition(shard, PG_GETARG_TIMESTAMPTZ(4));
 	}
 	else
@@ -533,9 +538,21 @@ stream_get_records(PG_FUNCTION_ARGS)
 	Datum		result;
 
 	if (PG_ARGISNULL(0))
-		InvalidArgument("shard iterator must not be null");
+		ereport(ERROR,
+				errkinesis(KINESIS_INVALID_ARGUMENT),
+				errmsg("shard iterator must not be null"));
+
+	/*
+	 * Take in what other sessions committed before the iterator is checked:
+	 * a transaction that began before the extension was dropped and made
+	 * again must not accept an old iterator with the old key, and then sign
+	 * its next one with the new key.
+	 */
+	AcceptInvalidationMessages();
 	if (PG_ARGISNULL(1))
-		InvalidArgument("limit must not be null");
+		ereport(ERROR,
+				errkinesis(KINESIS_INVALID_ARGUMENT),
+				errmsg("limit must not be null"));
 	if (PG_GETARG_INT32(1) < 1 || PG_GETARG_INT32(1) > STREAM_MAX_GET_RECORDS)
 		ereport(ERROR,
 				errkinesis(KINESIS_INVALID_ARGUMENT),
@@ -672,7 +689,9 @@ stream_read(PG_FUNCTION_ARGS)
 	TimestampTz horizon;
 
 	if (PG_ARGISNULL(0))
-		InvalidArgument("stream name must not be null");
+		ereport(ERROR,
+				errkinesis(KINESIS_INVALID_ARGUMENT),
+				errmsg("stream name must not be null"));
 	if (!PG_ARGISNULL(4) && PG_GETARG_INT64(4) < 0)
 		ereport(ERROR,
 				errkinesis(KINESIS_INVALID_ARGUMENT),

@@ -92,9 +92,13 @@ KinesisInit(void)
 Datum
 stream_raise(PG_FUNCTION_ARGS)
 {
-	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *name;
 	char	   *message = PG_ARGISNULL(1) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(1));
 	char	   *hint = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
+
+	if (PG_ARGISNULL(0))
+		elog(ERROR, "stream_internal.raise needs the name of an exception");
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 
 	for (int i = 0; i < (int) lengthof(exceptions); i++)
 	{
@@ -114,7 +118,9 @@ stream_raise(PG_FUNCTION_ARGS)
  * backend: get_call_result_type rebuilds it from pg_proc on every call, a
  * microsecond that put_record in autocommit pays per record.  A function
  * that is dropped and made again has a new OID, so the cache cannot go
- * stale; it holds the few C functions that return a row.
+ * stale; it holds the few C functions that return a row.  Once it is full
+ * (the extension dropped and made again in one backend), a row type is
+ * built for the call, in the call's memory.
  */
 #define RESULT_DESC_CACHE_SIZE 8
 
@@ -140,14 +146,13 @@ StreamResultDesc(FunctionCallInfo fcinfo)
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
+	if (n_result_descs == RESULT_DESC_CACHE_SIZE)
+		return BlessTupleDesc(desc);
 	old = MemoryContextSwitchTo(TopMemoryContext);
 	desc = BlessTupleDesc(CreateTupleDescCopy(desc));
 	MemoryContextSwitchTo(old);
-	if (n_result_descs < RESULT_DESC_CACHE_SIZE)
-	{
-		result_descs[n_result_descs].fn_oid = fn_oid;
-		result_descs[n_result_descs].desc = desc;
-		n_result_descs++;
-	}
+	result_descs[n_result_descs].fn_oid = fn_oid;
+	result_descs[n_result_descs].desc = desc;
+	n_result_descs++;
 	return desc;
 }

@@ -2,9 +2,9 @@
  *
  * names.c
  *	  The names Kinesis gives things: shard ids such as
- *	  "shardId-000000000003" and stream ARNs, made and read here for the C
- *	  code and, through stream_internal.shard_id, shard_no and stream_arn,
- *	  for the extension's SQL.
+ *	  "shardId-000000000003", stream ARNs, and what a stream name may be,
+ *	  for the C code and, through stream_internal.shard_id, shard_no,
+ *	  stream_arn and valid_stream_name, for the extension's SQL.
  *
  *-------------------------------------------------------------------------
  */
@@ -14,11 +14,13 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
+#include "kinesis/kinesis.h"
 #include "kinesis/names.h"
 
 PG_FUNCTION_INFO_V1(stream_shard_id);
 PG_FUNCTION_INFO_V1(stream_shard_no);
 PG_FUNCTION_INFO_V1(stream_stream_arn);
+PG_FUNCTION_INFO_V1(stream_valid_stream_name);
 
 #define SHARD_ID_PREFIX "shardId-"
 #define SHARD_ID_PREFIX_LEN 8
@@ -115,6 +117,29 @@ stream_shard_no(PG_FUNCTION_ARGS)
 	if (shard_no < 0)
 		PG_RETURN_NULL();
 	PG_RETURN_INT32(shard_no);
+}
+
+/*
+ * stream_internal.valid_stream_name(stream_name text) RETURNS boolean
+ *
+ * Whether a name is 1 to STREAM_MAX_STREAM_NAME letters, digits, "_", "."
+ * and "-", as Kinesis allows.
+ */
+Datum
+stream_valid_stream_name(PG_FUNCTION_ARGS)
+{
+	text	   *name = PG_GETARG_TEXT_PP(0);
+	const char *p = VARDATA_ANY(name);
+	int			len = VARSIZE_ANY_EXHDR(name);
+
+	if (len < 1 || len > STREAM_MAX_STREAM_NAME)
+		PG_RETURN_BOOL(false);
+	for (int i = 0; i < len; i++)
+		if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
+			  (p[i] >= '0' && p[i] <= '9') || p[i] == '_' || p[i] == '.' ||
+			  p[i] == '-'))
+			PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(true);
 }
 
 /*

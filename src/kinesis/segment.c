@@ -171,6 +171,13 @@ stream_create_segment(PG_FUNCTION_ARGS)
 	Oid			relid;
 	int			ret;
 
+	/* its sequence numbers begin with its number, which must fit */
+	if (segment_no < 1 || segment_no > STREAM_MAX_SEGMENT_NO)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("segment number %d is out of range", segment_no),
+				 errdetail("A stream has at most %d segments over its life.",
+						   STREAM_MAX_SEGMENT_NO)));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	ret = SPI_execute(psprintf("CREATE TABLE " SEGMENT_SCHEMA ".%s ("

@@ -85,7 +85,7 @@ CheckSegmentColumns(Relation rel)
 				 errmsg("table \"%s\" does not have the columns of stream storage",
 						RelationGetRelationName(rel)),
 				 errdetail("A stream_log table has the columns (sequence_number bigint, approximate_arrival_timestamp timestamptz, partition_key text, hash_key numeric, data bytea)."),
-				 errhint("Stream storage is created by stream.create_stream.")));
+				 errhint("Stream storage is created by the stream extension.")));
 }
 
 static void
@@ -95,7 +95,7 @@ RefuseWrite(Relation rel, const char *what)
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 errmsg("cannot %s stream storage \"%s\"", what,
 					RelationGetRelationName(rel)),
-			 errdetail("Records are written only by stream.put_record and stream.put_records, and leave only by expiring.")));
+			 errdetail("Stream storage is append-only: records are appended by the stream extension and leave only with their whole segment.")));
 }
 
 /* Puts a record into a virtual slot of the segment's row type. */

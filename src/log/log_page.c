@@ -393,10 +393,12 @@ SegmentIsDue(StreamMetaData *meta, const StreamSealPolicy *policy,
 bool
 StreamLogSeal(Relation rel, const StreamSealPolicy *policy)
 {
-	Buffer		metabuf = ReadMetaBuffer(rel, 0);
+	Buffer		metabuf;
 	StreamMetaData *meta;
 	bool		sealed = false;
 
+	StreamLogWalCheckRegistered();
+	metabuf = ReadMetaBuffer(rel, 0);
 	if (!BufferIsValid(metabuf))
 		return false;			/* empty: nothing to close */
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
@@ -608,34 +610,45 @@ StreamLogReaderEnd(StreamLogReader *reader)
 	StreamLogReaderRelease(reader);
 }
 
-/* Reads the continuation chunks of a record into data, after done bytes. */
+/*
+ * Reads the continuation chunks of the record whose head is at head/off into
+ * data, after the done bytes that the head held.  The chunks are on the
+ * blocks that follow, one each; a chunk missing or damaged is the record's
+ * damage.
+ */
 static void
-ReadChunks(Relation rel, BlockNumber block, char *data, int done, int total)
+ReadChunks(Relation rel, BlockNumber head, OffsetNumber off, char *data,
+		   int done, int total)
 {
+	BlockNumber block = head;
+
 	while (done < total)
 	{
 		Buffer		buffer;
 		Page		page;
-		ItemId		itemid;
 		StreamChunkHeader *chunk;
 		int			len;
 
 		block++;
 		if (block >= RelationGetNumberOfBlocks(rel))
-			elog(ERROR, "stream record in \"%s\" is missing its continuation at block %u",
-				 RelationGetRelationName(rel), block);
+			StreamCorruptItem(rel, head, off);
 		buffer = ReadBuffer(rel, block);
 		LockBuffer(buffer, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buffer);
 		if (PageIsNew(page) || PageGetMaxOffsetNumber(page) < FirstOffsetNumber)
-			elog(ERROR, "stream record in \"%s\" is missing its continuation at block %u",
-				 RelationGetRelationName(rel), block);
-		itemid = PageGetItemId(page, FirstOffsetNumber);
-		chunk = (StreamChunkHeader *) PageGetItem(page, itemid);
-		len = ItemIdGetLength(itemid) - sizeof(StreamChunkHeader);
+		{
+			UnlockReleaseBuffer(buffer);
+			StreamCorruptItem(rel, head, off);
+		}
+		chunk = (StreamChunkHeader *) StreamPageGetItem(rel, page, block,
+														FirstOffsetNumber);
+		len = ItemIdGetLength(PageGetItemId(page, FirstOffsetNumber)) -
+			sizeof(StreamChunkHeader);
 		if (!(chunk->flags & STREAM_ITEM_CHUNK) || len <= 0 || done + len > total)
-			elog(ERROR, "stream record in \"%s\" has a bad continuation at block %u",
-				 RelationGetRelationName(rel), block);
+		{
+			UnlockReleaseBuffer(buffer);
+			StreamCorruptItem(rel, head, off);
+		}
 		memcpy(data + done, (char *) chunk + sizeof(StreamChunkHeader), len);
 		done += len;
 		UnlockReleaseBuffer(buffer);
@@ -709,8 +722,8 @@ StreamLogReadBody(StreamLogReader *reader, StreamRecord *record)
 	SET_VARSIZE(record->data, VARHDRSZ + header->data_len);
 	memcpy(VARDATA(record->data), body + header->key_len, here);
 	if (here < (int) header->data_len)
-		ReadChunks(reader->rel, record->block, VARDATA(record->data), here,
-				   header->data_len);
+		ReadChunks(reader->rel, record->block, record->offset,
+				   VARDATA(record->data), here, header->data_len);
 }
 
 /*

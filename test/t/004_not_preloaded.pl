@@ -37,7 +37,7 @@ is( $node->safe_psql(
 	'the extension is not installed');
 is( $node->safe_psql(
 		'postgres',
-		"SELECT count(*) FROM pg_namespace WHERE nspname IN ('stream', 'stream_data')"
+		"SELECT count(*) FROM pg_namespace WHERE nspname IN ('stream', 'stream_internal', 'stream_data')"
 	),
 	'0',
 	'no schema of the extension is left behind');
