@@ -8,6 +8,13 @@
 
 \echo Use "CREATE EXTENSION stream" to load this file. \quit
 
+-- The extension makes its schemas itself (stream.control names pg_catalog),
+-- and CREATE SCHEMA fails if one exists: a schema someone made beforehand
+-- would be theirs to drop, with every stream in it.
+CREATE SCHEMA stream;
+COMMENT ON SCHEMA stream IS 'Kinesis Data Streams: the API of the stream extension';
+GRANT USAGE ON SCHEMA stream TO PUBLIC;
+
 CREATE SCHEMA stream_internal;
 COMMENT ON SCHEMA stream_internal IS 'internal functions and state of the stream extension';
 

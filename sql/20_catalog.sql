@@ -100,6 +100,7 @@ ALTER TABLE stream.streams
 
 CREATE FUNCTION stream_internal.next_catalog_version() RETURNS trigger
 	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	NEW.catalog_version := pg_catalog.nextval('stream_internal.catalog_version');
@@ -113,6 +114,7 @@ CREATE TRIGGER next_catalog_version BEFORE UPDATE ON stream.streams
 -- touched (all of them after a TRUNCATE).
 CREATE FUNCTION stream_internal.stream_changed() RETURNS trigger
 	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF TG_OP = 'TRUNCATE' THEN

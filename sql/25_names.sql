@@ -11,6 +11,12 @@ CREATE FUNCTION stream_internal.raise(exception text, message text, hint text DE
 	RETURNS void
 	AS 'MODULE_PATHNAME', 'stream_raise' LANGUAGE C;
 
+-- A value a user gave, as an error message quotes it: its first 64
+-- characters and "..." when it is longer, so that a huge argument cannot
+-- fill the server log.
+CREATE FUNCTION stream_internal.quote(value text) RETURNS text
+	AS 'MODULE_PATHNAME', 'stream_quote' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
 -- A shard id such as shardId-000000000003, and back (NULL if it is none).
 CREATE FUNCTION stream_internal.shard_id(shard_no int) RETURNS text
 	AS 'MODULE_PATHNAME', 'stream_shard_id' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -41,6 +47,7 @@ CREATE FUNCTION stream_internal.uniform_range(i int, n int,
 											  OUT starting_hash_key numeric,
 											  OUT ending_hash_key numeric)
 	LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT i * pg_catalog.div(340282366920938463463374607431768211456, n),
 		   CASE WHEN i = n - 1 THEN 340282366920938463463374607431768211455

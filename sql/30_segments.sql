@@ -47,6 +47,7 @@ CREATE FUNCTION stream_internal.writable_segment(segments regclass[]) RETURNS in
 CREATE FUNCTION stream_internal.shard_segments(p_stream_id int, p_shard_no int)
 	RETURNS regclass[]
 	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT pg_catalog.array_agg(g.relation ORDER BY g.segment_no)
 	FROM stream.segments g WHERE g.stream_id = p_stream_id AND g.shard_no = p_shard_no
@@ -55,6 +56,7 @@ $$;
 -- Adds an empty segment at the end of a shard's log.
 CREATE FUNCTION stream_internal.add_segment(p_stream_id int, p_shard_no int) RETURNS void
 	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	n int;

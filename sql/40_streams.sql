@@ -6,6 +6,7 @@
 -- Finds a stream by name and locks its catalog row for a control-plane change.
 CREATE FUNCTION stream_internal.lock_stream(p_stream_name text) RETURNS stream.streams
 	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	s stream.streams;
@@ -17,7 +18,7 @@ BEGIN
 	SELECT * INTO s FROM stream.streams WHERE stream_name = p_stream_name FOR UPDATE;
 	IF NOT FOUND THEN
 		PERFORM stream_internal.raise('ResourceNotFoundException',
-			pg_catalog.format('stream "%s" does not exist', p_stream_name));
+			pg_catalog.format('stream "%s" does not exist', stream_internal.quote(p_stream_name)));
 	END IF;
 	RETURN s;
 END
@@ -26,6 +27,7 @@ $$;
 -- Finds a stream by name, to read it.
 CREATE FUNCTION stream_internal.find_stream(p_stream_name text) RETURNS stream.streams
 	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	s stream.streams;
@@ -37,7 +39,7 @@ BEGIN
 	SELECT * INTO s FROM stream.streams WHERE stream_name = p_stream_name;
 	IF NOT FOUND THEN
 		PERFORM stream_internal.raise('ResourceNotFoundException',
-			pg_catalog.format('stream "%s" does not exist', p_stream_name));
+			pg_catalog.format('stream "%s" does not exist', stream_internal.quote(p_stream_name)));
 	END IF;
 	RETURN s;
 END
@@ -46,6 +48,7 @@ $$;
 -- A stream locked for a change that Kinesis allows only while it is ACTIVE.
 CREATE FUNCTION stream_internal.lock_active_stream(p_stream_name text) RETURNS stream.streams
 	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	s stream.streams := stream_internal.lock_stream(p_stream_name);
@@ -62,6 +65,7 @@ $$;
 -- stream.shard_limit; "what" says what would add them.
 CREATE FUNCTION stream_internal.check_shard_limit(more int, what text) RETURNS void
 	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	open_shards bigint;
@@ -82,6 +86,7 @@ CREATE FUNCTION stream.create_stream(stream_name text, shard_count int DEFAULT 4
 									 retention_period_hours int DEFAULT 24)
 	RETURNS void
 	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	p_name text := stream_name;
@@ -93,7 +98,7 @@ BEGIN
 	END IF;
 	IF NOT stream_internal.valid_stream_name(p_name) THEN
 		PERFORM stream_internal.raise('InvalidArgumentException',
-			pg_catalog.format('invalid stream name "%s"', p_name),
+			pg_catalog.format('invalid stream name "%s"', stream_internal.quote(p_name)),
 			'A stream name has 1 to 128 characters, each a letter, a digit, "_", "." or "-".');
 	END IF;
 	IF shard_count IS NULL THEN
@@ -141,6 +146,7 @@ CREATE FUNCTION stream.delete_stream(stream_name text,
 									 enforce_consumer_deletion boolean DEFAULT false)
 	RETURNS void
 	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	s stream.streams := stream_internal.lock_stream(stream_name);
@@ -166,6 +172,7 @@ CREATE FUNCTION stream.list_streams()
 	RETURNS TABLE(stream_name text, stream_arn text, stream_status text, stream_mode text,
 				  stream_creation_timestamp timestamptz)
 	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT s.stream_name, stream_internal.stream_arn(s.stream_name), s.stream_status,
 		   s.stream_mode, s.created_at
@@ -178,6 +185,7 @@ CREATE FUNCTION stream.describe_stream_summary(stream_name text)
 				  retention_period_hours int, stream_creation_timestamp timestamptz,
 				  encryption_type text, key_id text, open_shard_count int, consumer_count int)
 	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT s.stream_name, stream_internal.stream_arn(s.stream_name), s.stream_status,
 		   s.stream_mode, stream_internal.retention_hours(s.retention_period), s.created_at,
@@ -197,6 +205,7 @@ CREATE FUNCTION stream_internal.list_shards(p_stream_name text, shard_filter tex
 				  o_starting_hash_key numeric, o_ending_hash_key numeric,
 				  o_starting_sequence_number numeric, o_ending_sequence_number numeric)
 	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	s stream.streams := stream_internal.find_stream(p_stream_name);
@@ -206,14 +215,15 @@ BEGIN
 	IF shard_filter IS NULL OR shard_filter NOT IN ('AFTER_SHARD_ID', 'AT_TRIM_HORIZON',
 			'FROM_TRIM_HORIZON', 'AT_LATEST', 'AT_TIMESTAMP', 'FROM_TIMESTAMP') THEN
 		PERFORM stream_internal.raise('InvalidArgumentException',
-			pg_catalog.format('invalid shard filter "%s"', coalesce(shard_filter, 'NULL')),
+			pg_catalog.format('invalid shard filter "%s"',
+							  stream_internal.quote(coalesce(shard_filter, 'NULL'))),
 			'The shard filters are AFTER_SHARD_ID, AT_TRIM_HORIZON, FROM_TRIM_HORIZON, AT_LATEST, AT_TIMESTAMP and FROM_TIMESTAMP.');
 	END IF;
 	IF p_shard_id IS NOT NULL THEN
 		after_no := stream_internal.shard_no(p_shard_id);
 		IF after_no IS NULL THEN
 			PERFORM stream_internal.raise('InvalidArgumentException',
-				pg_catalog.format('invalid shard id "%s"', p_shard_id),
+				pg_catalog.format('invalid shard id "%s"', stream_internal.quote(p_shard_id)),
 				'A shard id is "shardId-" and 12 digits.');
 		END IF;
 	ELSIF shard_filter = 'AFTER_SHARD_ID' THEN
@@ -258,10 +268,12 @@ CREATE FUNCTION stream.list_shards(stream_name text, shard_filter text DEFAULT '
 				  starting_hash_key numeric, ending_hash_key numeric,
 				  starting_sequence_number numeric, ending_sequence_number numeric)
 	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
 AS $$ SELECT * FROM stream_internal.list_shards($1, $2, $3, $4) $$;
 
 CREATE FUNCTION stream.describe_stream(stream_name text) RETURNS jsonb
 	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	s stream.streams := stream_internal.find_stream(stream_name);

@@ -12,6 +12,7 @@
 -- with it.
 CREATE FUNCTION stream_internal.lock_shards(s stream.streams, shard_nos int[]) RETURNS void
 	LANGUAGE sql
+	SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT stream_internal.lock_segments(coalesce(pg_catalog.array_agg(relation), '{}'))
 	FROM stream.segments WHERE stream_id = s.stream_id AND shard_no = ANY (shard_nos)
@@ -21,6 +22,7 @@ $$;
 CREATE FUNCTION stream_internal.open_shard(s stream.streams, p_shard_id text)
 	RETURNS stream.shards
 	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	h stream.shards;
@@ -34,7 +36,7 @@ BEGIN
 	IF NOT FOUND THEN
 		PERFORM stream_internal.raise('ResourceNotFoundException',
 			pg_catalog.format('shard "%s" does not exist in stream "%s"',
-							  p_shard_id, s.stream_name));
+							  stream_internal.quote(p_shard_id), s.stream_name));
 	END IF;
 	IF h.closed_at IS NOT NULL THEN
 		PERFORM stream_internal.raise('InvalidArgumentException',
@@ -50,6 +52,7 @@ $$;
 -- pass's to scale.
 CREATE FUNCTION stream_internal.lock_provisioned_stream(p_stream_name text) RETURNS stream.streams
 	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	s stream.streams := stream_internal.lock_active_stream(p_stream_name);
@@ -67,6 +70,7 @@ $$;
 -- its ending sequence number is final.
 CREATE FUNCTION stream_internal.close_shard(s stream.streams, h stream.shards) RETURNS void
 	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	g record;
@@ -88,6 +92,7 @@ $$;
 CREATE FUNCTION stream_internal.new_shard(s stream.streams, starting numeric, ending numeric,
 										  parent int, adjacent_parent int) RETURNS int
 	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	n int;
@@ -112,6 +117,7 @@ CREATE FUNCTION stream_internal.split(s stream.streams, h stream.shards,
 									  new_starting_hash_key numeric,
 									  OUT lower int, OUT upper int)
 	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	PERFORM stream_internal.close_shard(s, h);
@@ -125,6 +131,7 @@ $$;
 -- Merges two adjacent open shards; returns the child.
 CREATE FUNCTION stream_internal.merge(s stream.streams, a stream.shards, b stream.shards) RETURNS int
 	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	PERFORM stream_internal.close_shard(s, a);
@@ -138,6 +145,7 @@ $$;
 CREATE FUNCTION stream.split_shard(stream_name text, shard_to_split text,
 								   new_starting_hash_key numeric) RETURNS void
 	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	s stream.streams := stream_internal.lock_provisioned_stream(stream_name);
@@ -152,7 +160,7 @@ BEGIN
 	   OR new_starting_hash_key > h.ending_hash_key THEN
 		PERFORM stream_internal.raise('InvalidArgumentException',
 			pg_catalog.format('new starting hash key %s is not inside the hash key range of shard "%s"',
-							  new_starting_hash_key, shard_to_split),
+							  stream_internal.quote(new_starting_hash_key::text), shard_to_split),
 			pg_catalog.format('The shard covers %s to %s: the new starting hash key is a whole number greater than the first and at most the last.',
 							  h.starting_hash_key, h.ending_hash_key));
 	END IF;
@@ -166,6 +174,7 @@ $$;
 CREATE FUNCTION stream.merge_shards(stream_name text, shard_to_merge text,
 									adjacent_shard_to_merge text) RETURNS void
 	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	s stream.streams := stream_internal.lock_provisioned_stream(stream_name);
@@ -192,6 +201,7 @@ CREATE FUNCTION stream_internal.update_shard_count(p_stream_name text, p_target 
 												   scaling_type text)
 	RETURNS TABLE(o_current_shard_count int, o_target_shard_count int)
 	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	s stream.streams := stream_internal.lock_provisioned_stream(p_stream_name);
@@ -204,7 +214,8 @@ DECLARE
 BEGIN
 	IF scaling_type IS NULL OR scaling_type <> 'UNIFORM_SCALING' THEN
 		PERFORM stream_internal.raise('InvalidArgumentException',
-			pg_catalog.format('invalid scaling type "%s"', coalesce(scaling_type, 'NULL')),
+			pg_catalog.format('invalid scaling type "%s"',
+							  stream_internal.quote(coalesce(scaling_type, 'NULL'))),
 			'The one scaling type is UNIFORM_SCALING.');
 	END IF;
 	IF p_target IS NULL THEN
@@ -282,4 +293,5 @@ CREATE FUNCTION stream.update_shard_count(stream_name text, target_shard_count i
 										  scaling_type text DEFAULT 'UNIFORM_SCALING')
 	RETURNS TABLE(current_shard_count int, target_shard_count int)
 	LANGUAGE sql
+	SET search_path = pg_catalog, pg_temp
 AS $$ SELECT * FROM stream_internal.update_shard_count($1, $2, $3) $$;

@@ -6,6 +6,7 @@
 -- A capacity mode: PROVISIONED or ON_DEMAND.
 CREATE FUNCTION stream_internal.check_stream_mode(stream_mode text) RETURNS void
 	LANGUAGE plpgsql IMMUTABLE
+	SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF stream_mode IS NULL THEN
@@ -14,7 +15,7 @@ BEGIN
 	END IF;
 	IF stream_mode NOT IN ('PROVISIONED', 'ON_DEMAND') THEN
 		PERFORM stream_internal.raise('InvalidArgumentException',
-			pg_catalog.format('invalid stream mode "%s"', stream_mode),
+			pg_catalog.format('invalid stream mode "%s"', stream_internal.quote(stream_mode)),
 			'The stream modes are PROVISIONED and ON_DEMAND.');
 	END IF;
 END
@@ -24,6 +25,7 @@ $$;
 -- switches in a rolling 24 hours.
 CREATE FUNCTION stream.update_stream_mode(stream_name text, stream_mode text) RETURNS void
 	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	s stream.streams := stream_internal.lock_active_stream(stream_name);
@@ -60,7 +62,9 @@ CREATE FUNCTION stream_internal.shard_load(stream_id int, shard_no int,
 -- The shards of an on-demand stream never merge below this many: Kinesis
 -- gives an on-demand stream at least 4 MiB/s of writes.
 CREATE FUNCTION stream_internal.on_demand_min_shards() RETURNS int
-	LANGUAGE sql IMMUTABLE AS 'SELECT 4';
+	LANGUAGE sql IMMUTABLE
+	SET search_path = pg_catalog, pg_temp
+AS 'SELECT 4';
 
 -- Scales an on-demand stream whose row the caller has locked, by one reshard
 -- at most, and says what it did (NULL: nothing).  A shard is hot when its
@@ -79,6 +83,7 @@ CREATE FUNCTION stream_internal.on_demand_min_shards() RETURNS int
 -- given up (lock_not_available) and tried again at the next pass.
 CREATE FUNCTION stream_internal.scale_on_demand(s stream.streams) RETURNS text
 	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	-- pg_settings gives the values in their base units (bytes, seconds)

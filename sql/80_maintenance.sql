@@ -8,6 +8,7 @@
 -- Returns the number of segments dropped.
 CREATE FUNCTION stream_internal.maintain_stream(s stream.streams) RETURNS int
 	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	horizon timestamptz := pg_catalog.clock_timestamp() - s.retention_period;
@@ -93,6 +94,7 @@ $$;
 -- next pass.
 CREATE PROCEDURE stream.run_maintenance()
 	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	s stream.streams;

@@ -10,14 +10,17 @@
 -- call (pg_cron records the error in cron.job_run_details) and the next
 -- minute starts again; an exception block around the CALL is not possible,
 -- since the pass may commit.
+--
+-- A procedure that commits cannot pin its search_path (SET clause), so this
+-- one names every function, operator and type with its schema.
 CREATE PROCEDURE stream.run_maintenance_for(every interval, duration interval)
 	LANGUAGE plpgsql
 AS $$
 DECLARE
-	started timestamptz := clock_timestamp();
-	next_pass timestamptz := clock_timestamp();
+	started pg_catalog.timestamptz := pg_catalog.clock_timestamp();
+	next_pass pg_catalog.timestamptz := pg_catalog.clock_timestamp();
 BEGIN
-	IF every IS NULL OR every < interval '10 milliseconds' THEN
+	IF every IS NULL OR every OPERATOR(pg_catalog.<) pg_catalog.interval '10 milliseconds' THEN
 		RAISE EXCEPTION 'invalid maintenance interval %', every
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'The interval must be at least 10 milliseconds.';
@@ -25,13 +28,14 @@ BEGIN
 	LOOP
 		CALL stream.run_maintenance();
 		COMMIT;
-		next_pass := next_pass + every;
-		EXIT WHEN duration IS NULL OR next_pass >= started + duration;
+		next_pass := next_pass OPERATOR(pg_catalog.+) every;
+		EXIT WHEN duration IS NULL
+			OR next_pass OPERATOR(pg_catalog.>=) (started OPERATOR(pg_catalog.+) duration);
 		-- A pass that took longer than the interval delays the next one
 		-- rather than making passes run back to back.
-		next_pass := greatest(next_pass, clock_timestamp());
-		PERFORM pg_catalog.pg_sleep(
-			extract(epoch FROM next_pass - clock_timestamp())::float8);
+		next_pass := greatest(next_pass, pg_catalog.clock_timestamp());
+		PERFORM pg_catalog.pg_sleep(pg_catalog.date_part('epoch',
+			next_pass OPERATOR(pg_catalog.-) pg_catalog.clock_timestamp()));
 	END LOOP;
 END
 $$;
@@ -42,6 +46,7 @@ $$;
 CREATE FUNCTION stream.schedule_maintenance(every interval DEFAULT '1 second')
 	RETURNS bigint
 	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	cron_version text;
@@ -136,6 +141,7 @@ $$;
 -- none.
 CREATE FUNCTION stream.unschedule_maintenance() RETURNS boolean
 	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	job bigint;

@@ -499,7 +499,7 @@ StreamLookupByNameOrError(const char *name)
 	if (stream == NULL)
 		ereport(ERROR,
 				errkinesis(KINESIS_RESOURCE_NOT_FOUND),
-				errmsg("stream \"%s\" does not exist", name));
+				errmsg("stream \"%s\" does not exist", StreamQuote(name)));
 	return stream;
 }
 

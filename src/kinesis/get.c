@@ -55,7 +55,7 @@ LookupShard(StreamInfo *stream, const char *shard_id)
 		ereport(ERROR,
 				errkinesis(KINESIS_RESOURCE_NOT_FOUND),
 				errmsg("shard \"%s\" does not exist in stream \"%s\"",
-					   shard_id, stream->name));
+					   StreamQuote(shard_id), stream->name));
 	return shard;
 }
 
@@ -253,12 +253,12 @@ CheckSequenceNumber(StreamInfo *stream, StreamShardInfo *shard, int64 seq,
 		ereport(ERROR,
 				errkinesis(KINESIS_INVALID_ARGUMENT),
 				errmsg("sequence number %s is not in shard \"%s\" of stream \"%s\"",
-					   text, StreamFormatShardId(shard->shard_no), stream->name));
+					   StreamQuote(text), StreamFormatShardId(shard->shard_no), stream->name));
 	if (ours && seq > ShardEndPosition(shard))
 		ereport(ERROR,
 				errkinesis(KINESIS_INVALID_ARGUMENT),
 				errmsg("sequence number %s is beyond the end of shard \"%s\" of stream \"%s\"",
-					   text, StreamFormatShardId(shard->shard_no), stream->name));
+					   StreamQuote(text), StreamFormatShardId(shard->shard_no), stream->name));
 	return trimmed ? TrimHorizon(shard) : seq;
 }
 
@@ -322,7 +322,7 @@ stream_get_shard_iterator(PG_FUNCTION_ARGS)
 		strcmp(type, "AT_TIMESTAMP") != 0)
 		ereport(ERROR,
 				errkinesis(KINESIS_INVALID_ARGUMENT),
-				errmsg("invalid shard iterator type \"%s\"", type),
+				errmsg("invalid shard iterator type \"%s\"", StreamQuote(type)),
 				errhint("The types are AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, TRIM_HORIZON, LATEST and AT_TIMESTAMP."));
 
 	stream = StreamLookupByNameOrError(stream_name);
@@ -358,7 +358,7 @@ stream_get_shard_iterator(PG_FUNCTION_ARGS)
 			if (seq == PG_INT64_MAX)
 				ereport(ERROR,
 						errkinesis(KINESIS_INVALID_ARGUMENT),
-						errmsg("invalid sequence number %s", text),
+						errmsg("invalid sequence number %s", StreamQuote(text)),
 						errhint("No sequence number comes after it."));
 			seq++;
 		}

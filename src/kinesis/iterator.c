@@ -5,10 +5,12 @@
  *
  * An iterator is the position to read from (a sequence number, which is a
  * record address), the stream and shard it belongs to, the database, and
- * when it was issued, followed by an HMAC-SHA256 of all that under a key
- * made when the extension was created.  It is base64 text of 60 characters.
- * A consumer cannot forge or alter one, nor use one from another database,
- * and one older than stream.iterator_ttl is refused as expired.
+ * when it expires, followed by an HMAC-SHA256 of all that under a key made
+ * when the extension was created.  It is base64 text of 60 characters.  A
+ * consumer cannot forge or alter one, nor use one from another database,
+ * nor keep one longer: the expiry is fixed, under the signature, when the
+ * iterator is issued (stream.iterator_ttl, a superuser setting, later), so
+ * the reader's own settings do not matter.
  *
  * The key is read once per backend and forgotten when its table is dropped
  * (DROP EXTENSION): an extension made again has a new key and numbers its
@@ -37,7 +39,7 @@
 #include "kinesis/iterator.h"
 #include "kinesis/kinesis.h"
 
-#define ITERATOR_VERSION	1
+#define ITERATOR_VERSION	2
 #define ITERATOR_MAC_LEN	16
 
 /* The signed part, laid out field by field in big-endian order */
@@ -75,8 +77,9 @@ IteratorInit(void)
 {
 	DefineCustomIntVariable("stream.iterator_ttl",
 							"How long a shard iterator stays valid after it is issued.",
-							NULL, &stream_iterator_ttl, 300, 1, 24 * 3600,
-							PGC_USERSET, GUC_UNIT_S, NULL, NULL, NULL);
+							"Only superusers may change it: a role that could would keep its iterators for as long as it liked.",
+							&stream_iterator_ttl, 300, 1, 24 * 3600,
+							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
 	CacheRegisterRelcacheCallback(InvalidateKey, (Datum) 0);
 }
 
@@ -205,7 +208,8 @@ StreamIteratorEncode(int32 stream_id, int32 shard_no, int64 position)
 	p = Put32(p, (uint32) stream_id);
 	p = Put32(p, (uint32) shard_no);
 	p = Put64(p, (uint64) position);
-	p = Put64(p, (uint64) GetCurrentTimestamp());
+	p = Put64(p, (uint64) (GetCurrentTimestamp() +
+						   (TimestampTz) stream_iterator_ttl * USECS_PER_SEC));
 	ComputeMac(raw, p);
 
 	len = pg_b64_encode((char *) raw, ITERATOR_RAW_LEN, text, len);
@@ -220,7 +224,7 @@ InvalidIterator(const char *text)
 {
 	ereport(ERROR,
 			errkinesis(KINESIS_INVALID_ARGUMENT),
-			errmsg("invalid shard iterator \"%s\"", text),
+			errmsg("invalid shard iterator \"%s\"", StreamQuote(text)),
 			errhint("Get a new one with stream.get_shard_iterator."));
 }
 
@@ -233,7 +237,6 @@ StreamIteratorDecode(const char *text, StreamIterator *iterator)
 	int			text_len = strlen(text);
 	uint32		u32;
 	uint64		u64;
-	TimestampTz expires;
 
 	if (pg_b64_dec_len(text_len) > (int) sizeof(raw) ||
 		pg_b64_decode(text, text_len, (char *) raw, sizeof(raw)) != ITERATOR_RAW_LEN)
@@ -255,13 +258,12 @@ StreamIteratorDecode(const char *text, StreamIterator *iterator)
 	p = Get64(p, &u64);
 	iterator->position = (int64) u64;
 	Get64(p, &u64);
-	iterator->issued_at = (TimestampTz) u64;
+	iterator->expires_at = (TimestampTz) u64;
 
-	expires = iterator->issued_at + (TimestampTz) stream_iterator_ttl * USECS_PER_SEC;
-	if (GetCurrentTimestamp() > expires)
+	if (GetCurrentTimestamp() > iterator->expires_at)
 		ereport(ERROR,
 				errkinesis(KINESIS_EXPIRED_ITERATOR),
 				errmsg("shard iterator expired at %s",
-					   timestamptz_to_str(expires)),
+					   timestamptz_to_str(iterator->expires_at)),
 				errhint("Get a new one with stream.get_shard_iterator after the last sequence number read."));
 }

@@ -17,7 +17,7 @@ typedef struct StreamIterator
 	int32		stream_id;
 	int32		shard_no;
 	int64		position;		/* the next sequence number to consider */
-	TimestampTz issued_at;
+	TimestampTz expires_at;	/* fixed when it was issued */
 } StreamIterator;
 
 /* Setting: how long an iterator stays valid, in seconds */

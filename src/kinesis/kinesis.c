@@ -9,6 +9,7 @@
 #include "postgres.h"
 
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -16,6 +17,7 @@
 #include "kinesis/kinesis.h"
 
 PG_FUNCTION_INFO_V1(stream_raise);
+PG_FUNCTION_INFO_V1(stream_quote);
 
 int			stream_min_retention_period = 24 * 3600;
 int			stream_shard_limit = 500;
@@ -66,6 +68,30 @@ const char *
 KinesisExceptionName(KinesisException exception)
 {
 	return exceptions[exception].name;
+}
+
+const char *
+StreamQuote(const char *value)
+{
+	int			len = strlen(value);
+
+	if (len <= STREAM_QUOTE_MAX)
+		return value;
+	return psprintf("%.*s...", pg_mbcliplen(value, len, STREAM_QUOTE_MAX), value);
+}
+
+/* stream_internal.quote(value text) RETURNS text: StreamQuote for the SQL */
+Datum
+stream_quote(PG_FUNCTION_ARGS)
+{
+	text	   *value = PG_GETARG_TEXT_PP(0);
+	int			len = VARSIZE_ANY_EXHDR(value);
+
+	if (len > STREAM_QUOTE_MAX)
+		len = pg_mbcliplen(VARDATA_ANY(value), len, STREAM_QUOTE_MAX);
+	if (len == (int) VARSIZE_ANY_EXHDR(value))
+		PG_RETURN_TEXT_P(value);
+	PG_RETURN_TEXT_P(cstring_to_text(psprintf("%.*s...", len, VARDATA_ANY(value))));
 }
 
 void

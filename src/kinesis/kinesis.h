@@ -48,6 +48,14 @@ typedef enum KinesisException
 	KINESIS_ACCESS_DENIED		/* 42501 */
 } KinesisException;
 
+/*
+ * A value a user gave, as an error message quotes it: its first
+ * STREAM_QUOTE_MAX characters and "..." when it is longer, so that a huge
+ * argument cannot fill the server log.
+ */
+#define STREAM_QUOTE_MAX 64
+extern const char *StreamQuote(const char *value);
+
 extern int	KinesisErrcode(KinesisException exception);
 extern const char *KinesisExceptionName(KinesisException exception);
 

@@ -138,8 +138,8 @@ PrepareRecord(text *key, bytea *data, Datum explicit_hash_key,
 			ereport(ERROR,
 					errkinesis(KINESIS_INVALID_ARGUMENT),
 					errmsg("explicit hash key %s is out of range",
-						   DatumGetCString(DirectFunctionCall1(numeric_out,
-															   explicit_hash_key))),
+						   StreamQuote(DatumGetCString(DirectFunctionCall1(numeric_out,
+																		   explicit_hash_key)))),
 					errhint("A hash key is an integer from 0 to 2^128 - 1."),
 					errrecord(n));
 	}

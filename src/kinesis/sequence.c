@@ -38,7 +38,7 @@ StreamSeqFromNumeric(Datum num)
 		ereport(ERROR,
 				errkinesis(KINESIS_INVALID_ARGUMENT),
 				errmsg("invalid sequence number %s",
-					   DatumGetCString(DirectFunctionCall1(numeric_out, num))),
+					   StreamQuote(DatumGetCString(DirectFunctionCall1(numeric_out, num)))),
 				errhint("A sequence number is an integer from 0 to %lld.",
 						(long long) PG_INT64_MAX));
 	return (int64) value;

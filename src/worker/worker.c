@@ -1073,6 +1073,13 @@ StreamMaintenanceWorkerMain(Datum main_arg)
 	BackgroundWorkerInitializeConnectionByOid(worker_dboid, InvalidOid, 0);
 	pgstat_report_appname("stream maintenance worker");
 
+	/*
+	 * The worker runs as a superuser: what it runs must not find a function
+	 * or operator that the database's owner put on its search_path.
+	 */
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET,
+					PGC_S_OVERRIDE);
+
 	worker_context = AllocSetContextCreate(TopMemoryContext,
 										   "stream maintenance worker",
 										   ALLOCSET_DEFAULT_SIZES);
