@@ -17,6 +17,7 @@ OBJS = \
 	src/log/log_vacuum.o \
 	src/log/log_wal.o \
 	src/log/visibility.o \
+	src/kinesis/acl.o \
 	src/kinesis/catalog.o \
 	src/kinesis/get.o \
 	src/kinesis/hashkey.o \

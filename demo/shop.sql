@@ -1,12 +1,21 @@
 -- The demo shop: a click stream of 4 shards, the producers that write page
 -- views and add-to-cart events into it, and the consumer that reads it back
 -- shard by shard.  demo/run loads this file into the database "shop", then
--- calls produce() from three concurrent sessions and consume() from a
--- fourth.
+-- calls produce() from three concurrent sessions as the role shop_producer
+-- and consume() from a fourth as shop_consumer.
 
 CREATE EXTENSION stream;
 
 SELECT stream.create_stream('clickstream', 4);
+
+-- The application's roles, as a real deployment has them (never a
+-- superuser): the producers may only write to the stream, the consumer
+-- read it, and list its shards to know what to read.
+CREATE ROLE shop_producer LOGIN;
+CREATE ROLE shop_consumer LOGIN;
+SELECT stream.grant('write', 'clickstream', 'shop_producer');
+SELECT stream.grant('read', 'clickstream', 'shop_consumer');
+SELECT stream.grant('describe', 'clickstream', 'shop_consumer');
 
 -- One row per producer, written when it has finished.
 CREATE TABLE produced (
@@ -25,6 +34,10 @@ CREATE TABLE consumed (
 	arrived         timestamptz NOT NULL,
 	event           jsonb NOT NULL
 );
+
+GRANT INSERT ON produced TO shop_producer;
+GRANT SELECT ON produced TO shop_consumer;
+GRANT INSERT ON consumed TO shop_consumer;
 
 -- A click of a user, as the JSON text the producers put into the stream:
 -- mostly page views, sometimes an item added to the cart.  "producer" and

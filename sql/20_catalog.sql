@@ -17,7 +17,9 @@ CREATE TABLE stream.streams (
 	next_segment_no int NOT NULL DEFAULT 1,
 	-- a new number at every change of the row, its shards or its segments,
 	-- so that backends reload only the streams that changed (see below)
-	catalog_version bigint NOT NULL
+	catalog_version bigint NOT NULL,
+	-- the view whose privileges are the stream's (sql/35_access.sql)
+	acl				regclass
 );
 
 CREATE TABLE stream.shards (

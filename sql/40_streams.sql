@@ -81,7 +81,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION stream.create_stream(stream_name text, shard_count int DEFAULT 4,
+CREATE FUNCTION stream_internal.create_stream(stream_name text, shard_count int DEFAULT 4,
 									 stream_mode text DEFAULT 'PROVISIONED',
 									 retention_period_hours int DEFAULT 24)
 	RETURNS void
@@ -139,10 +139,15 @@ BEGIN
 	INSERT INTO stream.segments (stream_id, segment_no, shard_no, relation)
 		SELECT new_id, n + 1, n, stream_internal.create_segment(new_id, n, n + 1)
 		FROM pg_catalog.generate_series(0, shard_count - 1) AS n;
+
+	-- its privileges: a view that the calling role owns (src/kinesis/acl.c)
+	UPDATE stream.streams
+		SET acl = stream_internal.create_stream_acl(new_id, stream_internal.caller())
+		WHERE stream_id = new_id;
 END
 $$;
 
-CREATE FUNCTION stream.delete_stream(stream_name text,
+CREATE FUNCTION stream_internal.delete_stream(stream_name text,
 									 enforce_consumer_deletion boolean DEFAULT false)
 	RETURNS void
 	LANGUAGE plpgsql
@@ -164,29 +169,39 @@ BEGIN
 	FOR seg IN SELECT relation FROM stream.segments g WHERE g.stream_id = s.stream_id LOOP
 		PERFORM stream_internal.drop_segment(seg);
 	END LOOP;
+	IF s.acl IS NOT NULL THEN
+		PERFORM stream_internal.drop_stream_acl(s.acl);
+	END IF;
 	DELETE FROM stream.streams WHERE stream_id = s.stream_id;
 END
 $$;
 
-CREATE FUNCTION stream.list_streams()
+-- The streams the calling role may describe.
+CREATE FUNCTION stream_internal.list_streams()
 	RETURNS TABLE(stream_name text, stream_arn text, stream_status text, stream_mode text,
 				  stream_creation_timestamp timestamptz)
-	LANGUAGE sql STABLE
+	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+	RETURN QUERY
 	SELECT s.stream_name, stream_internal.stream_arn(s.stream_name), s.stream_status,
 		   s.stream_mode, s.created_at
 	FROM stream.streams s
-	ORDER BY s.stream_name
+	WHERE stream_internal.has_privilege(stream_internal.caller(), s.acl, 'describe')
+	ORDER BY s.stream_name;
+END
 $$;
 
-CREATE FUNCTION stream.describe_stream_summary(stream_name text)
+CREATE FUNCTION stream_internal.describe_stream_summary(p_stream_name text)
 	RETURNS TABLE(stream_name text, stream_arn text, stream_status text, stream_mode text,
 				  retention_period_hours int, stream_creation_timestamp timestamptz,
 				  encryption_type text, key_id text, open_shard_count int, consumer_count int)
-	LANGUAGE sql STABLE
+	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+	RETURN QUERY
 	SELECT s.stream_name, stream_internal.stream_arn(s.stream_name), s.stream_status,
 		   s.stream_mode, stream_internal.retention_hours(s.retention_period), s.created_at,
 		   s.encryption_type, s.key_id,
@@ -194,11 +209,12 @@ AS $$
 			WHERE h.stream_id = s.stream_id AND h.closed_at IS NULL),
 		   (SELECT pg_catalog.count(*)::int FROM stream.consumers c
 			WHERE c.stream_id = s.stream_id)
-	FROM stream_internal.find_stream($1) s
+	FROM stream_internal.find_stream($1) s;
+END
 $$;
 
--- list_shards in PL/pgSQL, whose output columns may not share the names of
--- the parameters as API.md's signature has them; list_shards wraps it.
+-- list_shards: PL/pgSQL's output columns may not share the names of the
+-- parameters, so these are named o_...; stream.list_shards has API.md's.
 CREATE FUNCTION stream_internal.list_shards(p_stream_name text, shard_filter text,
 											p_shard_id text, p_time timestamptz)
 	RETURNS TABLE(o_shard_id text, o_parent_shard_id text, o_adjacent_parent_shard_id text,
@@ -262,16 +278,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION stream.list_shards(stream_name text, shard_filter text DEFAULT 'FROM_TRIM_HORIZON',
-								   shard_id text DEFAULT NULL, "timestamp" timestamptz DEFAULT NULL)
-	RETURNS TABLE(shard_id text, parent_shard_id text, adjacent_parent_shard_id text,
-				  starting_hash_key numeric, ending_hash_key numeric,
-				  starting_sequence_number numeric, ending_sequence_number numeric)
-	LANGUAGE sql STABLE
-	SET search_path = pg_catalog, pg_temp
-AS $$ SELECT * FROM stream_internal.list_shards($1, $2, $3, $4) $$;
-
-CREATE FUNCTION stream.describe_stream(stream_name text) RETURNS jsonb
+CREATE FUNCTION stream_internal.describe_stream(stream_name text) RETURNS jsonb
 	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
 AS $$
@@ -291,7 +298,9 @@ BEGIN
 				'EndingSequenceNumber', l.ending_sequence_number::text))))
 			ORDER BY l.shard_id), '[]'::jsonb)
 		INTO shards
-	FROM stream.list_shards(s.stream_name) l;
+	FROM stream_internal.list_shards(s.stream_name, 'FROM_TRIM_HORIZON', NULL, NULL)
+		AS l(shard_id, parent_shard_id, adjacent_parent_shard_id, starting_hash_key,
+			 ending_hash_key, starting_sequence_number, ending_sequence_number);
 
 	RETURN pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
 		'StreamName', s.stream_name,

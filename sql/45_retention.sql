@@ -73,14 +73,14 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION stream.increase_stream_retention_period(stream_name text,
+CREATE FUNCTION stream_internal.increase_stream_retention_period(stream_name text,
 														retention_period_hours int)
 	RETURNS void
 	LANGUAGE sql
 	SET search_path = pg_catalog, pg_temp
 AS $$ SELECT stream_internal.change_retention_hours($1, $2, 1) $$;
 
-CREATE FUNCTION stream.decrease_stream_retention_period(stream_name text,
+CREATE FUNCTION stream_internal.decrease_stream_retention_period(stream_name text,
 														retention_period_hours int)
 	RETURNS void
 	LANGUAGE sql
@@ -91,7 +91,7 @@ AS $$ SELECT stream_internal.change_retention_hours($1, $2, -1) $$;
 -- demos that need retention in seconds.  It is measured in seconds, as
 -- retention_period_hours reports it (a year of months is 8766 hours, too
 -- long), and kept as seconds, so that every reader takes the same horizon.
-CREATE FUNCTION stream.set_retention_period(stream_name text, retention_period interval)
+CREATE FUNCTION stream_internal.set_retention_period(stream_name text, retention_period interval)
 	RETURNS void
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp

@@ -142,7 +142,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION stream.split_shard(stream_name text, shard_to_split text,
+CREATE FUNCTION stream_internal.split_shard(stream_name text, shard_to_split text,
 								   new_starting_hash_key numeric) RETURNS void
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
@@ -171,7 +171,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION stream.merge_shards(stream_name text, shard_to_merge text,
+CREATE FUNCTION stream_internal.merge_shards(stream_name text, shard_to_merge text,
 									adjacent_shard_to_merge text) RETURNS void
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
@@ -196,7 +196,8 @@ $$;
 -- Reshards to target_shard_count shards of equal hash key ranges, as Kinesis'
 -- UNIFORM_SCALING does: by splitting the open shards at the new boundaries,
 -- then merging the pieces of each new range, so that every new shard has
--- parents that a consumer reads to their end first.
+-- parents that a consumer reads to their end first.  (Its output columns are
+-- named o_..., as PL/pgSQL needs; stream.update_shard_count has API.md's.)
 CREATE FUNCTION stream_internal.update_shard_count(p_stream_name text, p_target int,
 												   scaling_type text)
 	RETURNS TABLE(o_current_shard_count int, o_target_shard_count int)
@@ -286,12 +287,3 @@ BEGIN
 	RETURN QUERY SELECT n_open, p_target;
 END
 $$;
-
--- update_shard_count in PL/pgSQL, whose output columns may not share the
--- names of the parameters as API.md's signature has them.
-CREATE FUNCTION stream.update_shard_count(stream_name text, target_shard_count int,
-										  scaling_type text DEFAULT 'UNIFORM_SCALING')
-	RETURNS TABLE(current_shard_count int, target_shard_count int)
-	LANGUAGE sql
-	SET search_path = pg_catalog, pg_temp
-AS $$ SELECT * FROM stream_internal.update_shard_count($1, $2, $3) $$;

@@ -23,7 +23,7 @@ $$;
 
 -- Switches a stream between PROVISIONED and ON_DEMAND.  Kinesis allows two
 -- switches in a rolling 24 hours.
-CREATE FUNCTION stream.update_stream_mode(stream_name text, stream_mode text) RETURNS void
+CREATE FUNCTION stream_internal.update_stream_mode(stream_name text, stream_mode text) RETURNS void
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
 AS $$

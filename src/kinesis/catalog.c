@@ -28,6 +28,7 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
@@ -36,6 +37,7 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
+#include "kinesis/acl.h"
 #include "kinesis/catalog.h"
 #include "kinesis/kinesis.h"
 #include "kinesis/names.h"
@@ -256,6 +258,7 @@ BuildStream(SPITupleTable *streams, uint64 row,
 	stream->on_demand = GetBool(streams, row, 4);
 	stream->retention = GetInt(streams, row, 6, 0);
 	stream->catalog_version = GetInt(streams, row, 7, 0);
+	stream->acl_relid = (Oid) GetInt(streams, row, 8, 0);
 
 	for (uint64 i = s; i < s_end; i++)
 	{
@@ -329,7 +332,8 @@ LoadStreams(int32 *ids, int nids, Snapshot snapshot)
 									   "stream_mode OPERATOR(pg_catalog.=) 'ON_DEMAND', "
 									   "encryption_type, (extract(epoch FROM retention_period) "
 									   "OPERATOR(pg_catalog.*) 1000000)::pg_catalog.int8, "
-									   "catalog_version FROM stream.streams "
+									   "catalog_version, acl::pg_catalog.oid::pg_catalog.int8 "
+									   "FROM stream.streams "
 									   "WHERE stream_id OPERATOR(pg_catalog.=) ANY ($1) "
 									   "ORDER BY stream_id", 1, argtypes),
 						   args, snapshot, &nstreams);
@@ -396,19 +400,15 @@ LoadStreams(int32 *ids, int nids, Snapshot snapshot)
  * Brings a stale cache up to date: reads every stream's catalog_version and
  * loads again only what changed.
  */
+static void RefreshAsOwner(void);
+
 static void
 RefreshCatalog(void)
 {
 	uint64		generation = cache_generation;
 	Oid			relid;
-	Snapshot	snapshot;
-	SPITupleTable *versions;
-	uint64		nversions;
-	int32	   *changed;
-	int			nchanged = 0;
-	HASH_SEQ_STATUS seq;
-	StreamById *entry;
-	int			ret;
+	Oid			save_userid;
+	int			save_sec_context;
 
 	/*
 	 * A stream.streams other than the one cached is a new extension, whose
@@ -420,6 +420,41 @@ RefreshCatalog(void)
 		ResetCache();
 		streams_relid = relid;
 	}
+
+	/*
+	 * The catalog is read as the extension's owner: the data plane serves
+	 * roles that may not read the catalog tables, and checks their
+	 * privileges itself (acl.c).
+	 */
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(StreamExtensionOwner(),
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		RefreshAsOwner();
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
+	PG_END_TRY();
+
+	/* an invalidation that arrived during the refresh means refresh again */
+	cache_valid = (generation == cache_generation);
+}
+
+/* What RefreshCatalog does, as the extension's owner. */
+static void
+RefreshAsOwner(void)
+{
+	Snapshot	snapshot;
+	SPITupleTable *versions;
+	uint64		nversions;
+	int32	   *changed;
+	int			nchanged = 0;
+	HASH_SEQ_STATUS seq;
+	StreamById *entry;
+	int			ret;
 
 	if ((ret = SPI_connect()) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(ret));
@@ -460,9 +495,6 @@ RefreshCatalog(void)
 
 	UnregisterSnapshot(snapshot);
 	SPI_finish();
-
-	/* an invalidation that arrived during the refresh means refresh again */
-	cache_valid = (generation == cache_generation);
 }
 
 /*
@@ -488,19 +520,6 @@ StreamLookupByName(const char *name)
 		return NULL;
 	entry = hash_search(streams_by_name, name, HASH_FIND, NULL);
 	return entry ? entry->stream : NULL;
-}
-
-/* The stream of that name; ResourceNotFoundException if there is none. */
-StreamInfo *
-StreamLookupByNameOrError(const char *name)
-{
-	StreamInfo *stream = StreamLookupByName(name);
-
-	if (stream == NULL)
-		ereport(ERROR,
-				errkinesis(KINESIS_RESOURCE_NOT_FOUND),
-				errmsg("stream \"%s\" does not exist", StreamQuote(name)));
-	return stream;
 }
 
 /* The stream of that id, or NULL. */

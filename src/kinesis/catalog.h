@@ -42,6 +42,7 @@ typedef struct StreamInfo
 	bool		on_demand;
 	int64		retention;		/* microseconds */
 	int64		catalog_version;	/* of the catalog rows it was built from */
+	Oid			acl_relid;		/* the view whose privileges are the stream's */
 	char	   *encryption_type;
 	int			nshards;
 	StreamShardInfo *shards;	/* by shard number, ascending */
@@ -57,7 +58,6 @@ typedef struct StreamInfo
 extern uint64 StreamCatalogGeneration(void);
 extern bool StreamCatalogIsStale(uint64 generation);
 extern StreamInfo *StreamLookupByName(const char *name);
-extern StreamInfo *StreamLookupByNameOrError(const char *name);
 extern StreamInfo *StreamLookupById(int32 stream_id);
 extern StreamShardInfo *StreamFindShard(StreamInfo *stream, int32 shard_no);
 extern StreamShardInfo *StreamRouteHashKey(StreamInfo *stream, StreamHashKey key);

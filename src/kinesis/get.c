@@ -31,6 +31,7 @@
 #include "utils/typcache.h"
 
 #include "injection.h"
+#include "kinesis/acl.h"
 #include "kinesis/catalog.h"
 #include "kinesis/iterator.h"
 #include "kinesis/kinesis.h"
@@ -325,7 +326,7 @@ stream_get_shard_iterator(PG_FUNCTION_ARGS)
 				errmsg("invalid shard iterator type \"%s\"", StreamQuote(type)),
 				errhint("The types are AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, TRIM_HORIZON, LATEST and AT_TIMESTAMP."));
 
-	stream = StreamLookupByNameOrError(stream_name);
+	stream = StreamLookupAuthorized(stream_name, STREAM_PRIV_READ, "GetShardIterator");
 	shard = LookupShard(stream, shard_id);
 
 	if (strcmp(type, "TRIM_HORIZON") == 0)
@@ -565,6 +566,8 @@ stream_get_records(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				errkinesis(KINESIS_RESOURCE_NOT_FOUND),
 				errmsg("the stream of the shard iterator no longer exists"));
+	/* at every call: revoking read stops a reader that holds an iterator */
+	StreamAuthorize(stream, STREAM_PRIV_READ, "GetRecords");
 	shard = StreamFindShard(stream, iterator.shard_no);
 	if (shard == NULL)
 		ereport(ERROR,
@@ -709,7 +712,8 @@ stream_read(PG_FUNCTION_ARGS)
 		start++;
 	}
 
-	stream = StreamLookupByNameOrError(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	stream = StreamLookupAuthorized(text_to_cstring(PG_GETARG_TEXT_PP(0)),
+									STREAM_PRIV_READ, "GetRecords");
 	if (!PG_ARGISNULL(1))
 		only = LookupShard(stream, text_to_cstring(PG_GETARG_TEXT_PP(1)));
 

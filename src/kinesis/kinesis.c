@@ -8,10 +8,17 @@
  */
 #include "postgres.h"
 
+#include "catalog/dependency.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_extension.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
 #include "kinesis/kinesis.h"
@@ -181,4 +188,38 @@ StreamResultDesc(FunctionCallInfo fcinfo)
 	result_descs[n_result_descs].desc = desc;
 	n_result_descs++;
 	return desc;
+}
+
+Oid
+StreamCreateMemberRelation(const char *schema, const char *relname,
+						   const char *ddl)
+{
+	ObjectAddress relation;
+	ObjectAddress extension;
+	Oid			relid;
+	int			ret;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute(ddl, false, 0);
+	if (ret != SPI_OK_UTILITY)
+		elog(ERROR, "could not create %s.%s: %d", schema, relname, ret);
+	SPI_finish();
+
+	relid = get_relname_relid(relname, get_namespace_oid(schema, false));
+	ObjectAddressSet(relation, RelationRelationId, relid);
+	ObjectAddressSet(extension, ExtensionRelationId,
+					 get_extension_oid("stream", false));
+	recordDependencyOn(&relation, &extension, DEPENDENCY_EXTENSION);
+	return relid;
+}
+
+void
+StreamDropMemberRelation(Oid relid)
+{
+	ObjectAddress relation;
+
+	ObjectAddressSet(relation, RelationRelationId, relid);
+	performDeletion(&relation, DROP_RESTRICT,
+					PERFORM_DELETION_INTERNAL | PERFORM_DELETION_SKIP_EXTENSIONS);
 }

@@ -80,4 +80,15 @@ extern void KinesisInit(void);
 /* The row type a C function returns, built once per backend. */
 extern TupleDesc StreamResultDesc(FunctionCallInfo fcinfo);
 
+/*
+ * Relations the extension makes at run time (segments, the views that carry
+ * streams' privileges): StreamCreateMemberRelation runs the DDL that makes
+ * schema.relname and records the relation as a member of the extension, so
+ * that DROP EXTENSION takes it, pg_dump does not dump it on its own, and
+ * DROP and DROP OWNED refuse it; StreamDropMemberRelation drops one.
+ */
+extern Oid	StreamCreateMemberRelation(const char *schema, const char *relname,
+									   const char *ddl);
+extern void StreamDropMemberRelation(Oid relid);
+
 #endif							/* STREAM_KINESIS_H */

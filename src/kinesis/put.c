@@ -32,6 +32,7 @@
 #include "utils/numeric.h"
 #include "utils/rel.h"
 
+#include "kinesis/acl.h"
 #include "kinesis/catalog.h"
 #include "kinesis/kinesis.h"
 #include "kinesis/names.h"
@@ -63,10 +64,14 @@ StreamNameArg(FunctionCallInfo fcinfo)
 	return text_to_cstring(PG_GETARG_TEXT_PP(0));
 }
 
+/*
+ * The stream to write to, which the calling role may write to ("action" is
+ * the Kinesis action, for the message), and which is taking records.
+ */
 static StreamInfo *
-LookupStreamForWrite(const char *name)
+LookupStreamForWrite(const char *name, const char *action)
 {
-	StreamInfo *stream = StreamLookupByNameOrError(name);
+	StreamInfo *stream = StreamLookupAuthorized(name, STREAM_PRIV_WRITE, action);
 
 	if (strcmp(stream->status, "ACTIVE") != 0 &&
 		strcmp(stream->status, "UPDATING") != 0)
@@ -177,7 +182,8 @@ WriteCandidate(StreamShardInfo *shard, int k)
  * retried.
  */
 static int32
-AppendToShard(const char *stream_name, StreamInfo *stream, uint64 generation,
+AppendToShard(const char *stream_name, const char *action, StreamInfo *stream,
+			  uint64 generation,
 			  int32 shard_no, StreamAppendRecord *batch, int n)
 {
 	StreamSealPolicy policy;
@@ -189,7 +195,7 @@ AppendToShard(const char *stream_name, StreamInfo *stream, uint64 generation,
 
 		if (attempt > 0 || StreamCatalogIsStale(generation))
 		{
-			stream = LookupStreamForWrite(stream_name);
+			stream = LookupStreamForWrite(stream_name, action);
 			generation = StreamCatalogGeneration();
 		}
 		shard = StreamFindShard(stream, shard_no);
@@ -289,7 +295,8 @@ TakeWriteQuotas(StreamInfo *stream, StreamAppendRecord *recs, int nrecs,
  * children; the quota is taken once, of the shard first routed to.
  */
 static void
-AppendRecords(const char *stream_name, StreamAppendRecord *recs, int nrecs,
+AppendRecords(const char *stream_name, const char *action,
+			  StreamAppendRecord *recs, int nrecs,
 			  int32 *shard_nos, int64 *seqs, bool *throttled)
 {
 	StreamAppendRecord *batch = palloc(sizeof(StreamAppendRecord) * nrecs);
@@ -307,7 +314,7 @@ AppendRecords(const char *stream_name, StreamAppendRecord *recs, int nrecs,
 
 	for (int round = 0; ndone < nrecs; round++)
 	{
-		StreamInfo *stream = LookupStreamForWrite(stream_name);
+		StreamInfo *stream = LookupStreamForWrite(stream_name, action);
 		uint64		generation = StreamCatalogGeneration();
 		int			ntargets = 0;
 
@@ -347,7 +354,7 @@ AppendRecords(const char *stream_name, StreamAppendRecord *recs, int nrecs,
 				}
 			if (n == 0)
 				continue;
-			segment_no = AppendToShard(stream_name, stream, generation,
+			segment_no = AppendToShard(stream_name, action, stream, generation,
 									   targets[t], batch, n);
 			if (segment_no < 0)
 				continue;
@@ -404,7 +411,7 @@ stream_put_record(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(4))
 		(void) StreamSeqFromNumeric(PG_GETARG_DATUM(4));
 
-	AppendRecords(stream_name, &rec, 1, &shard_no, &seq, &throttled);
+	AppendRecords(stream_name, "PutRecord", &rec, 1, &shard_no, &seq, &throttled);
 	if (throttled)
 		ereport(ERROR,
 				errkinesis(KINESIS_THROUGHPUT_EXCEEDED),
@@ -459,7 +466,7 @@ PutRecordsAndReturn(FunctionCallInfo fcinfo, const char *stream_name,
 	bool	   *throttled = palloc0(sizeof(bool) * nrecs);
 
 	CheckRequest(recs, nrecs);
-	AppendRecords(stream_name, recs, nrecs, shard_nos, seqs, throttled);
+	AppendRecords(stream_name, "PutRecords", recs, nrecs, shard_nos, seqs, throttled);
 
 	InitMaterializedSRF(fcinfo, 0);
 	for (int i = 0; i < nrecs; i++)

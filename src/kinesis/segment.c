@@ -18,12 +18,8 @@
 
 #include "access/htup_details.h"
 #include "access/table.h"
-#include "catalog/dependency.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
-#include "commands/extension.h"
-#include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -36,6 +32,7 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "kinesis/acl.h"
 #include "kinesis/kinesis.h"
 #include "kinesis/segment.h"
 #include "kinesis/sequence.h"
@@ -75,18 +72,38 @@ StreamSealPolicyFor(int64 retention, bool may_seal, StreamSealPolicy *policy)
 	policy->max_age = retention / 20;
 }
 
-/* Opens a relation that must be a segment: of stream_log, in stream_data. */
+/*
+ * Errors unless a relation is a segment (of stream_log, in stream_data) of a
+ * stream that the role calling manages.  Only the extension's owner may
+ * execute the functions here, but they take any relation, and each is
+ * checked as a public function would be: a role granted them cannot reach a
+ * relation or a stream it could not otherwise.
+ */
+static void
+CheckSegment(Relation rel)
+{
+	int32		stream_id;
+	int32		shard_no;
+	int32		segment_no;
+	char		extra;
+
+	if (!RelationIsStreamLog(rel) ||
+		RelationGetNamespace(rel) != get_namespace_oid(SEGMENT_SCHEMA, false) ||
+		sscanf(RelationGetRelationName(rel), "s%d_%d_%d%c",
+			   &stream_id, &shard_no, &segment_no, &extra) != 3)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a stream segment",
+						RelationGetRelationName(rel))));
+	StreamAuthorizeSegment(stream_id, RelationGetRelationName(rel));
+}
+
 static Relation
 OpenSegment(Oid relid, LOCKMODE mode)
 {
 	Relation	rel = table_open(relid, mode);
 
-	if (!RelationIsStreamLog(rel) ||
-		RelationGetNamespace(rel) != get_namespace_oid(SEGMENT_SCHEMA, false))
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a stream segment",
-						RelationGetRelationName(rel))));
+	CheckSegment(rel);
 	return rel;
 }
 
@@ -149,6 +166,17 @@ stream_writable_segment(PG_FUNCTION_ARGS)
 
 	if (n == 0)
 		PG_RETURN_NULL();
+	for (int i = 0; i < n; i++)
+	{
+		/* one dropped meanwhile counts as sealed, as for writers */
+		Relation	rel = try_table_open(relids[i], AccessShareLock);
+
+		if (rel != NULL)
+		{
+			CheckSegment(rel);
+			table_close(rel, AccessShareLock);
+		}
+	}
 	PG_RETURN_INT32(StreamWritableSegment(relids, n) + 1);
 }
 
@@ -166,10 +194,6 @@ stream_create_segment(PG_FUNCTION_ARGS)
 	int32		shard_no = PG_GETARG_INT32(1);
 	int32		segment_no = PG_GETARG_INT32(2);
 	char	   *relname = psprintf("s%d_%d_%d", stream_id, shard_no, segment_no);
-	ObjectAddress table;
-	ObjectAddress extension;
-	Oid			relid;
-	int			ret;
 
 	/* its sequence numbers begin with its number, which must fit */
 	if (segment_no < 1 || segment_no > STREAM_MAX_SEGMENT_NO)
@@ -178,26 +202,15 @@ stream_create_segment(PG_FUNCTION_ARGS)
 				 errmsg("segment number %d is out of range", segment_no),
 				 errdetail("A stream has at most %d segments over its life.",
 						   STREAM_MAX_SEGMENT_NO)));
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute(psprintf("CREATE TABLE " SEGMENT_SCHEMA ".%s ("
-							   "sequence_number pg_catalog.int8, "
-							   "approximate_arrival_timestamp pg_catalog.timestamptz, "
-							   "partition_key pg_catalog.text, "
-							   "hash_key pg_catalog.numeric, "
-							   "data pg_catalog.bytea) "
-							   "USING stream_log", quote_identifier(relname)),
-					  false, 0);
-	if (ret != SPI_OK_UTILITY)
-		elog(ERROR, "could not create stream segment %s: %d", relname, ret);
-	SPI_finish();
-
-	relid = get_relname_relid(relname, get_namespace_oid(SEGMENT_SCHEMA, false));
-	ObjectAddressSet(table, RelationRelationId, relid);
-	ObjectAddressSet(extension, ExtensionRelationId,
-					 get_extension_oid("stream", false));
-	recordDependencyOn(&table, &extension, DEPENDENCY_EXTENSION);
-	PG_RETURN_OID(relid);
+	PG_RETURN_OID(StreamCreateMemberRelation(SEGMENT_SCHEMA, relname,
+											 psprintf("CREATE TABLE " SEGMENT_SCHEMA ".%s ("
+													  "sequence_number pg_catalog.int8, "
+													  "approximate_arrival_timestamp pg_catalog.timestamptz, "
+													  "partition_key pg_catalog.text, "
+													  "hash_key pg_catalog.numeric, "
+													  "data pg_catalog.bytea) "
+													  "USING stream_log",
+													  quote_identifier(relname))));
 }
 
 /*
@@ -214,7 +227,6 @@ stream_drop_segment(PG_FUNCTION_ARGS)
 	Oid			relid = PG_GETARG_OID(0);
 	bool		wait = PG_GETARG_BOOL(1);
 	Relation	rel;
-	ObjectAddress table;
 
 	if (!wait && !ConditionalLockRelationOid(relid, AccessExclusiveLock))
 		PG_RETURN_BOOL(false);
@@ -224,9 +236,7 @@ stream_drop_segment(PG_FUNCTION_ARGS)
 					   RelationGetRelationName(rel));
 	table_close(rel, NoLock);
 
-	ObjectAddressSet(table, RelationRelationId, relid);
-	performDeletion(&table, DROP_RESTRICT,
-					PERFORM_DELETION_INTERNAL | PERFORM_DELETION_SKIP_EXTENSIONS);
+	StreamDropMemberRelation(relid);
 	PG_RETURN_BOOL(true);
 }
 

@@ -1,0 +1,83 @@
+
+----------------------------------------------------------------------------
+-- The control plane's API (shared/API.md)
+----------------------------------------------------------------------------
+
+-- Each of these is the one C function stream_control (src/kinesis/acl.c):
+-- it checks the calling role's privilege for the call (its table
+-- control_functions says which), then runs the function of the same name
+-- and arguments in stream_internal as the extension's owner.
+
+CREATE FUNCTION stream.create_stream(stream_name text, shard_count int DEFAULT 4,
+									 stream_mode text DEFAULT 'PROVISIONED',
+									 retention_period_hours int DEFAULT 24)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
+
+CREATE FUNCTION stream.delete_stream(stream_name text,
+									 enforce_consumer_deletion boolean DEFAULT false)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
+
+CREATE FUNCTION stream.list_streams()
+	RETURNS TABLE(stream_name text, stream_arn text, stream_status text, stream_mode text,
+				  stream_creation_timestamp timestamptz)
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C STABLE;
+
+CREATE FUNCTION stream.describe_stream_summary(stream_name text)
+	RETURNS TABLE(stream_name text, stream_arn text, stream_status text, stream_mode text,
+				  retention_period_hours int, stream_creation_timestamp timestamptz,
+				  encryption_type text, key_id text, open_shard_count int, consumer_count int)
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C STABLE;
+
+CREATE FUNCTION stream.describe_stream(stream_name text) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C STABLE;
+
+CREATE FUNCTION stream.list_shards(stream_name text, shard_filter text DEFAULT 'FROM_TRIM_HORIZON',
+								   shard_id text DEFAULT NULL, "timestamp" timestamptz DEFAULT NULL)
+	RETURNS TABLE(shard_id text, parent_shard_id text, adjacent_parent_shard_id text,
+				  starting_hash_key numeric, ending_hash_key numeric,
+				  starting_sequence_number numeric, ending_sequence_number numeric)
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C STABLE;
+
+CREATE FUNCTION stream.increase_stream_retention_period(stream_name text,
+														retention_period_hours int)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
+
+CREATE FUNCTION stream.decrease_stream_retention_period(stream_name text,
+														retention_period_hours int)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
+
+CREATE FUNCTION stream.set_retention_period(stream_name text, retention_period interval)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
+
+CREATE FUNCTION stream.split_shard(stream_name text, shard_to_split text,
+								   new_starting_hash_key numeric) RETURNS void
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
+
+CREATE FUNCTION stream.merge_shards(stream_name text, shard_to_merge text,
+									adjacent_shard_to_merge text) RETURNS void
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
+
+CREATE FUNCTION stream.update_shard_count(stream_name text, target_shard_count int,
+										  scaling_type text DEFAULT 'UNIFORM_SCALING')
+	RETURNS TABLE(current_shard_count int, target_shard_count int)
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
+
+CREATE FUNCTION stream.update_stream_mode(stream_name text, stream_mode text) RETURNS void
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
+
+-- Privileges: privilege is read, write, describe, manage, create ('*' only)
+-- or all; stream_name a stream or '*', every stream present and future.
+CREATE FUNCTION stream.grant(privilege text, stream_name text, role regrole) RETURNS void
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
+
+CREATE FUNCTION stream.revoke(privilege text, stream_name text, role regrole) RETURNS void
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
+
+CREATE FUNCTION stream.privileges(stream_name text DEFAULT NULL)
+	RETURNS TABLE(stream_name text, role regrole, privilege text, granted_by regrole)
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C STABLE;
