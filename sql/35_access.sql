@@ -18,8 +18,15 @@ COMMENT ON VIEW stream_acl.all_streams IS 'privileges on every stream, present a
 CREATE FUNCTION stream_internal.caller() RETURNS regrole
 	AS 'MODULE_PATHNAME', 'stream_caller' LANGUAGE C STABLE;
 
--- Whether a role holds a privilege on the stream whose view is acl, or on
--- every stream.
+-- For the implementations of the control plane: AccessDeniedException
+-- unless the role that called holds the call's privilege on the stream whose
+-- catalog row they found (acl NULL: on '*', when there is none).
+CREATE FUNCTION stream_internal.authorize_stream(stream_name text, acl regclass)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'stream_authorize_stream' LANGUAGE C;
+
+-- Whether a role holds a privilege on the stream whose view is acl (NULL:
+-- none), or on every stream.
 CREATE FUNCTION stream_internal.has_privilege(role regrole, acl regclass, privilege text)
 	RETURNS boolean
 	AS 'MODULE_PATHNAME', 'stream_has_privilege' LANGUAGE C STABLE;
@@ -66,6 +73,18 @@ BEGIN
 	IF role IS NULL THEN
 		PERFORM stream_internal.raise('InvalidArgumentException', 'role must not be null');
 	END IF;
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_authid a WHERE a.oid = role) THEN
+		PERFORM stream_internal.raise('InvalidArgumentException',
+			pg_catalog.format('role with OID %s does not exist', role::oid));
+	END IF;
+	-- the owner holds every privilege (acl.c): a revoke would change nothing
+	IF NOT is_grant AND stream_name <> '*'
+	   AND role = (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = acl) THEN
+		PERFORM stream_internal.raise('InvalidArgumentException',
+			pg_catalog.format('role "%s" owns stream "%s" and holds every privilege on it',
+							  role, stream_name),
+			pg_catalog.format('REASSIGN OWNED BY %s TO another role hands its streams over.', role));
+	END IF;
 	IF is_grant THEN
 		EXECUTE pg_catalog.format('GRANT %s ON %s TO %s', modes, acl, role);
 	ELSE
@@ -88,7 +107,7 @@ CREATE FUNCTION stream_internal.revoke(privilege text, stream_name text, role re
 
 -- The privileges on the streams the calling role may describe (on '*' if
 -- it may describe every stream), one row a role and privilege; the owner of
--- a stream holds every privilege on it.
+-- a stream holds every privilege on it, whatever its view's ACL says.
 CREATE FUNCTION stream_internal.privileges(p_stream_name text)
 	RETURNS TABLE(stream_name text, role regrole, privilege text, granted_by regrole)
 	LANGUAGE plpgsql STABLE
@@ -99,25 +118,26 @@ BEGIN
 		PERFORM stream_internal.find_stream(p_stream_name);
 	END IF;
 	RETURN QUERY
-	SELECT o.name, a.grantee::regrole, m.privilege, a.grantor::regrole
+	SELECT o.name, g.grantee::regrole, m.privilege, g.grantor::regrole
 	FROM (SELECT s.stream_name AS name, s.acl AS view FROM stream.streams s
 		  UNION ALL
 		  SELECT '*', 'stream_acl.all_streams'::regclass) o
 	JOIN pg_catalog.pg_class c ON c.oid = o.view
-	CROSS JOIN LATERAL pg_catalog.aclexplode(coalesce(c.relacl,
-													  pg_catalog.acldefault('r', c.relowner))) a
+	CROSS JOIN LATERAL (
+		SELECT a.grantee, a.grantor, a.privilege_type
+		FROM pg_catalog.aclexplode(coalesce(c.relacl, pg_catalog.acldefault('r', c.relowner))) a
+		WHERE a.grantee <> c.relowner
+		UNION
+		SELECT c.relowner, c.relowner, t.mode
+		FROM pg_catalog.unnest(ARRAY['SELECT', 'INSERT', 'REFERENCES', 'UPDATE', 'TRIGGER']) t(mode)
+	) g
 	JOIN (VALUES ('SELECT', 'read'), ('INSERT', 'write'), ('REFERENCES', 'describe'),
 				 ('UPDATE', 'manage'), ('TRIGGER', 'create')) m(mode, privilege)
-		ON m.mode = a.privilege_type
+		ON m.mode = g.privilege_type
 	WHERE (m.privilege <> 'create' OR o.name = '*')
-	  AND a.grantee <> 0
 	  AND (p_stream_name IS NULL OR o.name = p_stream_name)
 	  AND stream_internal.has_privilege(stream_internal.caller(),
-										CASE WHEN o.name = '*' THEN NULL ELSE o.view END,
-										'describe')
-	  AND (o.name <> '*' OR pg_catalog.has_table_privilege(stream_internal.caller(),
-														   'stream_acl.all_streams',
-														   'REFERENCES'))
-	ORDER BY o.name, a.grantee::regrole::text, m.privilege;
+										CASE WHEN o.name <> '*' THEN o.view END, 'describe')
+	ORDER BY o.name, g.grantee::regrole::text, m.privilege;
 END
 $$;

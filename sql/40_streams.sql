@@ -16,10 +16,14 @@ BEGIN
 									  'stream name must not be null');
 	END IF;
 	SELECT * INTO s FROM stream.streams WHERE stream_name = p_stream_name FOR UPDATE;
+	-- the caller's privilege on the row found: stream_control checked the
+	-- name under another snapshot
 	IF NOT FOUND THEN
+		PERFORM stream_internal.authorize_stream(p_stream_name, NULL);
 		PERFORM stream_internal.raise('ResourceNotFoundException',
 			pg_catalog.format('stream "%s" does not exist', stream_internal.quote(p_stream_name)));
 	END IF;
+	PERFORM stream_internal.authorize_stream(p_stream_name, s.acl);
 	RETURN s;
 END
 $$;
@@ -37,10 +41,14 @@ BEGIN
 									  'stream name must not be null');
 	END IF;
 	SELECT * INTO s FROM stream.streams WHERE stream_name = p_stream_name;
+	-- the caller's privilege on the row found: stream_control checked the
+	-- name under another snapshot
 	IF NOT FOUND THEN
+		PERFORM stream_internal.authorize_stream(p_stream_name, NULL);
 		PERFORM stream_internal.raise('ResourceNotFoundException',
 			pg_catalog.format('stream "%s" does not exist', stream_internal.quote(p_stream_name)));
 	END IF;
+	PERFORM stream_internal.authorize_stream(p_stream_name, s.acl);
 	RETURN s;
 END
 $$;

@@ -36,6 +36,7 @@
 #include "access/table.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
@@ -54,6 +55,7 @@
 
 PG_FUNCTION_INFO_V1(stream_control);
 PG_FUNCTION_INFO_V1(stream_caller);
+PG_FUNCTION_INFO_V1(stream_authorize_stream);
 PG_FUNCTION_INFO_V1(stream_has_privilege);
 PG_FUNCTION_INFO_V1(stream_privilege_modes);
 PG_FUNCTION_INFO_V1(stream_create_stream_acl);
@@ -80,7 +82,8 @@ static const struct
  * The public functions of the control plane: the privilege each needs, on
  * the stream its argument stream_arg names ('*' too), or on '*' for
  * create_stream (stream_arg -1).  Those marked "everyone" check nothing
- * here: they show each role only what it may describe.
+ * here, nor do the others when stream_arg is NULL: they show each role only
+ * what it may describe, or say what is wrong.
  */
 typedef struct ControlFunction
 {
@@ -109,11 +112,15 @@ static const ControlFunction control_functions[] = {
 	{"update_stream_mode", 0, STREAM_PRIV_MANAGE, "UpdateStreamMode", false},
 	{"grant", 1, STREAM_PRIV_MANAGE, "Grant", false},
 	{"revoke", 1, STREAM_PRIV_MANAGE, "Revoke", false},
-	{"privileges", -1, STREAM_PRIV_DESCRIBE, "Privileges", true},
+	{"privileges", 0, STREAM_PRIV_DESCRIBE, "Privileges", false},
 };
 
-/* The role that called the public function being run, while it runs */
+/*
+ * While a public function of the control plane runs: the role that called
+ * it, and its entry in control_functions
+ */
 static Oid	stream_caller_id = InvalidOid;
+static const ControlFunction *control_function = NULL;
 
 static Oid
 AllStreamsRelid(void)
@@ -126,15 +133,48 @@ AllStreamsRelid(void)
 	return relid;
 }
 
+/*
+ * Whether a relation's ACL gives a role a privilege.  Its owner holds every
+ * privilege, as the owner of a stream must, even after revoking its own.
+ * Not pg_class_aclcheck: that also counts pg_read_all_data and
+ * pg_write_all_data, roles made for tables, which would give read, write
+ * and manage of every stream.
+ */
+static bool
+RelationGrants(Oid relid, Oid roleid, AclMode mode)
+{
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Form_pg_class form;
+	Datum		acl_datum;
+	bool		isnull;
+	Acl		   *acl;
+	bool		granted;
+
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	form = (Form_pg_class) GETSTRUCT(tuple);
+	if (has_privs_of_role(roleid, form->relowner))
+		granted = true;
+	else
+	{
+		acl_datum = SysCacheGetAttr(RELOID, tuple, Anum_pg_class_relacl, &isnull);
+		acl = isnull ? acldefault(OBJECT_TABLE, form->relowner) : DatumGetAclP(acl_datum);
+		granted = aclmask(acl, roleid, form->relowner, mode, ACLMASK_ANY) != 0;
+	}
+	ReleaseSysCache(tuple);
+	return granted;
+}
+
 bool
 StreamHasPrivilege(Oid roleid, Oid acl_relid, StreamPrivilege privilege)
 {
 	AclMode		mode = privileges[privilege].mode;
 
-	if (OidIsValid(acl_relid) &&
-		pg_class_aclcheck(acl_relid, roleid, mode) == ACLCHECK_OK)
+	if (superuser_arg(roleid))
 		return true;
-	return pg_class_aclcheck(AllStreamsRelid(), roleid, mode) == ACLCHECK_OK;
+	if (OidIsValid(acl_relid) && RelationGrants(acl_relid, roleid, mode))
+		return true;
+	return RelationGrants(AllStreamsRelid(), roleid, mode);
 }
 
 static void
@@ -143,7 +183,7 @@ AccessDenied(const char *action, const char *stream_name)
 	ereport(ERROR,
 			errkinesis(KINESIS_ACCESS_DENIED),
 			errmsg("role \"%s\" is not authorized to perform kinesis:%s on stream \"%s\"",
-				   GetUserNameFromId(GetUserId(), false), action,
+				   GetUserNameFromId(StreamCaller(), false), action,
 				   StreamQuote(stream_name)));
 }
 
@@ -151,7 +191,7 @@ void
 StreamAuthorize(StreamInfo *stream, StreamPrivilege privilege,
 				const char *action)
 {
-	if (!StreamHasPrivilege(GetUserId(), stream->acl_relid, privilege))
+	if (!StreamHasPrivilege(StreamCaller(), stream->acl_relid, privilege))
 		AccessDenied(action, stream->name);
 }
 
@@ -163,7 +203,7 @@ StreamLookupAuthorized(const char *name, StreamPrivilege privilege,
 
 	if (stream == NULL)
 	{
-		if (!StreamHasPrivilege(GetUserId(), InvalidOid, privilege))
+		if (!StreamHasPrivilege(StreamCaller(), InvalidOid, privilege))
 			AccessDenied(action, name);
 		ereport(ERROR,
 				errkinesis(KINESIS_RESOURCE_NOT_FOUND),
@@ -241,11 +281,11 @@ AuthorizeControlCall(const ControlFunction *function, FunctionCallInfo fcinfo)
 		return;
 	if (function->stream_arg < 0)
 	{
-		if (!StreamHasPrivilege(GetUserId(), InvalidOid, function->privilege))
+		if (!StreamHasPrivilege(StreamCaller(), InvalidOid, function->privilege))
 			ereport(ERROR,
 					errkinesis(KINESIS_ACCESS_DENIED),
 					errmsg("role \"%s\" is not authorized to perform kinesis:%s",
-						   GetUserNameFromId(GetUserId(), false), function->action),
+						   GetUserNameFromId(StreamCaller(), false), function->action),
 					errhint("The privilege %s on '*' allows it: stream.grant('%s', '*', role).",
 							privileges[function->privilege].name,
 							privileges[function->privilege].name));
@@ -257,7 +297,7 @@ AuthorizeControlCall(const ControlFunction *function, FunctionCallInfo fcinfo)
 	stream_name = text_to_cstring(PG_GETARG_TEXT_PP(function->stream_arg));
 	if (strcmp(stream_name, "*") == 0)
 	{
-		if (!StreamHasPrivilege(GetUserId(), InvalidOid, function->privilege))
+		if (!StreamHasPrivilege(StreamCaller(), InvalidOid, function->privilege))
 			AccessDenied(function->action, stream_name);
 		return;
 	}
@@ -274,11 +314,13 @@ AuthorizeControlCall(const ControlFunction *function, FunctionCallInfo fcinfo)
 Datum
 stream_control(PG_FUNCTION_ARGS)
 {
-	ControlCall *call = (ControlCall *) fcinfo->flinfo->fn_extra;
+	ControlCall *volatile call = (ControlCall *) fcinfo->flinfo->fn_extra;
 	LOCAL_FCINFO(impl_fcinfo, FUNC_MAX_ARGS);
 	Oid			save_userid;
 	int			save_sec_context;
 	Oid			save_caller = stream_caller_id;
+	const ControlFunction *save_function = control_function;
+	Oid			owner;
 	volatile Datum result = (Datum) 0;
 
 	if (call == NULL)
@@ -294,18 +336,21 @@ stream_control(PG_FUNCTION_ARGS)
 	for (int i = 0; i < PG_NARGS(); i++)
 		impl_fcinfo->args[i] = fcinfo->args[i];
 
+	owner = StreamExtensionOwner();
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	stream_caller_id = save_userid;
-	SetUserIdAndSecContext(StreamExtensionOwner(),
-						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
 	PG_TRY();
 	{
+		stream_caller_id = StreamCaller();
+		control_function = call->function;
+		SetUserIdAndSecContext(owner,
+							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
 		result = FunctionCallInvoke(impl_fcinfo);
 	}
 	PG_FINALLY();
 	{
 		SetUserIdAndSecContext(save_userid, save_sec_context);
 		stream_caller_id = save_caller;
+		control_function = save_function;
 	}
 	PG_END_TRY();
 
@@ -347,6 +392,33 @@ StreamAuthorizeSegment(int32 stream_id, const char *segment_name)
 				errdetail("Only a role with manage on its stream may."));
 }
 
+/*
+ * stream_internal.authorize_stream(stream_name text, acl regclass)
+ *
+ * For the implementations of the control plane, on the catalog row of the
+ * stream they act on, which may not be the one stream_control checked: it
+ * looked the name up in the catalog cache, under the latest snapshot, and
+ * the implementation under its own (another stream of the same name may
+ * have replaced it meanwhile).  AccessDeniedException unless the role that
+ * called holds the call's privilege on that stream (acl NULL: on '*', for a
+ * stream that is not there).  Outside a control-plane call (maintenance,
+ * or the extension's owner calling an implementation), nothing to check.
+ */
+Datum
+stream_authorize_stream(PG_FUNCTION_ARGS)
+{
+	const ControlFunction *function = control_function;
+
+	if (function == NULL || function->everyone)
+		PG_RETURN_VOID();
+	if (!StreamHasPrivilege(StreamCaller(),
+							PG_ARGISNULL(1) ? InvalidOid : PG_GETARG_OID(1),
+							function->privilege))
+		AccessDenied(function->action,
+					 PG_ARGISNULL(0) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	PG_RETURN_VOID();
+}
+
 /* The privilege of a name, or an InvalidArgumentException. */
 static StreamPrivilege
 PrivilegeByName(const char *name)
@@ -371,7 +443,10 @@ PrivilegeByName(const char *name)
 Datum
 stream_has_privilege(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(StreamHasPrivilege(PG_GETARG_OID(0), PG_GETARG_OID(1),
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(2))
+		PG_RETURN_NULL();
+	PG_RETURN_BOOL(StreamHasPrivilege(PG_GETARG_OID(0),
+									  PG_ARGISNULL(1) ? InvalidOid : PG_GETARG_OID(1),
 									  PrivilegeByName(text_to_cstring(PG_GETARG_TEXT_PP(2)))));
 }
 

@@ -12,6 +12,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
+#include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -190,6 +191,22 @@ StreamResultDesc(FunctionCallInfo fcinfo)
 	return desc;
 }
 
+/*
+ * The privileges that the DDL gave others than the relation's owner: the
+ * default privileges (ALTER DEFAULT PRIVILEGES) of the role creating it,
+ * which would let their grantees read a stream's segments, or hold a
+ * stream's privileges, unseen by stream.privileges.
+ */
+static const char *const others_privileges =
+"SELECT DISTINCT pg_catalog.format('REVOKE ALL ON %I.%I FROM %s', $1, $2, "
+"  CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC' "
+"       ELSE pg_catalog.quote_ident(r.rolname) END) "
+"FROM pg_catalog.pg_class c "
+"CROSS JOIN LATERAL pg_catalog.aclexplode(c.relacl) a "
+"LEFT JOIN pg_catalog.pg_authid r ON r.oid OPERATOR(pg_catalog.=) a.grantee "
+"WHERE c.oid OPERATOR(pg_catalog.=) $3 "
+"  AND a.grantee OPERATOR(pg_catalog.<>) c.relowner";
+
 Oid
 StreamCreateMemberRelation(const char *schema, const char *relname,
 						   const char *ddl)
@@ -198,15 +215,43 @@ StreamCreateMemberRelation(const char *schema, const char *relname,
 	ObjectAddress extension;
 	Oid			relid;
 	int			ret;
+	int			nestlevel = NewGUCNestLevel();
+	Oid			argtypes[3] = {TEXTOID, TEXTOID, OIDOID};
+	Datum		args[3];
+	List	   *revokes = NIL;
+	ListCell   *cell;
 
+	/*
+	 * In the database's default tablespace, whatever the session (a role's
+	 * or the database's settings, which the worker takes too) says: the
+	 * calling role may have no CREATE on the one it names.
+	 */
+	(void) set_config_option("default_tablespace", "", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	ret = SPI_execute(ddl, false, 0);
 	if (ret != SPI_OK_UTILITY)
 		elog(ERROR, "could not create %s.%s: %d", schema, relname, ret);
-	SPI_finish();
-
 	relid = get_relname_relid(relname, get_namespace_oid(schema, false));
+
+	args[0] = CStringGetTextDatum(schema);
+	args[1] = CStringGetTextDatum(relname);
+	args[2] = ObjectIdGetDatum(relid);
+	if (SPI_execute_with_args(others_privileges, 3, argtypes, args, NULL,
+							  false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the privileges of %s.%s", schema, relname);
+	for (uint64 i = 0; i < SPI_processed; i++)
+		revokes = lappend(revokes, SPI_getvalue(SPI_tuptable->vals[i],
+												SPI_tuptable->tupdesc, 1));
+	foreach(cell, revokes)
+	{
+		if (SPI_execute(lfirst(cell), false, 0) != SPI_OK_UTILITY)
+			elog(ERROR, "could not run %s", (char *) lfirst(cell));
+	}
+	SPI_finish();
+	AtEOXact_GUC(true, nestlevel);
+
 	ObjectAddressSet(relation, RelationRelationId, relid);
 	ObjectAddressSet(extension, ExtensionRelationId,
 					 get_extension_oid("stream", false));

@@ -80,30 +80,47 @@ StreamSealPolicyFor(int64 retention, bool may_seal, StreamSealPolicy *policy)
  * relation or a stream it could not otherwise.
  */
 static void
-CheckSegment(Relation rel)
+CheckSegment(Oid relid)
 {
+	char	   *relname = get_rel_name(relid);
 	int32		stream_id;
 	int32		shard_no;
 	int32		segment_no;
 	char		extra;
 
-	if (!RelationIsStreamLog(rel) ||
-		RelationGetNamespace(rel) != get_namespace_oid(SEGMENT_SCHEMA, false) ||
-		sscanf(RelationGetRelationName(rel), "s%d_%d_%d%c",
-			   &stream_id, &shard_no, &segment_no, &extra) != 3)
+	/* from the syscache, before any lock is taken on what may be no segment */
+	if (relname == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	if (get_rel_namespace(relid) != get_namespace_oid(SEGMENT_SCHEMA, false) ||
+		sscanf(relname, "s%d_%d_%d%c", &stream_id, &shard_no, &segment_no,
+			   &extra) != 3)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a stream segment", relname)));
+	StreamAuthorizeSegment(stream_id, relname);
+}
+
+/* ... and, once open, that it is of stream_log */
+static void
+CheckSegmentRelation(Relation rel)
+{
+	if (!RelationIsStreamLog(rel))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a stream segment",
 						RelationGetRelationName(rel))));
-	StreamAuthorizeSegment(stream_id, RelationGetRelationName(rel));
 }
 
 static Relation
 OpenSegment(Oid relid, LOCKMODE mode)
 {
-	Relation	rel = table_open(relid, mode);
+	Relation	rel;
 
-	CheckSegment(rel);
+	CheckSegment(relid);
+	rel = table_open(relid, mode);
+	CheckSegmentRelation(rel);
 	return rel;
 }
 
@@ -168,12 +185,16 @@ stream_writable_segment(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	for (int i = 0; i < n; i++)
 	{
-		/* one dropped meanwhile counts as sealed, as for writers */
-		Relation	rel = try_table_open(relids[i], AccessShareLock);
+		Relation	rel;
 
+		/* one dropped meanwhile counts as sealed, as for writers */
+		if (get_rel_name(relids[i]) == NULL)
+			continue;
+		CheckSegment(relids[i]);
+		rel = try_table_open(relids[i], AccessShareLock);
 		if (rel != NULL)
 		{
-			CheckSegment(rel);
+			CheckSegmentRelation(rel);
 			table_close(rel, AccessShareLock);
 		}
 	}
@@ -228,6 +249,7 @@ stream_drop_segment(PG_FUNCTION_ARGS)
 	bool		wait = PG_GETARG_BOOL(1);
 	Relation	rel;
 
+	CheckSegment(relid);
 	if (!wait && !ConditionalLockRelationOid(relid, AccessExclusiveLock))
 		PG_RETURN_BOOL(false);
 	rel = OpenSegment(relid, AccessExclusiveLock);

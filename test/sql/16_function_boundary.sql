@@ -70,6 +70,7 @@ SELECT set_eq($$SELECT function, runs_as, settings, executable_by, implementatio
 		('stream_internal.acl_of(text)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
 		('stream_internal.add_segment(integer,integer)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
 		('stream_internal.assert_preloaded()', 'invoker', '', 'owner', 'C stream_assert_preloaded'),
+		('stream_internal.authorize_stream(text,regclass)', 'invoker', '', 'owner', 'C stream_authorize_stream'),
 		('stream_internal.caller()', 'invoker', '', 'owner', 'C stream_caller'),
 		('stream_internal.catalog_changed()', 'invoker', '', 'owner', 'C stream_catalog_changed'),
 		('stream_internal.change_retention(text,interval,integer)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),

@@ -5,7 +5,7 @@
 -- create on '*'), given directly, through membership or on '*', and a role
 -- without it gets AccessDeniedException (42501) and changes nothing.
 BEGIN;
-SELECT plan(93);
+SELECT plan(108);
 
 \i test/sql/lib/helpers.sql
 
@@ -139,6 +139,10 @@ SELECT throws_ok($$SELECT * FROM stream.list_shards('acl_s')$$, '42501', NULL,
 SELECT is_empty($$SELECT * FROM stream.list_streams() WHERE stream_name LIKE 'acl\_%'$$,
 				'list_streams shows no stream the role may not describe');
 SELECT is_empty($$SELECT * FROM stream.privileges()$$, 'nor do privileges');
+SELECT throws_ok($$SELECT * FROM stream.privileges('acl_s')$$, '42501', NULL,
+				 'privileges of a stream without describe');
+SELECT throws_ok($$SELECT * FROM stream.privileges('no_such_stream')$$, '42501', NULL,
+				 '... as of a stream that does not exist');
 SELECT is_empty($$SELECT FROM pg_views WHERE definition LIKE '%acl\_s%'
 				  UNION ALL SELECT FROM pg_description WHERE description LIKE '%acl\_s%'$$,
 				'nor the catalogs every role may read');
@@ -282,6 +286,80 @@ SELECT lives_ok(format('SELECT stream_internal.segment_info(%s)', :'other_segmen
 				'... which with manage it may');
 RESET ROLE;
 SELECT stream.revoke('manage', 'acl_other', 'acl_nobody');
+REVOKE EXECUTE ON FUNCTION stream_internal.lock_segments(regclass[]),
+	stream_internal.segment_info(regclass), stream_internal.seal_segment(regclass) FROM acl_nobody;
+REVOKE USAGE ON SCHEMA stream_internal FROM acl_nobody;
+
+-- The owner holds every privilege on its stream: no revoke takes them.
+SET ROLE acl_owner;
+SELECT stream.grant('manage', 'acl_other', 'acl_manager');
+SELECT throws_ok($$SELECT stream.revoke('all', 'acl_other', 'acl_owner')$$, '22023',
+				 'role "acl_owner" owns stream "acl_other" and holds every privilege on it',
+				 'a revoke from the owner of a stream is refused');
+RESET ROLE;
+SET ROLE acl_manager;
+SELECT throws_ok($$SELECT stream.revoke('manage', 'acl_other', 'acl_owner')$$, '22023', NULL,
+				 '... by a role that manages it too');
+RESET ROLE;
+SELECT (SELECT acl FROM stream.streams WHERE stream_name = 'acl_other') AS other_acl \gset
+REVOKE ALL ON :other_acl FROM acl_owner;
+SET ROLE acl_owner;
+SELECT lives_ok($$SELECT * FROM stream.read('acl_other')$$,
+				'... and with its view''s privileges revoked by hand, the owner still reads');
+SELECT lives_ok($$SELECT stream.grant('read', 'acl_other', 'acl_nobody')$$, '... and grants');
+SELECT stream.revoke('read', 'acl_other', 'acl_nobody');
+RESET ROLE;
+SET ROLE acl_manager;
+SELECT stream.revoke('manage', 'acl_other', 'acl_manager');
+RESET ROLE;
+
+-- pg_read_all_data and pg_write_all_data are for tables: they give nothing on streams.
+GRANT pg_read_all_data, pg_write_all_data TO acl_nobody;
+SET ROLE acl_nobody;
+SELECT throws_ok($$SELECT * FROM stream.read('acl_other')$$, '42501', NULL,
+				 'pg_read_all_data does not read a stream');
+SELECT throws_ok($$SELECT stream.put_record('acl_other', 'k', '\x01')$$, '42501', NULL,
+				 'pg_write_all_data does not write');
+SELECT throws_ok($$SELECT stream.delete_stream('acl_other')$$, '42501', NULL, '... nor manage');
+SELECT throws_ok($$SELECT stream.grant('all', '*', 'acl_nobody')$$, '42501', NULL,
+				 '... nor grant on *');
+RESET ROLE;
+REVOKE pg_read_all_data, pg_write_all_data FROM acl_nobody;
+SELECT throws_ok($$SELECT stream.grant('read', 'acl_other', 0::oid::regrole)$$, '22023',
+				 'role with OID 0 does not exist', 'a grant to a role that does not exist');
+
+-- The default privileges of the role that makes the streams' views and
+-- segments, and the extension's objects, never reach them.
+SAVEPOINT before_default_privileges;
+ALTER DEFAULT PRIVILEGES GRANT ALL ON TABLES TO acl_nobody;
+ALTER DEFAULT PRIVILEGES GRANT ALL ON SEQUENCES TO acl_nobody;
+ALTER DEFAULT PRIVILEGES GRANT ALL ON SCHEMAS TO acl_nobody;
+ALTER DEFAULT PRIVILEGES GRANT ALL ON FUNCTIONS TO acl_nobody;
+CREATE TABLE public.acl_probe ();
+SELECT ok(has_table_privilege('acl_nobody', 'public.acl_probe', 'SELECT'),
+		  'default privileges give a new table to acl_nobody');
+SELECT stream.create_stream('acl_defaults', 1);
+SET ROLE acl_nobody;
+SELECT throws_ok($$SELECT * FROM stream.read('acl_defaults')$$, '42501', NULL,
+				 'default privileges give no privilege on a new stream');
+RESET ROLE;
+CREATE TEMP VIEW nobody_grants AS
+	SELECT c.oid::regclass::text AS object FROM pg_class c, aclexplode(c.relacl) a
+	WHERE c.relnamespace::regnamespace::text IN ('stream', 'stream_internal', 'stream_data', 'stream_acl')
+	  AND a.grantee = (SELECT oid FROM pg_roles WHERE rolname = 'acl_nobody')
+	UNION ALL
+	SELECT n.nspname FROM pg_namespace n, aclexplode(n.nspacl) a
+	WHERE n.nspname LIKE 'stream%' AND a.grantee = (SELECT oid FROM pg_roles WHERE rolname = 'acl_nobody')
+	UNION ALL
+	SELECT p.oid::regprocedure::text FROM pg_proc p, aclexplode(p.proacl) a
+	WHERE p.pronamespace::regnamespace::text IN ('stream', 'stream_internal')
+	  AND a.grantee = (SELECT oid FROM pg_roles WHERE rolname = 'acl_nobody');
+SELECT is_empty('SELECT * FROM nobody_grants', '... nor on its view and segments');
+DROP EXTENSION stream CASCADE;
+CREATE EXTENSION stream;
+SELECT is_empty('SELECT * FROM nobody_grants',
+				'... nor on the objects of the extension, installed under them');
+ROLLBACK TO before_default_privileges;
 
 -- DROP ROLE behaves as for tables: refused while the role holds privileges
 -- or owns a stream; DROP OWNED cannot take a stream's view from under it.

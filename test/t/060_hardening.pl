@@ -4,6 +4,7 @@
 #    (the database's default search_path puts public first, and public holds
 #    functions and operators of exactly the argument types the extension's
 #    SQL uses, each failing loudly if called);
+#  - a role's default_tablespace does not place the extension's relations;
 #  - errors quote at most a bounded part of an argument, so that calls with
 #    arguments of 100 MB leave a few kB in the server log, not hundreds of MB.
 
@@ -68,6 +69,27 @@ unlike(slurp_file($node->logfile), qr/(ERROR|WARNING):.*trap:/,
 	'the worker called none of the functions and operators in public');
 unlike(slurp_file($node->logfile), qr/stream maintenance in database "postgres" failed/,
 	'no maintenance pass failed');
+
+# A role's default_tablespace does not place the segments of the streams
+# it makes: they go where the database's relations go, in a tablespace the
+# role may have no CREATE on.
+my $ts_dir = PostgreSQL::Test::Utils::tempdir;
+$node->safe_psql(
+	'postgres', qq{
+CREATE TABLESPACE hardening_ts LOCATION '$ts_dir';
+CREATE ROLE ts_role LOGIN;
+ALTER ROLE ts_role SET default_tablespace = 'hardening_ts';
+SELECT stream.grant('create', '*', 'ts_role');
+});
+$node->safe_psql('postgres', q{SELECT stream.create_stream('ts_stream', 2)},
+	extra_params => [ '-U', 'ts_role' ]);
+is( $node->safe_psql(
+		'postgres', q{
+SELECT count(*) FROM pg_class
+WHERE relnamespace IN ('stream_data'::regnamespace, 'stream_acl'::regnamespace)
+  AND reltablespace <> 0}),
+	'0',
+	'a role\'s default_tablespace does not place the segments of its stream');
 
 # Arguments of 100 MB, each in a call that fails with an error quoting it.
 my $log_before = -s $node->logfile;

@@ -20,7 +20,7 @@ $$;
 -- was.
 CREATE FUNCTION pg_temp.footprint() RETURNS text LANGUAGE sql AS $$
 	SELECT format('streams=%s shards=%s open=%s segments=%s relations=%s consumers=%s '
-				  'scalings=%s mode_changes=%s',
+				  'scalings=%s mode_changes=%s views=%s',
 				  (SELECT count(*) FROM stream.streams),
 				  (SELECT count(*) FROM stream.shards),
 				  (SELECT count(*) FROM stream.shards WHERE closed_at IS NULL),
@@ -29,7 +29,9 @@ CREATE FUNCTION pg_temp.footprint() RETURNS text LANGUAGE sql AS $$
 				   WHERE relnamespace = 'stream_data'::regnamespace),
 				  (SELECT count(*) FROM stream.consumers),
 				  (SELECT count(*) FROM stream.scalings),
-				  (SELECT count(*) FROM stream.mode_changes))
+				  (SELECT count(*) FROM stream.mode_changes),
+				  (SELECT count(*) FROM pg_class
+				   WHERE relnamespace = 'stream_acl'::regnamespace))
 $$;
 
 -- The hash key of a partition key, computed here in SQL, independently of
