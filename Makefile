@@ -11,6 +11,7 @@ MODULE_big = stream
 OBJS = \
 	src/stream.o \
 	src/injection.o \
+	src/failure_log.o \
 	src/numeric128.o \
 	src/log/log_am.o \
 	src/log/log_page.o \
@@ -20,6 +21,7 @@ OBJS = \
 	src/kinesis/acl.o \
 	src/kinesis/catalog.o \
 	src/kinesis/get.o \
+	src/kinesis/guard.o \
 	src/kinesis/hashkey.o \
 	src/kinesis/iterator.o \
 	src/kinesis/kinesis.o \

@@ -4,6 +4,13 @@
 -- scaling on-demand streams (src/worker/ runs it)
 ----------------------------------------------------------------------------
 
+-- Logs what the pass found for a stream: a failure (message), or a success
+-- (NULL) after failures (src/failure_log.c).
+CREATE FUNCTION stream_internal.maintenance_result(stream_id int, stream_name text,
+												   sqlstate text, message text)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'stream_maintenance_result' LANGUAGE C;
+
 -- One maintenance pass over one stream, whose row the caller has locked.
 -- Returns the number of segments dropped.
 CREATE FUNCTION stream_internal.maintain_stream(s stream.streams) RETURNS int
@@ -108,7 +115,16 @@ BEGIN
 	END IF;
 	FOR s IN SELECT * FROM stream.streams WHERE stream_status IN ('ACTIVE', 'UPDATING')
 			 ORDER BY stream_id FOR UPDATE SKIP LOCKED LOOP
-		PERFORM stream_internal.maintain_stream(s);
+		-- One stream's trouble stays in that stream: the pass logs it (at
+		-- most once a minute while it repeats) and goes on with the others.
+		BEGIN
+			PERFORM stream_internal.maintain_stream(s);
+			PERFORM stream_internal.maintenance_result(s.stream_id, s.stream_name, NULL, NULL);
+		EXCEPTION WHEN OTHERS THEN
+			PERFORM stream_internal.maintenance_result(s.stream_id, s.stream_name,
+													   SQLSTATE, SQLERRM);
+			CONTINUE;
+		END;
 		IF s.stream_mode = 'ON_DEMAND' AND s.stream_status = 'ACTIVE' THEN
 			-- A reshard that fails must not stop the expiry of other streams.
 			BEGIN

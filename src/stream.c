@@ -23,6 +23,7 @@
 
 #include "injection.h"
 #include "kinesis/catalog.h"
+#include "kinesis/guard.h"
 #include "kinesis/iterator.h"
 #include "kinesis/kinesis.h"
 #include "kinesis/names.h"
@@ -49,6 +50,7 @@ _PG_init(void)
 	KinesisInit();
 	NamesInit();
 	CatalogInit();
+	GuardInit();
 	SegmentInit();
 	IteratorInit();
 	QuotaInit();

@@ -417,6 +417,10 @@ EnsureArrayBuffer(Size size)
 	array_buffer_size = size;
 }
 
+/* The columns of stream.record, which CollectRecord fills */
+static const Oid record_columns[] = {NUMERICOID, TIMESTAMPTZOID, BYTEAOID,
+TEXTOID, TEXTOID};
+
 /*
  * Adds a record to the array being built.  Each is formed by heap_form_tuple,
  * which stamps composite datums the way this server checks them, then copied
@@ -428,8 +432,8 @@ CollectRecord(void *arg, int64 seq, StreamLogReader *reader,
 {
 	GetRecordsState *state = (GetRecordsState *) arg;
 	int64		size = record->key_len + record->data_len;
-	Datum		values[5];
-	bool		nulls[5] = {false, false, false, false, false};
+	Datum		values[lengthof(record_columns)];
+	bool		nulls[lengthof(record_columns)] = {false, false, false, false, false};
 	HeapTuple	tuple;
 	Size		start;
 	Size		end;
@@ -591,6 +595,7 @@ stream_get_records(PG_FUNCTION_ARGS)
 	state.limit = PG_GETARG_INT32(1);
 	state.used = ARR_OVERHEAD_NONULLS(1);
 	EnsureArrayBuffer(state.used);
+	StreamCheckRowType(record_type, lengthof(record_columns), record_columns);
 	state.record_desc = lookup_rowtype_tupdesc_copy(record_type, -1);
 	get_typlenbyvalalign(record_type, &typlen, &typbyval, &state.record_align);
 	state.encryption_type = CStringGetTextDatum("NONE");
@@ -652,8 +657,8 @@ static bool
 EmitRow(void *arg, int64 seq, StreamLogReader *reader, StreamRecord *record)
 {
 	ReadState  *state = (ReadState *) arg;
-	Datum		values[5];
-	bool		nulls[5] = {false, false, false, false, false};
+	Datum		values[lengthof(record_columns)];
+	bool		nulls[lengthof(record_columns)] = {false, false, false, false, false};
 
 	if (state->remaining == 0)
 		return false;

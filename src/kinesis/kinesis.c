@@ -20,8 +20,10 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/typcache.h"
 #include "utils/memutils.h"
 
+#include "kinesis/guard.h"
 #include "kinesis/kinesis.h"
 
 PG_FUNCTION_INFO_V1(stream_raise);
@@ -191,6 +193,25 @@ StreamResultDesc(FunctionCallInfo fcinfo)
 	return desc;
 }
 
+void
+StreamCheckRowType(Oid type, int natts, const Oid *types)
+{
+	TupleDesc	desc = lookup_rowtype_tupdesc(type, -1);
+	bool		as_made = desc->natts == natts;
+
+	for (int i = 0; as_made && i < natts; i++)
+		as_made = !TupleDescAttr(desc, i)->attisdropped &&
+			TupleDescAttr(desc, i)->atttypid == types[i];
+	ReleaseTupleDesc(desc);
+	if (!as_made)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("type %s is not as extension \"stream\" made it",
+						format_type_be(type)),
+				 errdetail("It must have the %d columns of the extension's script.", natts),
+				 errhint("Undo the ALTER TYPE that changed it.")));
+}
+
 /*
  * The privileges that the DDL gave others than the relation's owner: the
  * default privileges (ALTER DEFAULT PRIVILEGES) of the role creating it,
@@ -214,7 +235,7 @@ StreamCreateMemberRelation(const char *schema, const char *relname,
 	ObjectAddress relation;
 	ObjectAddress extension;
 	Oid			relid;
-	int			ret;
+	volatile int ret = 0;
 	int			nestlevel = NewGUCNestLevel();
 	Oid			argtypes[3] = {TEXTOID, TEXTOID, OIDOID};
 	Datum		args[3];
@@ -230,7 +251,16 @@ StreamCreateMemberRelation(const char *schema, const char *relname,
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute(ddl, false, 0);
+	StreamGuardAllow(true);
+	PG_TRY();
+	{
+		ret = SPI_execute(ddl, false, 0);
+	}
+	PG_FINALLY();
+	{
+		StreamGuardAllow(false);
+	}
+	PG_END_TRY();
 	if (ret != SPI_OK_UTILITY)
 		elog(ERROR, "could not create %s.%s: %d", schema, relname, ret);
 	relid = get_relname_relid(relname, get_namespace_oid(schema, false));

@@ -81,6 +81,14 @@ extern void KinesisInit(void);
 extern TupleDesc StreamResultDesc(FunctionCallInfo fcinfo);
 
 /*
+ * Errors unless a composite type of the extension that C builds or reads
+ * (stream.record, stream.put_records_request_entry) has the columns it made
+ * it with: an ALTER TYPE that got past the guard (guard.c) must give a
+ * clear error, never rows built from the wrong layout.
+ */
+extern void StreamCheckRowType(Oid type, int natts, const Oid *types);
+
+/*
  * Relations the extension makes at run time (segments, the views that carry
  * streams' privileges): StreamCreateMemberRelation runs the DDL that makes
  * schema.relname and records the relation as a member of the extension, so

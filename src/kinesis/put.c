@@ -511,6 +511,9 @@ ArrayArg(FunctionCallInfo fcinfo, int argno, const char *argname)
 	return array;
 }
 
+/* The columns of stream.put_records_request_entry, which it reads */
+static const Oid request_entry_columns[] = {BYTEAOID, TEXTOID, NUMERICOID};
+
 /*
  * stream.put_records(stream_name, records stream.put_records_request_entry[])
  */
@@ -527,6 +530,8 @@ stream_put_records(PG_FUNCTION_ARGS)
 	bool		typbyval;
 	char		typalign;
 
+	StreamCheckRowType(ARR_ELEMTYPE(array), lengthof(request_entry_columns),
+					   request_entry_columns);
 	get_typlenbyvalalign(ARR_ELEMTYPE(array), &typlen, &typbyval, &typalign);
 	deconstruct_array(array, ARR_ELEMTYPE(array), typlen, typbyval, typalign,
 					  &elems, &elem_nulls, &nrecs);

@@ -509,7 +509,10 @@ stream_relation_nontransactional_truncate(Relation rel)
 	RefuseWrite(rel, "truncate");
 }
 
-/* ALTER TABLE SET TABLESPACE: the pages move as they are. */
+/*
+ * ALTER TABLE SET TABLESPACE: the pages move as they are, and the old files
+ * go at commit (the caller leaves that to the access method).
+ */
 static void
 stream_relation_copy_data(Relation rel, const RelFileNode *newrnode)
 {
@@ -519,6 +522,7 @@ stream_relation_copy_data(Relation rel, const RelFileNode *newrnode)
 	dstrel = RelationCreateStorage(*newrnode, rel->rd_rel->relpersistence, true);
 	RelationCopyStorage(RelationGetSmgr(rel), dstrel, MAIN_FORKNUM,
 						rel->rd_rel->relpersistence);
+	RelationDropStorage(rel);
 	smgrclose(dstrel);
 }
 

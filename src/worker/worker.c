@@ -85,6 +85,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "failure_log.h"
 #include "worker/worker.h"
 
 /* Most databases the registry tracks; more are warned about and skipped. */
@@ -101,9 +102,6 @@
 
 /* How long a statement that holds a database waits for its worker to exit */
 #define STREAM_HOLD_WAIT_MS			(10 * 1000)
-
-/* How often the same failure of a pass is logged again */
-#define STREAM_FAILURE_REPEAT_MS	(60 * 1000)
 
 #define STREAM_MAINTENANCE_CALL		"CALL stream.run_maintenance()"
 
@@ -166,10 +164,7 @@ static bool worker_claimed = false;
 static bool worker_exit_clean = false;
 static bool worker_marked_present = false;
 static MemoryContext worker_context = NULL;
-static char *failure_message = NULL;
-static TimestampTz failure_logged_at = 0;
-static int	failures_not_logged = 0;
-static int	failed_passes = 0;
+static FailureLog pass_failures;
 
 static void StreamWorkerShmemRequest(void);
 static void StreamWorkerShmemStartup(void);
@@ -939,56 +934,38 @@ RunTopLevelStatement(const char *sql)
 static void
 WorkerReportFailure(ErrorData *edata)
 {
-	TimestampTz now = GetCurrentTimestamp();
 	const char *message = edata->message ? edata->message : "unknown error";
+	int			not_logged;
 
-	failed_passes++;
-	if (failure_message != NULL && strcmp(failure_message, message) == 0 &&
-		!TimestampDifferenceExceeds(failure_logged_at, now,
-									STREAM_FAILURE_REPEAT_MS))
-	{
-		failures_not_logged++;
+	if (!FailureLogCount(&pass_failures, message, &not_logged))
 		return;
-	}
-
-	if (failures_not_logged > 0)
+	if (not_logged > 0)
 		ereport(WARNING,
 				(errcode(edata->sqlerrcode),
 				 errmsg("stream maintenance in database \"%s\" failed: %s",
 						worker_dbname, message),
 				 errdetail_plural("%d more failed pass was not logged.",
 								  "%d more failed passes were not logged.",
-								  failures_not_logged, failures_not_logged)));
+								  not_logged, not_logged)));
 	else
 		ereport(WARNING,
 				(errcode(edata->sqlerrcode),
 				 errmsg("stream maintenance in database \"%s\" failed: %s",
 						worker_dbname, message)));
-
-	if (failure_message != NULL)
-		pfree(failure_message);
-	failure_message = MemoryContextStrdup(TopMemoryContext, message);
-	failure_logged_at = now;
-	failures_not_logged = 0;
 }
 
 static void
 WorkerReportSuccess(void)
 {
+	int			failed_passes = FailureLogSucceeded(&pass_failures);
+
 	if (failed_passes > 0)
-	{
 		ereport(LOG,
 				(errmsg("stream maintenance in database \"%s\" succeeded again",
 						worker_dbname),
 				 errdetail_plural("%d pass failed before.",
 								  "%d passes failed before.",
 								  failed_passes, failed_passes)));
-		failed_passes = 0;
-		failures_not_logged = 0;
-		if (failure_message != NULL)
-			pfree(failure_message);
-		failure_message = NULL;
-	}
 	ereport(DEBUG1,
 			(errmsg_internal("stream maintenance pass in database \"%s\" done",
 							 worker_dbname)));

@@ -4,7 +4,8 @@
 #    (the database's default search_path puts public first, and public holds
 #    functions and operators of exactly the argument types the extension's
 #    SQL uses, each failing loudly if called);
-#  - a role's default_tablespace does not place the extension's relations;
+#  - a role's default_tablespace does not place the extension's relations,
+#    and moving a segment to another tablespace leaves no file behind;
 #  - errors quote at most a bounded part of an argument, so that calls with
 #    arguments of 100 MB leave a few kB in the server log, not hundreds of MB.
 
@@ -90,6 +91,39 @@ WHERE relnamespace IN ('stream_data'::regnamespace, 'stream_acl'::regnamespace)
   AND reltablespace <> 0}),
 	'0',
 	'a role\'s default_tablespace does not place the segments of its stream');
+
+# ALTER TABLE SET TABLESPACE moves a segment's pages and leaves no file
+# behind, there or on the way back, and the records read as before.
+my $segment = $node->safe_psql('postgres', q{
+SELECT g.relation FROM stream.segments g JOIN stream.streams s USING (stream_id)
+WHERE s.stream_name = 'ts_stream' ORDER BY g.shard_no, g.segment_no LIMIT 1});
+$node->safe_psql('postgres', qq{
+SELECT stream.put_record('ts_stream', 'k' || g, '\x01', explicit_hash_key => 0)
+FROM generate_series(1, 2000) g});
+my $records_before = $node->safe_psql('postgres',
+	q{SELECT string_agg(sequence_number::text, ',' ORDER BY sequence_number)
+	  FROM stream.read('ts_stream')});
+foreach my $target ('hardening_ts', 'pg_default')
+{
+	my $old_file = $node->data_dir . '/'
+	  . $node->safe_psql('postgres', qq{SELECT pg_relation_filepath('$segment')});
+	ok(-e $old_file, "the segment's file is there before it moves to $target");
+	$node->safe_psql('postgres', qq{ALTER TABLE $segment SET TABLESPACE $target});
+	$node->safe_psql('postgres', 'CHECKPOINT');
+	ok(!-e $old_file, "... and gone once it moved to $target");
+	is( $node->safe_psql('postgres',
+			q{SELECT string_agg(sequence_number::text, ',' ORDER BY sequence_number)
+			  FROM stream.read('ts_stream')}),
+		$records_before,
+		'... and every record reads as before');
+}
+$node->safe_psql('postgres', q{
+SELECT stream.delete_stream('ts_stream');
+SELECT stream.revoke('create', '*', 'ts_role');
+DROP ROLE ts_role;
+});
+is($node->psql('postgres', 'DROP TABLESPACE hardening_ts'), 0,
+	'the tablespace is empty again: DROP TABLESPACE works');
 
 # Arguments of 100 MB, each in a call that fails with an error quoting it.
 my $log_before = -s $node->logfile;
