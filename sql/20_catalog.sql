@@ -64,6 +64,9 @@ CREATE TABLE stream.scalings (
 	scaled_at		timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 CREATE INDEX ON stream.scalings (stream_id, scaled_at);
+-- Rows are deleted with their stream: under a publication FOR ALL TABLES a
+-- table without a key needs a replica identity, or the DELETE fails.
+ALTER TABLE stream.scalings REPLICA IDENTITY FULL;
 
 -- Changes of capacity mode, for Kinesis' limit of 2 per rolling 24 hours.
 CREATE TABLE stream.mode_changes (
@@ -71,12 +74,14 @@ CREATE TABLE stream.mode_changes (
 	changed_at		timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 CREATE INDEX ON stream.mode_changes (stream_id, changed_at);
+ALTER TABLE stream.mode_changes REPLICA IDENTITY FULL;
 
 -- The key that signs shard iterators (src/kinesis/iterator.c), made once per
 -- database, readable by no user.
 CREATE TABLE stream_internal.iterator_key (
 	key				bytea NOT NULL
 );
+ALTER TABLE stream_internal.iterator_key REPLICA IDENTITY FULL;
 REVOKE ALL ON stream_internal.iterator_key FROM PUBLIC;
 CREATE FUNCTION stream_internal.new_iterator_key() RETURNS bytea
 	AS 'MODULE_PATHNAME', 'stream_new_iterator_key' LANGUAGE C STRICT;

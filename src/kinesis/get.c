@@ -119,7 +119,7 @@ ReadShard(StreamShardInfo *shard, int64 position, TimestampTz horizon,
 		}
 		*next_position = StreamSeqMake(segment->segment_no, block, offset);
 
-		rel = try_table_open(segment->relid, AccessShareLock);
+		rel = StreamTryOpenSegment(segment->relid, AccessShareLock);
 		if (rel == NULL)
 			continue;
 		for (bool seen_sealed = false;; seen_sealed = true)
@@ -174,7 +174,7 @@ ShardLatestArrival(StreamShardInfo *shard)
 {
 	for (int i = shard->nsegments - 1; i >= 0; i--)
 	{
-		Relation	rel = try_table_open(shard->segments[i].relid, AccessShareLock);
+		Relation	rel = StreamTryOpenSegment(shard->segments[i].relid, AccessShareLock);
 		StreamMetaData meta;
 		bool		has_meta;
 
@@ -208,7 +208,7 @@ ShardEndPosition(StreamShardInfo *shard)
 		relids[i] = shard->segments[i].relid;
 	segment = &shard->segments[StreamWritableSegment(relids, shard->nsegments)];
 	pfree(relids);
-	rel = try_table_open(segment->relid, AccessShareLock);
+	rel = StreamTryOpenSegment(segment->relid, AccessShareLock);
 	if (rel != NULL)
 	{
 		StreamLogEndPosition(rel, &block, &offset);
@@ -269,7 +269,7 @@ TimestampPosition(StreamShardInfo *shard, TimestampTz ts)
 {
 	for (int i = 0; i < shard->nsegments; i++)
 	{
-		Relation	rel = try_table_open(shard->segments[i].relid, AccessShareLock);
+		Relation	rel = StreamTryOpenSegment(shard->segments[i].relid, AccessShareLock);
 		StreamMetaData meta;
 		BlockNumber block;
 		OffsetNumber offset;

@@ -212,7 +212,7 @@ AppendToShard(const char *stream_name, const char *action, StreamInfo *stream,
 			if (idx < 0)
 				break;
 			segment_no = shard->segments[idx].segment_no;
-			rel = try_table_open(shard->segments[idx].relid, RowExclusiveLock);
+			rel = StreamTryOpenSegment(shard->segments[idx].relid, RowExclusiveLock);
 			if (rel == NULL || StreamCatalogIsStale(generation))
 			{
 				if (rel != NULL)

@@ -124,10 +124,20 @@ OpenSegment(Oid relid, LOCKMODE mode)
 	return rel;
 }
 
+Relation
+StreamTryOpenSegment(Oid relid, LOCKMODE mode)
+{
+	Relation	rel = try_table_open(relid, mode);
+
+	if (rel != NULL)
+		CheckSegmentRelation(rel);
+	return rel;
+}
+
 bool
 StreamSegmentIsSealed(Oid relid)
 {
-	Relation	rel = try_table_open(relid, AccessShareLock);
+	Relation	rel = StreamTryOpenSegment(relid, AccessShareLock);
 	bool		sealed;
 
 	if (rel == NULL)
@@ -191,12 +201,9 @@ stream_writable_segment(PG_FUNCTION_ARGS)
 		if (get_rel_name(relids[i]) == NULL)
 			continue;
 		CheckSegment(relids[i]);
-		rel = try_table_open(relids[i], AccessShareLock);
+		rel = StreamTryOpenSegment(relids[i], AccessShareLock);
 		if (rel != NULL)
-		{
-			CheckSegmentRelation(rel);
 			table_close(rel, AccessShareLock);
-		}
 	}
 	PG_RETURN_INT32(StreamWritableSegment(relids, n) + 1);
 }

@@ -11,6 +11,9 @@
 
 #include "postgres.h"
 
+#include "storage/lockdefs.h"
+#include "utils/relcache.h"
+
 /* Setting: a segment this large (in blocks) is closed and the next begun */
 extern int	stream_segment_size;
 
@@ -26,6 +29,13 @@ extern void StreamSealPolicyFor(int64 retention, bool may_seal,
 
 /* Whether a segment takes no more records; a dropped one takes none. */
 extern bool StreamSegmentIsSealed(Oid relid);
+
+/*
+ * Opens a segment of the catalog for reading or writing: NULL if it was
+ * dropped meanwhile, an error if it is not of stream_log (altered with the
+ * DDL guard off), rather than reading or writing pages it does not have.
+ */
+extern Relation StreamTryOpenSegment(Oid relid, LOCKMODE mode);
 
 /*
  * Which of a shard's segments (relations, oldest first) is being written:

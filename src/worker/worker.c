@@ -36,6 +36,22 @@
  * starting exits before it connects, and the running worker is sent SIGTERM
  * and waited for.  The hold ends with the transaction.
  *
+ * The budget.  All of the extension's background workers in the cluster,
+ * the launcher included, number at most stream.max_workers, so that a
+ * cluster of many databases keeps workers for parallel query and everything
+ * else.  While the databases with the extension fit in stream.max_workers -
+ * 1, each keeps its worker.  Beyond that they take turns of one interval:
+ * the launcher starts the due databases that waited longest (by the time
+ * their last pass ended, in the registry) as far as the budget goes, and
+ * sets turns_wanted to the number still waiting; a worker whose next pass is
+ * due, and which has had one, ends instead when a turn is wanted.  So each
+ * worker serves one database per interval, a database waits at most
+ * ceil(D / (stream.max_workers - 1)) intervals for its pass, and workers
+ * start at most stream.max_workers - 1 times per interval.  A database is
+ * due a whole interval after its last pass ended.  Other kinds of workers
+ * added later come out of the same budget, with one place always kept for
+ * maintenance.
+ *
  * A failing pass is caught, its transaction aborted, and one line logged;
  * the same failure is logged again at most once a minute, and recovery once.
  * A worker that dies some other way is restarted by the launcher after
@@ -70,6 +86,7 @@
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
+#include "postmaster/postmaster.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
@@ -116,12 +133,16 @@ typedef struct StreamDbSlot
 	bool		created;		/* CREATE EXTENSION stream committed there */
 	bool		clean_exit;		/* its last worker exited on purpose */
 	TimestampTz absent_since;
+	TimestampTz last_pass;		/* when a pass there last ended; 0: never */
 } StreamDbSlot;
 
 typedef struct StreamWorkerShared
 {
 	LWLock	   *lock;			/* protects everything here */
 	Latch	   *launcher_latch; /* set to wake the launcher; NULL if none */
+	int			turns_wanted;	/* workers that should end after their pass
+								 * and give their place to a database that
+								 * waits (the budget is full) */
 	StreamDbSlot slots[STREAM_WORKER_MAX_DATABASES];
 } StreamWorkerShared;
 
@@ -140,10 +161,19 @@ typedef struct DatabaseEntry
 	char		name[NAMEDATALEN];
 } DatabaseEntry;
 
+/* A database whose worker is due to start, and when it last had a pass */
+typedef struct DueDatabase
+{
+	int			slot;
+	const DatabaseEntry *db;
+	TimestampTz last_pass;
+} DueDatabase;
+
 static StreamWorkerShared *StreamWorker = NULL;
 
 bool		stream_maintenance_worker = true;
 int			stream_maintenance_interval = 1000;
+int			stream_max_workers = 4;
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
@@ -195,8 +225,14 @@ WorkerInit(void)
 							"Time between two maintenance passes of the background worker.",
 							NULL, &stream_maintenance_interval, 1000, 10, 3600 * 1000,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	/* a setting of the postmaster can only be defined while preloading */
 	if (!process_shared_preload_libraries_in_progress)
 		return;
+	DefineCustomIntVariable("stream.max_workers",
+							"Most background workers the stream extension runs at once in the cluster, its launcher included.",
+							"Beyond stream.max_workers - 1 databases with the extension, their maintenance workers take turns. Count it in max_worker_processes.",
+							&stream_max_workers, 4, 2, MAX_BACKENDS,
+							PGC_POSTMASTER, 0, NULL, NULL, NULL);
 
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = StreamWorkerShmemRequest;
@@ -609,6 +645,16 @@ LauncherStartWorker(int i, const DatabaseEntry *db)
 	return started;
 }
 
+/* Never-served databases first, then the one served longest ago */
+static int
+CompareLastPass(const void *a, const void *b)
+{
+	TimestampTz x = ((const DueDatabase *) a)->last_pass;
+	TimestampTz y = ((const DueDatabase *) b)->last_pass;
+
+	return (x > y) - (x < y);
+}
+
 /*
  * One pass of the launcher: makes sure every database that may have the
  * extension has a worker, and that no worker stays where it may not run.
@@ -622,9 +668,10 @@ LauncherPass(void)
 	List	   *databases;
 	ListCell   *lc;
 	bool	   *seen;
-	int		   *to_start;
-	DatabaseEntry **to_start_db;
-	int			nstart = 0;
+	DueDatabase *due;
+	int			ndue = 0;
+	int			running = 0;
+	int			nstart;
 	bool		full = false;
 
 	LauncherReapWorkers(now);
@@ -637,8 +684,7 @@ LauncherPass(void)
 
 	/* Allocate before taking the lock: nothing may fail while it is held. */
 	seen = palloc0(sizeof(bool) * STREAM_WORKER_MAX_DATABASES);
-	to_start = palloc(sizeof(int) * (list_length(databases) + 1));
-	to_start_db = palloc(sizeof(DatabaseEntry *) * (list_length(databases) + 1));
+	due = palloc(sizeof(DueDatabase) * (list_length(databases) + 1));
 
 	LWLockAcquire(StreamWorker->lock, LW_EXCLUSIVE);
 	foreach(lc, databases)
@@ -680,9 +726,21 @@ LauncherPass(void)
 						  TimestampDifferenceMilliseconds(now, e->not_before));
 			continue;
 		}
-		to_start[nstart] = i;
-		to_start_db[nstart] = db;
-		nstart++;
+		/* a worker that gave its turn up comes back when a pass is due */
+		if (slot->last_pass != 0 &&
+			!TimestampDifferenceExceeds(slot->last_pass, now,
+										stream_maintenance_interval))
+		{
+			timeout = Min(timeout,
+						  TimestampDifferenceMilliseconds(now,
+														  TimestampTzPlusMilliseconds(slot->last_pass,
+																					  stream_maintenance_interval)));
+			continue;
+		}
+		due[ndue].slot = i;
+		due[ndue].db = db;
+		due[ndue].last_pass = slot->last_pass;
+		ndue++;
 	}
 
 	/*
@@ -705,6 +763,18 @@ LauncherPass(void)
 			e->dboid = InvalidOid;
 		}
 	}
+
+	/*
+	 * Within the budget, the databases that waited longest first; as many
+	 * running workers as databases still wait end after their next pass
+	 * and give them their turn.
+	 */
+	for (int i = 0; i < STREAM_WORKER_MAX_DATABASES; i++)
+		if (launcher_entries[i].handle != NULL)
+			running++;
+	qsort(due, ndue, sizeof(DueDatabase), CompareLastPass);
+	nstart = Min(ndue, Max(stream_max_workers - 1 - running, 0));
+	StreamWorker->turns_wanted = ndue - nstart;
 	LWLockRelease(StreamWorker->lock);
 
 	/*
@@ -713,7 +783,7 @@ LauncherPass(void)
 	 */
 	for (int k = 0; k < nstart; k++)
 	{
-		if (!LauncherStartWorker(to_start[k], to_start_db[k]))
+		if (!LauncherStartWorker(due[k].slot, due[k].db))
 		{
 			if (TimestampDifferenceExceeds(launcher_last_warning, now,
 										   STREAM_FAILURE_REPEAT_MS))
@@ -721,8 +791,9 @@ LauncherPass(void)
 				ereport(WARNING,
 						(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 						 errmsg("could not start the stream maintenance worker for database \"%s\"",
-								to_start_db[k]->name),
-						 errhint("Increase max_worker_processes: stream needs one background worker for each database that has the extension, and one more.")));
+								due[k].db->name),
+						 errhint("Make max_worker_processes at least stream.max_workers (%d) plus what parallel query, logical replication and other extensions use.",
+								 stream_max_workers)));
 				launcher_last_warning = now;
 			}
 			break;
@@ -861,6 +932,39 @@ WorkerHeld(void)
 	held = (slot == NULL || slot->holds > 0);
 	LWLockRelease(StreamWorker->lock);
 	return held;
+}
+
+/* Records that a pass ended, for the launcher's turns. */
+static void
+WorkerPassEnded(void)
+{
+	StreamDbSlot *slot;
+
+	LWLockAcquire(StreamWorker->lock, LW_EXCLUSIVE);
+	slot = FindSlot(worker_dboid, false);
+	if (slot != NULL)
+		slot->last_pass = GetCurrentTimestamp();
+	LWLockRelease(StreamWorker->lock);
+}
+
+/*
+ * When the next pass is due: true when a database waits for a turn (the
+ * launcher says so as it looks now), and this worker, which has had its
+ * pass, is to end and give it its place.
+ */
+static bool
+WorkerGivesTurn(void)
+{
+	bool		give_turn = false;
+
+	LWLockAcquire(StreamWorker->lock, LW_EXCLUSIVE);
+	if (StreamWorker->turns_wanted > 0)
+	{
+		StreamWorker->turns_wanted--;
+		give_turn = true;
+	}
+	LWLockRelease(StreamWorker->lock);
+	return give_turn;
 }
 
 /* Records whether the extension is installed in our database. */
@@ -1086,6 +1190,9 @@ StreamMaintenanceWorkerMain(Datum main_arg)
 										  stream_maintenance_interval);
 		if (last_pass == 0 || now >= due)
 		{
+			/* over the budget, each worker has one interval in turn */
+			if (last_pass != 0 && WorkerGivesTurn())
+				WorkerExit();
 			last_pass = now;
 			MemoryContextReset(worker_context);
 			if (!WorkerPass())
@@ -1093,6 +1200,7 @@ StreamMaintenanceWorkerMain(Datum main_arg)
 				WorkerMarkPresence(false);
 				WorkerExit();
 			}
+			WorkerPassEnded();
 			continue;
 		}
 

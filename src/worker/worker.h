@@ -15,6 +15,7 @@
 /* Settings */
 extern bool stream_maintenance_worker;
 extern int	stream_maintenance_interval;
+extern int	stream_max_workers;
 
 extern void WorkerInit(void);
 

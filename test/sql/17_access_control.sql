@@ -253,7 +253,9 @@ SELECT g.relation::oid AS other_segment_oid,
 	FROM stream.segments g JOIN stream.streams s USING (stream_id) JOIN pg_class c ON c.oid = g.relation
 	WHERE s.stream_name = 'acl_other' ORDER BY g.segment_no LIMIT 1 \gset
 -- The attack of issue 11: SELECT on the catalog tables let a role write to
--- and read every stream.  It gives nothing now.
+-- and read every stream.  It gives nothing now, even granted by a superuser
+-- who turned off the DDL guard, which refuses such grants (18_ddl_guard).
+SET stream.ddl_guard = off;
 GRANT USAGE ON SCHEMA stream_internal, stream_data TO acl_nobody;
 GRANT SELECT ON ALL TABLES IN SCHEMA stream, stream_internal TO acl_nobody;
 SET ROLE acl_nobody;
@@ -289,6 +291,7 @@ SELECT stream.revoke('manage', 'acl_other', 'acl_nobody');
 REVOKE EXECUTE ON FUNCTION stream_internal.lock_segments(regclass[]),
 	stream_internal.segment_info(regclass), stream_internal.seal_segment(regclass) FROM acl_nobody;
 REVOKE USAGE ON SCHEMA stream_internal FROM acl_nobody;
+RESET stream.ddl_guard;
 
 -- The owner holds every privilege on its stream: no revoke takes them.
 SET ROLE acl_owner;

@@ -7,7 +7,7 @@
 -- works.  A type altered with the guard off gives a clear error at use, and
 -- a stream whose maintenance fails does not stop the pass for the others.
 BEGIN;
-SELECT plan(51);
+SELECT plan(80);
 
 \i test/sql/lib/helpers.sql
 
@@ -20,6 +20,14 @@ SELECT g.relation::text AS seg
 SELECT acl::text AS view FROM stream.streams WHERE stream_name = 'guarded' \gset
 CREATE TEMP TABLE before AS SELECT * FROM stream.read('guarded');
 SELECT pg_temp.footprint() AS fp \gset
+
+-- Objects of others to tie to the extension's
+CREATE TABLE guard_own (LIKE stream.streams);
+CREATE TABLE guard_part (key bytea) PARTITION BY LIST (key);
+CREATE TABLE guard_typed (sequence_number numeric, approximate_arrival_timestamp timestamptz,
+						  data bytea, partition_key text, encryption_type text);
+CREATE FOREIGN DATA WRAPPER guard_fdw;
+CREATE SERVER guard_server FOREIGN DATA WRAPPER guard_fdw;
 
 -- Each refused, by what it does to a segment
 CREATE TEMP TABLE refused (sql text, what text);
@@ -69,7 +77,44 @@ INSERT INTO refused VALUES
 	('ALTER FUNCTION stream.hash_key(text) RENAME TO renamed', 'a function renamed'),
 	('ALTER FUNCTION stream.hash_key(text) OWNER TO guard_role', 'a function given away'),
 	('ALTER SCHEMA stream_data RENAME TO renamed', 'a schema renamed'),
-	('ALTER SCHEMA stream OWNER TO guard_role', 'a schema given away');
+	('ALTER SCHEMA stream OWNER TO guard_role', 'a schema given away'),
+	('ALTER FUNCTION stream.hash_key(text) DEPENDS ON EXTENSION plpgsql',
+	 'a function made to depend on another extension'),
+	-- objects of others tied to the extension's
+	('ALTER TABLE guard_own INHERIT stream.streams', 'a table made to inherit a catalog table'),
+	('ALTER TABLE guard_part ATTACH PARTITION stream_internal.iterator_key DEFAULT',
+	 'a catalog table attached as a partition'),
+	('ALTER TABLE guard_typed OF stream.record', 'a table typed by stream.record'),
+	('ALTER TABLE guard_own ADD FOREIGN KEY (stream_id) REFERENCES stream.streams',
+	 'a foreign key to a catalog table'),
+	('CREATE TABLE guard_fk (id int REFERENCES stream.streams)', 'a new table''s foreign key to it'),
+	('CREATE TABLE guard_inh () INHERITS (stream.streams)', 'a new table inheriting it'),
+	('CREATE TABLE guard_of OF stream.record', 'a new table typed by stream.record'),
+	('CREATE FOREIGN TABLE guard_ft () INHERITS (stream.streams) SERVER guard_server',
+	 'a foreign table inheriting a catalog table'),
+	-- objects made in the extension's schemas, or replacing its own
+	('CREATE OR REPLACE FUNCTION stream.hash_key(text) RETURNS numeric LANGUAGE sql AS $$SELECT 1::numeric$$',
+	 'a function of the API replaced'),
+	('CREATE FUNCTION stream.put_record(text, text, text) RETURNS void LANGUAGE sql AS $$$$',
+	 'a function put beside the API'),
+	(format('CREATE OR REPLACE VIEW %s AS SELECT 1 AS stream_id, 2 AS extra', :'view'),
+	 'a stream''s view replaced'),
+	('CREATE TABLE stream_data.s999999_0_1 ()', 'a table in stream_data'),
+	('CREATE TABLE stream.extra AS SELECT 1', 'CREATE TABLE AS in stream'),
+	('CREATE TYPE stream_internal.extra AS (a int)', 'a type in stream_internal'),
+	('CREATE SEQUENCE stream_acl.extra', 'a sequence in stream_acl'),
+	-- parts of catalog tables, which are not members of the extension
+	(format('DROP TRIGGER %I ON stream.streams',
+			(SELECT tgname FROM pg_trigger WHERE tgrelid = 'stream.streams'::regclass
+			 AND NOT tgisinternal LIMIT 1)), 'a trigger of a catalog table dropped'),
+	('DROP INDEX stream.scalings_stream_id_scaled_at_idx', 'an index of a catalog table dropped'),
+	-- privileges that would let others in
+	('GRANT CREATE ON SCHEMA stream TO guard_role', 'CREATE on the schema of the API'),
+	('GRANT ALL ON SCHEMA stream_internal TO guard_role', 'ALL on stream_internal'),
+	('GRANT SELECT ON stream_internal.iterator_key TO guard_role', 'the iterator key'),
+	(format('GRANT SELECT ON %s TO guard_role', :'seg'), 'a segment'),
+	('GRANT SELECT ON ALL TABLES IN SCHEMA stream TO guard_role', 'the catalog tables'),
+	('GRANT EXECUTE ON FUNCTION stream_internal.caller() TO guard_role', 'an internal function');
 
 SELECT throws_ok(sql, '0A000', NULL, 'refused: ' || what) FROM refused;
 SELECT is(pg_temp.footprint(), :'fp', '... and none of them changed anything');
@@ -81,12 +126,42 @@ SELECT throws_ok(format('ALTER TABLE %s ADD COLUMN x int', :'seg'), '0A000',
 
 -- What is safe is allowed.
 SELECT lives_ok(format('ALTER TABLE %s SET TABLESPACE pg_default', :'seg'), 'SET TABLESPACE is allowed');
-SELECT lives_ok(format('GRANT SELECT ON %s TO guard_role', :'seg'), 'GRANT is allowed');
+SELECT lives_ok(format('GRANT SELECT ON %s TO guard_role', :'view'),
+				'GRANT on a stream''s view is allowed (it is how stream.grant works)');
+SELECT lives_ok('GRANT EXECUTE ON FUNCTION stream.hash_key(text) TO guard_role',
+				'GRANT EXECUTE on the API is allowed');
+SELECT lives_ok('REVOKE ALL ON stream_internal.iterator_key FROM guard_role', 'REVOKE is allowed');
+SELECT lives_ok('CREATE DOMAIN guard_d AS int CONSTRAINT c CHECK (VALUE > 0);
+				 ALTER DOMAIN guard_d RENAME CONSTRAINT c TO c2',
+				'DDL on objects of others of kinds the extension has none of');
 SELECT lives_ok(format('COMMENT ON TABLE %s IS $$a segment$$', :'seg'), 'COMMENT is allowed');
 SELECT lives_ok(format('ANALYZE %s', :'seg'), 'ANALYZE is allowed');
 SELECT lives_ok('ALTER TABLE before ADD COLUMN x int',
 				'tables of others stay the others''');
 RESET ROLE;
+
+-- DDL that an event trigger runs inside the extension's own DDL is checked
+-- as any other.
+CREATE FUNCTION guard_evil() RETURNS event_trigger LANGUAGE plpgsql AS $$
+BEGIN
+	ALTER TABLE stream.streams ADD COLUMN evil int;
+END $$;
+CREATE EVENT TRIGGER guard_evil ON ddl_command_end WHEN TAG IN ('CREATE TABLE')
+	EXECUTE FUNCTION guard_evil();
+SELECT throws_ok($$SELECT stream.create_stream('guard_evil', 1)$$, '0A000', NULL,
+				 'an event trigger cannot alter the catalog during create_stream');
+DROP EVENT TRIGGER guard_evil;
+
+-- A publication of every table does not stop streams from being deleted
+-- (the catalog tables without a key have a replica identity).
+SET client_min_messages = error;
+CREATE PUBLICATION guard_pub FOR ALL TABLES;
+RESET client_min_messages;
+SELECT stream.create_stream('published', 2);
+SELECT * FROM stream.update_shard_count('published', 4) \gset
+SELECT lives_ok($$SELECT stream.delete_stream('published')$$,
+				'delete_stream under a publication FOR ALL TABLES');
+DROP PUBLICATION guard_pub;
 
 -- A type altered with the guard off: a clear error at use, never rows
 -- built from the wrong layout.
