@@ -19,6 +19,7 @@ OBJS = \
 	src/log/log_wal.o \
 	src/log/visibility.o \
 	src/kinesis/acl.o \
+	src/kinesis/backup.o \
 	src/kinesis/catalog.o \
 	src/kinesis/get.o \
 	src/kinesis/guard.o \

@@ -22,6 +22,7 @@
 #include "utils/guc.h"
 
 #include "injection.h"
+#include "kinesis/backup.h"
 #include "kinesis/catalog.h"
 #include "kinesis/guard.h"
 #include "kinesis/iterator.h"
@@ -54,6 +55,7 @@ _PG_init(void)
 	SegmentInit();
 	IteratorInit();
 	QuotaInit();
+	BackupInit();
 
 	/* background workers */
 	WorkerInit();

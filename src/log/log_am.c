@@ -227,6 +227,11 @@ stream_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
 		{
 			StreamLogReadBody(&scan->reader, &record);
 			StoreRecord(slot, scan->reader.segment_no, &record);
+			/*
+			 * No page stays locked while the executor has the row: it may
+			 * wait on the client, and writers on the page.
+			 */
+			StreamLogReaderRelease(&scan->reader);
 			MemoryContextSwitchTo(old);
 			return true;
 		}

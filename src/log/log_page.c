@@ -342,6 +342,84 @@ RecordFootprint(StreamAppendRecord *rec)
 		sizeof(ItemIdData);
 }
 
+static void
+CheckRecordSize(StreamAppendRecord *rec)
+{
+	if (rec->key_len > STREAM_LOG_MAX_KEY_BYTES ||
+		(int64) rec->key_len + rec->data_len > STREAM_LOG_MAX_RECORD_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("record of %lld bytes is too large for stream storage",
+						(long long) rec->key_len + rec->data_len)));
+}
+
+/* Whether a whole record fits on a page, or needs continuation chunks */
+static bool
+RecordFitsPage(StreamAppendRecord *rec)
+{
+	return sizeof(StreamRecordHeader) + rec->key_len + rec->data_len <=
+		MAXALIGN_DOWN(STREAM_PAGE_ITEM_SPACE);
+}
+
+/*
+ * Writes a record too large for a page: its head on the fresh page the
+ * caller extended the segment by, then its chunks, one on each page that
+ * follows.  Returns the buffer of the last chunk, exclusively locked: later
+ * records may go on that page.
+ */
+static Buffer
+WriteLargeRecord(Relation rel, Buffer metabuf, Buffer buffer,
+				 StreamAppendRecord *rec, TransactionId xid,
+				 TimestampTz arrival, StringInfo items)
+{
+	int			part = MAXALIGN_DOWN(STREAM_PAGE_ITEM_SPACE) -
+		sizeof(StreamRecordHeader) - rec->key_len;
+
+	resetStringInfo(items);
+	AppendHead(items, rec, xid, arrival, part);
+	rec->offset = WriteItems(rel, metabuf, buffer, true, items, 1, 1, arrival);
+	rec->block = BufferGetBlockNumber(buffer);
+	rec->arrival = arrival;
+
+	for (int done = part; done < rec->data_len;)
+	{
+		StreamChunkHeader chunk;
+		int			len = Min(rec->data_len - done, (int) STREAM_MAX_CHUNK_DATA);
+
+		CHECK_FOR_INTERRUPTS();
+		UnlockReleaseBuffer(buffer);
+		buffer = ExtendSegment(rel);
+		memset(&chunk, 0, sizeof(chunk));
+		chunk.flags = STREAM_ITEM_CHUNK;
+		resetStringInfo(items);
+		BeginItem(items, sizeof(chunk) + len);
+		appendBinaryStringInfo(items, (char *) &chunk, sizeof(chunk));
+		appendBinaryStringInfo(items, rec->data + done, len);
+		WriteItems(rel, metabuf, buffer, true, items, 1, 0, arrival);
+		done += len;
+	}
+	return buffer;
+}
+
+/*
+ * The meta page of a segment to write to (written first if the segment has
+ * none yet), exclusively locked: its holder owns the end of the log.
+ */
+static StreamMetaData *
+LockMetaForAppend(Relation rel, int32 segment_no, Buffer *metabuf)
+{
+	StreamMetaData *meta;
+
+	*metabuf = ReadMetaBuffer(rel, segment_no);
+	LockBuffer(*metabuf, BUFFER_LOCK_EXCLUSIVE);
+	StreamCheckMetaPage(rel, BufferGetPage(*metabuf));
+	meta = StreamPageGetMeta(BufferGetPage(*metabuf));
+	if (meta->segment_no != segment_no)
+		elog(ERROR, "stream segment \"%s\" has number %d, expected %d",
+			 RelationGetRelationName(rel), meta->segment_no, segment_no);
+	return meta;
+}
+
 /* Seals the segment whose meta buffer the caller holds exclusively locked. */
 static void
 SealLocked(Relation rel, Buffer metabuf)
@@ -436,25 +514,11 @@ StreamLogAppend(Relation rel, int32 segment_no, StreamAppendRecord *records,
 
 	StreamLogWalCheckRegistered();
 	for (i = 0; i < nrecords; i++)
-	{
-		if (records[i].key_len > STREAM_LOG_MAX_KEY_BYTES ||
-			(int64) records[i].key_len + records[i].data_len >
-			STREAM_LOG_MAX_RECORD_BYTES)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("record of %lld bytes is too large for stream storage",
-							(long long) records[i].key_len + records[i].data_len)));
-	}
+		CheckRecordSize(&records[i]);
 	i = 0;
 
 	initStringInfo(&items);
-	metabuf = ReadMetaBuffer(rel, segment_no);
-	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
-	StreamCheckMetaPage(rel, BufferGetPage(metabuf));
-	meta = StreamPageGetMeta(BufferGetPage(metabuf));
-	if (meta->segment_no != segment_no)
-		elog(ERROR, "stream segment \"%s\" has number %d, expected %d",
-			 RelationGetRelationName(rel), meta->segment_no, segment_no);
+	meta = LockMetaForAppend(rel, segment_no, &metabuf);
 
 	if (meta->flags & STREAM_META_SEALED)
 	{
@@ -483,8 +547,7 @@ StreamLogAppend(Relation rel, int32 segment_no, StreamAppendRecord *records,
 		bool		init = false;
 
 		resetStringInfo(&items);
-		if (sizeof(StreamRecordHeader) + rec->key_len + rec->data_len <=
-			MAXALIGN_DOWN(STREAM_PAGE_ITEM_SPACE))
+		if (RecordFitsPage(rec))
 		{
 			/* whole records: as many as fit on the last page, or a new one */
 			Size		room;
@@ -501,9 +564,7 @@ StreamLogAppend(Relation rel, int32 segment_no, StreamAppendRecord *records,
 			else
 				room = PageRoom(buffer);
 
-			while (i + n < nrecords &&
-				   sizeof(StreamRecordHeader) + records[i + n].key_len +
-				   records[i + n].data_len <= MAXALIGN_DOWN(STREAM_PAGE_ITEM_SPACE) &&
+			while (i + n < nrecords && RecordFitsPage(&records[i + n]) &&
 				   RecordFootprint(&records[i + n]) <= room)
 			{
 				room -= RecordFootprint(&records[i + n]);
@@ -527,38 +588,10 @@ StreamLogAppend(Relation rel, int32 segment_no, StreamAppendRecord *records,
 		else
 		{
 			/* a large record: a head on a fresh page, then chunks */
-			int			part;
-			int			done;
-
 			if (BufferIsValid(buffer))
 				UnlockReleaseBuffer(buffer);
-			buffer = ExtendSegment(rel);
-			part = MAXALIGN_DOWN(STREAM_PAGE_ITEM_SPACE) -
-				sizeof(StreamRecordHeader) - rec->key_len;
-			AppendHead(&items, rec, xid, arrival, part);
-			rec->offset = WriteItems(rel, metabuf, buffer, true, &items, 1, 1,
-									 arrival);
-			rec->block = BufferGetBlockNumber(buffer);
-			rec->arrival = arrival;
-
-			for (done = part; done < rec->data_len;)
-			{
-				StreamChunkHeader chunk;
-				int			len = Min(rec->data_len - done,
-									  (int) STREAM_MAX_CHUNK_DATA);
-
-				CHECK_FOR_INTERRUPTS();
-				UnlockReleaseBuffer(buffer);
-				buffer = ExtendSegment(rel);
-				memset(&chunk, 0, sizeof(chunk));
-				chunk.flags = STREAM_ITEM_CHUNK;
-				resetStringInfo(&items);
-				BeginItem(&items, sizeof(chunk) + len);
-				appendBinaryStringInfo(&items, (char *) &chunk, sizeof(chunk));
-				appendBinaryStringInfo(&items, rec->data + done, len);
-				WriteItems(rel, metabuf, buffer, true, &items, 1, 0, arrival);
-				done += len;
-			}
+			buffer = WriteLargeRecord(rel, metabuf, ExtendSegment(rel), rec,
+									  xid, arrival, &items);
 			i++;
 		}
 	}
@@ -568,6 +601,169 @@ StreamLogAppend(Relation rel, int32 segment_no, StreamAppendRecord *records,
 	UnlockReleaseBuffer(metabuf);
 	pfree(items.data);
 	return STREAM_APPEND_DONE;
+}
+
+/*----------
+ * Restoring
+ *----------
+ */
+
+/* A filler: an item of no record, which readers skip like a chunk */
+static void
+AppendFiller(StringInfo items)
+{
+	StreamChunkHeader filler;
+
+	memset(&filler, 0, sizeof(filler));
+	filler.flags = STREAM_ITEM_FILLER;
+	BeginItem(items, sizeof(filler));
+	appendBinaryStringInfo(items, (char *) &filler, sizeof(filler));
+}
+
+#define FILLER_FOOTPRINT (MAXALIGN(sizeof(StreamChunkHeader)) + sizeof(ItemIdData))
+
+/* Extends the segment by the block that must come next, exclusively locked. */
+static Buffer
+ExtendSegmentTo(Relation rel, BlockNumber block)
+{
+	Buffer		buffer = ExtendSegment(rel);
+
+	if (BufferGetBlockNumber(buffer) != block)
+	{
+		BlockNumber got = BufferGetBlockNumber(buffer);
+
+		UnlockReleaseBuffer(buffer);
+		elog(ERROR, "stream segment \"%s\" was extended by block %u, expected %u",
+			 RelationGetRelationName(rel), got, block);
+	}
+	return buffer;
+}
+
+/*
+ * Puts a record back at the address it had, with the arrival time it had,
+ * for a restore (src/kinesis/backup.c), which gives a segment's records in
+ * the order of their addresses.  The places of the records that a dump did
+ * not hold (their writers had aborted, or had not committed when it began)
+ * are kept by fillers, so that every record keeps its sequence number.  A
+ * filler is smaller than any record, so a record fits where it was as long
+ * as pages are as large as where it was dumped (the dump checks BLCKSZ).
+ */
+void
+StreamLogPlace(Relation rel, int32 segment_no, StreamAppendRecord *rec)
+{
+	TransactionId xid = GetCurrentTransactionId();
+	Buffer		metabuf;
+	Buffer		buffer = InvalidBuffer;
+	StreamMetaData *meta;
+	BlockNumber end_block;
+	OffsetNumber end_offset = InvalidOffsetNumber;
+	bool		large = !RecordFitsPage(rec);
+	StringInfoData items;
+
+	StreamLogWalCheckRegistered();
+	CheckRecordSize(rec);
+	meta = LockMetaForAppend(rel, segment_no, &metabuf);
+
+	/* the end of the log: its last page and item */
+	end_block = meta->last_block;
+	if (end_block != 0)
+	{
+		buffer = ReadBuffer(rel, end_block);
+		LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+		end_offset = PageGetMaxOffsetNumber(BufferGetPage(buffer));
+	}
+
+	/* records come in order, past the end; a large one starts a page */
+	if ((meta->flags & STREAM_META_SEALED) ||
+		rec->block < 1 || rec->block >= STREAM_MAX_SEGMENT_BLOCKS ||
+		rec->offset < FirstOffsetNumber || rec->offset > MaxOffsetNumber ||
+		rec->block < end_block ||
+		(rec->block == end_block && (large || rec->offset <= end_offset)) ||
+		(large && rec->offset != FirstOffsetNumber) ||
+		rec->arrival < meta->last_arrival)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("cannot restore a record at %u/%u of stream segment \"%s\"",
+						rec->block, rec->offset, RelationGetRelationName(rel)),
+				 errdetail("The segment %s at %u/%u; a restore gives its records in the order of their sequence numbers and arrival times.",
+						   (meta->flags & STREAM_META_SEALED) ? "is sealed" : "ends",
+						   end_block, end_offset)));
+
+	initStringInfo(&items);
+
+	/* the pages before the record's that held none of the dump: a filler each */
+	while (end_block + 1 < rec->block)
+	{
+		if (BufferIsValid(buffer))
+			UnlockReleaseBuffer(buffer);
+		end_block++;
+		buffer = ExtendSegmentTo(rel, end_block);
+		resetStringInfo(&items);
+		AppendFiller(&items);
+		WriteItems(rel, metabuf, buffer, true, &items, 1, 0, rec->arrival);
+	}
+
+	if (large)
+	{
+		if (BufferIsValid(buffer))
+			UnlockReleaseBuffer(buffer);
+		buffer = WriteLargeRecord(rel, metabuf, ExtendSegmentTo(rel, rec->block),
+								  rec, xid, rec->arrival, &items);
+	}
+	else
+	{
+		bool		init = rec->block > end_block;
+		OffsetNumber off = init ? FirstOffsetNumber : end_offset + 1;
+		Size		room;
+		int			nitems = 0;
+
+		if (init)
+		{
+			if (BufferIsValid(buffer))
+				UnlockReleaseBuffer(buffer);
+			buffer = ExtendSegmentTo(rel, rec->block);
+			room = BLCKSZ - SizeOfPageHeaderData;
+		}
+		else
+			room = PageRoom(buffer);
+
+		resetStringInfo(&items);
+		for (; off < rec->offset; off++, nitems++)
+			AppendFiller(&items);
+		AppendHead(&items, rec, xid, rec->arrival, rec->data_len);
+		nitems++;
+		if ((Size) (nitems - 1) * FILLER_FOOTPRINT + RecordFootprint(rec) > room)
+		{
+			UnlockReleaseBuffer(buffer);
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("record at %u/%u of stream segment \"%s\" does not fit where it was",
+							rec->block, rec->offset, RelationGetRelationName(rel)),
+					 errdetail("A page has %zu bytes left for it and the places before it.",
+							   room)));
+		}
+		WriteItems(rel, metabuf, buffer, init, &items, nitems, 1, rec->arrival);
+	}
+
+	UnlockReleaseBuffer(buffer);
+	UnlockReleaseBuffer(metabuf);
+	pfree(items.data);
+}
+
+/*
+ * Seals a restored segment that was sealed, even if none of its records
+ * came back: left open behind the next segment, it would take new records
+ * with sequence numbers below those of the next.
+ */
+void
+StreamLogSealRestored(Relation rel, int32 segment_no)
+{
+	Buffer		metabuf;
+
+	StreamLogWalCheckRegistered();
+	if (!(LockMetaForAppend(rel, segment_no, &metabuf)->flags & STREAM_META_SEALED))
+		SealLocked(rel, metabuf);
+	UnlockReleaseBuffer(metabuf);
 }
 
 /*----------

@@ -55,6 +55,8 @@ typedef struct StreamMetaData
 /* Item flags */
 #define STREAM_ITEM_HEAD			0x0001	/* a record head */
 #define STREAM_ITEM_CHUNK			0x0002	/* a continuation chunk */
+#define STREAM_ITEM_FILLER			0x0004	/* keeps the place of a record a
+											 * restore did not bring back */
 #define STREAM_XMIN_COMMITTED		0x0010	/* hint: writer committed */
 #define STREAM_XMIN_ABORTED			0x0020	/* hint: writer aborted */
 #define STREAM_XMIN_FROZEN			0x0040	/* resolution WAL-logged: xid no
@@ -101,7 +103,7 @@ typedef struct StreamAppendRecord
 	const char *data;
 	int			data_len;
 	uint128		hash_key;
-	/* out */
+	/* where it went (where it goes, for StreamLogPlace) */
 	BlockNumber block;
 	OffsetNumber offset;
 	TimestampTz arrival;
@@ -128,6 +130,14 @@ extern StreamAppendResult StreamLogAppend(Relation rel, int32 segment_no,
 										  const StreamSealPolicy *policy);
 extern bool StreamLogSeal(Relation rel, const StreamSealPolicy *policy);
 extern bool StreamLogIsSealed(Relation rel);
+
+/*
+ * For a restore: puts a record back at the address it had (block, offset
+ * and arrival are given), and seals a segment as it was.
+ */
+extern void StreamLogPlace(Relation rel, int32 segment_no,
+						   StreamAppendRecord *record);
+extern void StreamLogSealRestored(Relation rel, int32 segment_no);
 
 /* A record read back */
 typedef struct StreamRecord
