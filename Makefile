@@ -26,6 +26,7 @@ OBJS = \
 	src/kinesis/hashkey.o \
 	src/kinesis/iterator.o \
 	src/kinesis/kinesis.o \
+	src/kinesis/kms.o \
 	src/kinesis/names.o \
 	src/kinesis/put.o \
 	src/kinesis/quota.o \

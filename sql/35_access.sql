@@ -42,6 +42,10 @@ CREATE FUNCTION stream_internal.create_stream_acl(stream_id int, owner regrole)
 	AS 'MODULE_PATHNAME', 'stream_create_stream_acl' LANGUAGE C STRICT;
 CREATE FUNCTION stream_internal.drop_stream_acl(acl regclass) RETURNS void
 	AS 'MODULE_PATHNAME', 'stream_drop_stream_acl' LANGUAGE C STRICT;
+-- After a change of a stream view's privileges: pg_dump is to emit no GRANT
+-- for it, since a dump's rows carry them (sql/88_backup.sql).
+CREATE FUNCTION stream_internal.keep_acl_out_of_dump(acl regclass) RETURNS void
+	AS 'MODULE_PATHNAME', 'stream_keep_acl_out_of_dump' LANGUAGE C STRICT;
 
 -- The view of a stream ('*': every stream); ResourceNotFoundException if
 -- there is no such stream.
@@ -89,6 +93,9 @@ BEGIN
 		EXECUTE pg_catalog.format('GRANT %s ON %s TO %s', modes, acl, role);
 	ELSE
 		EXECUTE pg_catalog.format('REVOKE %s ON %s FROM %s', modes, acl, role);
+	END IF;
+	IF stream_name <> '*' THEN
+		PERFORM stream_internal.keep_acl_out_of_dump(acl);
 	END IF;
 END
 $$;

@@ -4,8 +4,9 @@
 -- rows of one configuration table, which a restore applies as they come
 ----------------------------------------------------------------------------
 
--- Rows of kinds header, stream, shard, consumer, scaling, mode_change,
--- segment (each followed by its records), record and end.  Columns are only
+-- Rows of kinds header, key, key_version, stream, shard, consumer,
+-- scaling, mode_change, segment (each followed by its records), record and
+-- end.  Columns are only
 -- ever added, so that older dumps still load.
 CREATE TABLE stream_internal.dump (
 	kind			text NOT NULL,
@@ -29,7 +30,9 @@ CREATE FUNCTION stream_internal.dump_grants(acl regclass) RETURNS jsonb
 	SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-			   'grantee', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee) END,
+			   -- PUBLIC apart: a role may be named "PUBLIC"
+			   'public', a.grantee = 0,
+			   'grantee', CASE WHEN a.grantee <> 0 THEN pg_catalog.pg_get_userbyid(a.grantee) END,
 			   'privilege', a.privilege_type,
 			   'grantable', a.is_grantable)
 			   ORDER BY a.grantee, a.privilege_type), '[]')
@@ -37,8 +40,8 @@ AS $$
 	WHERE c.oid = acl AND a.grantee <> c.relowner
 $$;
 
--- The catalog part of a dump, in the order a restore needs: the header,
--- then each stream's row, shards, consumers and limits of changes.  No
+-- The catalog part of a dump, in the order a restore needs: the header, the
+-- keys, then each stream's row, shards, consumers and limits of changes.  No
 -- view is read: pg_dump forbids it (restrict_nonsystem_relation_kind).
 CREATE FUNCTION stream_internal.dump_catalog()
 	RETURNS TABLE(kind text, stream_id int, info jsonb)
@@ -54,11 +57,15 @@ AS $$
 				   'block_size', pg_catalog.current_setting('block_size')::int,
 				   'all_streams_grants', stream_internal.dump_grants('stream_acl.all_streams')) AS info
 		UNION ALL
+		SELECT 0, NULL, 1, 'key', pg_catalog.to_jsonb(k) FROM stream.keys k
+		UNION ALL
+		SELECT 0, NULL, 2, 'key_version', pg_catalog.to_jsonb(v) FROM stream_internal.key_versions v
+		UNION ALL
 		SELECT 1, s.stream_id, 0, 'stream',
 			   (pg_catalog.to_jsonb(s) - 'catalog_version' - 'acl')
 			   || pg_catalog.jsonb_build_object('owner', pg_catalog.pg_get_userbyid(c.relowner),
 									 'grants', stream_internal.dump_grants(s.acl))
-		FROM stream.streams s JOIN pg_catalog.pg_class c ON c.oid = s.acl
+		FROM stream.streams s LEFT JOIN pg_catalog.pg_class c ON c.oid = s.acl
 		UNION ALL
 		SELECT 1, h.stream_id, 1 + h.shard_no, 'shard', pg_catalog.to_jsonb(h) FROM stream.shards h
 		UNION ALL
@@ -85,22 +92,27 @@ AS $$
 DECLARE
 	g record;
 BEGIN
-	FOR g IN SELECT * FROM pg_catalog.jsonb_to_recordset(grants) AS x(grantee text, privilege text, grantable boolean)
+	FOR g IN SELECT * FROM pg_catalog.jsonb_to_recordset(grants)
+					 AS x(public boolean, grantee text, privilege text, grantable boolean)
 	LOOP
 		IF g.privilege IS NULL
 		   OR g.privilege NOT IN ('SELECT', 'INSERT', 'REFERENCES', 'UPDATE', 'TRIGGER') THEN
 			RAISE EXCEPTION 'a dump of streams grants "%" on stream "%", which is no privilege of a stream',
 				g.privilege, stream_name USING ERRCODE = 'data_exception';
 		END IF;
-		IF g.grantee <> 'PUBLIC' AND NOT EXISTS (SELECT FROM pg_catalog.pg_roles r WHERE r.rolname = g.grantee) THEN
+		IF NOT coalesce(g.public, false)
+		   AND NOT EXISTS (SELECT FROM pg_catalog.pg_roles r WHERE r.rolname = g.grantee) THEN
 			RAISE WARNING 'role "%" does not exist: its privilege % on stream "%" is not restored',
 				g.grantee, g.privilege, stream_name;
 			CONTINUE;
 		END IF;
 		EXECUTE pg_catalog.format('GRANT %s ON %s TO %s%s', g.privilege, acl,
-					   CASE WHEN g.grantee = 'PUBLIC' THEN 'PUBLIC' ELSE pg_catalog.quote_ident(g.grantee) END,
+					   CASE WHEN g.public THEN 'PUBLIC' ELSE pg_catalog.quote_ident(g.grantee) END,
 					   CASE WHEN g.grantable THEN ' WITH GRANT OPTION' ELSE '' END);
 	END LOOP;
+	IF stream_name <> '*' THEN
+		PERFORM stream_internal.keep_acl_out_of_dump(acl);
+	END IF;
 END
 $$;
 
@@ -123,6 +135,12 @@ BEGIN
 	WHEN 'header' THEN
 		PERFORM stream_internal.restore_grants('stream_acl.all_streams', '*',
 											   p_info->'all_streams_grants');
+	WHEN 'key' THEN
+		-- its material stays sealed by the root key of the dumped server
+		INSERT INTO stream.keys SELECT (pg_catalog.jsonb_populate_record(NULL::stream.keys, p_info)).*;
+	WHEN 'key_version' THEN
+		INSERT INTO stream_internal.key_versions
+			SELECT (pg_catalog.jsonb_populate_record(NULL::stream_internal.key_versions, p_info)).*;
 	WHEN 'stream' THEN
 		s := pg_catalog.jsonb_populate_record(NULL::stream.streams, p_info);
 		IF EXISTS (SELECT FROM stream.streams x
@@ -132,7 +150,9 @@ BEGIN
 				USING ERRCODE = 'duplicate_object',
 					  HINT = 'Restore into a database without the streams of the dump.';
 		END IF;
-		SELECT r.oid INTO owner FROM pg_catalog.pg_roles r WHERE r.rolname = p_info->>'owner';
+		-- a stream made before access control has no view: the restorer owns it
+		SELECT r.oid INTO owner FROM pg_catalog.pg_roles r
+			WHERE r.rolname = coalesce(p_info->>'owner', current_user);
 		IF owner IS NULL THEN
 			RAISE EXCEPTION 'cannot restore stream "%": its owner, role "%", does not exist',
 				s.stream_name, p_info->>'owner'

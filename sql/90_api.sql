@@ -81,3 +81,21 @@ CREATE FUNCTION stream.revoke(privilege text, stream_name text, role regrole) RE
 CREATE FUNCTION stream.privileges(stream_name text DEFAULT NULL)
 	RETURNS TABLE(stream_name text, role regrole, privilege text, granted_by regrole)
 	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C STABLE;
+
+-- Keys (what KMS does): key_id is the uuid, its ARN, or 'alias/<alias>'.
+CREATE FUNCTION stream.create_key(alias text, description text DEFAULT NULL)
+	RETURNS TABLE(key_id uuid, key_arn text)
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
+
+CREATE FUNCTION stream.list_keys()
+	RETURNS TABLE(key_id uuid, key_arn text, alias text, enabled boolean, created_at timestamptz)
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C STABLE;
+
+CREATE FUNCTION stream.disable_key(key_id text) RETURNS void
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
+
+CREATE FUNCTION stream.enable_key(key_id text) RETURNS void
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
+
+CREATE FUNCTION stream.rotate_key(key_id text) RETURNS void
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;

@@ -27,6 +27,7 @@
 #include "kinesis/guard.h"
 #include "kinesis/iterator.h"
 #include "kinesis/kinesis.h"
+#include "kinesis/kms.h"
 #include "kinesis/names.h"
 #include "kinesis/quota.h"
 #include "kinesis/segment.h"
@@ -55,6 +56,7 @@ _PG_init(void)
 	SegmentInit();
 	IteratorInit();
 	QuotaInit();
+	KmsInit();
 	BackupInit();
 
 	/* background workers */

@@ -28,6 +28,7 @@ STREAM_PACKAGES=(
 	postgresql-15-cron
 	libipc-run-perl
 	libssl-dev
+	openssl
 	make
 	gcc
 	perl
@@ -178,8 +179,13 @@ stream_cluster_start()
 		cat "$STREAM_TMP/initdb.log" >&2
 		stream_die "initdb failed"
 	}
+	# the root key of the extension's KMS keys (README, "Encryption at rest"),
+	# readable by the server's user only
+	od -An -tx1 -N32 /dev/urandom | tr -d ' \n' |
+		stream_as_pg sh -c "umask 077 && cat > '$STREAM_TMP/kms_root_key'"
 	{
 		echo "# added by test/lib.sh"
+		echo "stream.kms_root_key_file = '$STREAM_TMP/kms_root_key'"
 		echo "port = $port"
 		echo "listen_addresses = ''"
 		echo "unix_socket_directories = '$STREAM_SOCKDIR'"

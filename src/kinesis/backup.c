@@ -14,7 +14,7 @@
  *   stream_internal.dump_rows(): a header, the catalog rows of every stream,
  *   each segment followed by its records in the order of their addresses,
  *   and an end row that counts them.  They are read under pg_dump's
- *   snapshot, one segment locked at a time;
+ *   snapshot, every segment locked from the first row on;
  * - restoring, the COPY into the table fires the trigger here, which applies
  *   each row and stores none: catalog rows through
  *   stream_internal.restore_catalog_row, records by StreamLogPlace at the
@@ -34,6 +34,7 @@
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "storage/lmgr.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
@@ -41,6 +42,7 @@
 #include "utils/jsonb.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "kinesis/backup.h"
@@ -89,6 +91,7 @@ typedef struct DumpSegment
 	int32		segment_no;
 	Oid			relid;
 	Datum		info;			/* its catalog row, without the relation */
+	bool		expired;		/* dropped since the snapshot, by expiry */
 } DumpSegment;
 
 typedef struct DumpState
@@ -113,6 +116,30 @@ static Datum
 JsonbFromCString(const char *json)
 {
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
+}
+
+/*
+ * Locks a segment of the snapshot's catalog until the dump ends, as pg_dump
+ * locks the tables it dumps, so that neither expiry nor delete_stream drops
+ * it meanwhile.  One dropped already since the snapshot was taken expired,
+ * and its records are past the retention period; unless its stream was
+ * deleted (its view is gone too), which leaves the dump without records it
+ * should have: that fails.
+ */
+static void
+LockSegment(DumpSegment *segment, const char *stream_name, Oid acl_relid)
+{
+	LockRelationOid(segment->relid, AccessShareLock);
+	if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(segment->relid)))
+		return;
+	if (OidIsValid(acl_relid) &&
+		!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(acl_relid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not dump stream \"%s\": it was deleted after the dump began",
+						stream_name),
+				 errhint("Run pg_dump again.")));
+	segment->expired = true;
 }
 
 /*
@@ -156,8 +183,10 @@ DumpReadCatalog(DumpState *state, MemoryContext cxt)
 	MemoryContextSwitchTo(old);
 
 	ret = SPI_execute("SELECT g.stream_id, g.segment_no, g.relation::pg_catalog.oid,"
-					  " pg_catalog.to_jsonb(g) OPERATOR(pg_catalog.-) 'relation'"
-					  " FROM stream.segments g ORDER BY g.stream_id, g.segment_no",
+					  " pg_catalog.to_jsonb(g) OPERATOR(pg_catalog.-) 'relation',"
+					  " s.stream_name, s.acl::pg_catalog.oid"
+					  " FROM stream.segments g JOIN stream.streams s USING (stream_id)"
+					  " ORDER BY g.stream_id, g.segment_no",
 					  true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "reading the segments of streams failed: %s",
@@ -176,6 +205,8 @@ DumpReadCatalog(DumpState *state, MemoryContext cxt)
 		segment->segment_no = DatumGetInt32(SPI_getbinval(tuple, desc, 2, &isnull));
 		segment->relid = DatumGetObjectId(SPI_getbinval(tuple, desc, 3, &isnull));
 		segment->info = datumCopy(SPI_getbinval(tuple, desc, 4, &isnull), false, -1);
+		LockSegment(segment, SPI_getvalue(tuple, desc, 5),
+					DatumGetObjectId(SPI_getbinval(tuple, desc, 6, &isnull)));
 	}
 	MemoryContextSwitchTo(old);
 
@@ -198,7 +229,7 @@ DumpCloseSegment(DumpState *state)
 	if (state->rel != NULL)
 	{
 		StreamLogReaderEnd(&state->reader);
-		/* one segment locked at a time: a dump may have thousands */
+		/* the lock taken with the catalog stays */
 		table_close(state->rel, AccessShareLock);
 		state->rel = NULL;
 	}
@@ -212,9 +243,8 @@ DumpShutdown(Datum arg)
 }
 
 /*
- * Opens the next segment that is still there; false when none is left.  A
- * segment dropped since the snapshot expired (or its stream was deleted):
- * its records are not in the dump, and neither is it.
+ * Opens the next segment that did not expire; false when none is left.  An
+ * expired segment's records are not in the dump, and neither is it.
  */
 static bool
 DumpOpenNextSegment(DumpState *state)
@@ -222,10 +252,14 @@ DumpOpenNextSegment(DumpState *state)
 	while (state->next_segment < state->nsegments)
 	{
 		DumpSegment *segment = &state->segments[state->next_segment++];
-		Relation	rel = StreamTryOpenSegment(segment->relid, AccessShareLock);
+		Relation	rel;
 
-		if (rel == NULL)
+		if (segment->expired)
 			continue;
+		/* locked since the first row: it is there */
+		rel = StreamTryOpenSegment(segment->relid, AccessShareLock);
+		if (rel == NULL)
+			elog(ERROR, "stream segment %u is gone while locked", segment->relid);
 		state->rel = rel;
 		state->segment = segment;
 		StreamLogReaderBegin(&state->reader, rel, 1, FirstOffsetNumber,

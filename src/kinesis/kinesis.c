@@ -63,7 +63,12 @@ static const KinesisExceptionInfo exceptions[] = {
 		"ExpiredIteratorException", ERRCODE_STREAM_EXPIRED_ITERATOR},
 	[KINESIS_EXPIRED_NEXT_TOKEN] = {"ExpiredNextTokenException",
 		"ExpiredNextTokenException", ERRCODE_STREAM_EXPIRED_NEXT_TOKEN},
-	[KINESIS_KMS] = {"KMSException", "KMSException", ERRCODE_STREAM_KMS},
+	[KINESIS_KMS_NOT_FOUND] = {"KMSNotFoundException", "KMSNotFoundException",
+	ERRCODE_STREAM_KMS},
+	[KINESIS_KMS_DISABLED] = {"KMSDisabledException", "KMSDisabledException",
+	ERRCODE_STREAM_KMS},
+	[KINESIS_KMS_INVALID_STATE] = {"KMSInvalidStateException",
+		"KMSInvalidStateException", ERRCODE_STREAM_KMS},
 	[KINESIS_ACCESS_DENIED] = {"AccessDeniedException",
 		"AccessDeniedException", ERRCODE_INSUFFICIENT_PRIVILEGE},
 };

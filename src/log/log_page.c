@@ -694,6 +694,7 @@ StreamLogPlace(Relation rel, int32 segment_no, StreamAppendRecord *rec)
 	/* the pages before the record's that held none of the dump: a filler each */
 	while (end_block + 1 < rec->block)
 	{
+		CHECK_FOR_INTERRUPTS();
 		if (BufferIsValid(buffer))
 			UnlockReleaseBuffer(buffer);
 		end_block++;

@@ -31,7 +31,8 @@
  * head on it is frozen afterwards.
  */
 static bool
-FreezePage(Relation rel, BlockNumber block, BufferAccessStrategy bstrategy)
+FreezePage(Relation rel, BlockNumber block, TransactionId horizon,
+		   BufferAccessStrategy bstrategy)
 {
 	Buffer		buffer;
 	Page		page;
@@ -54,7 +55,7 @@ FreezePage(Relation rel, BlockNumber block, BufferAccessStrategy bstrategy)
 		new_flags[off] = header->flags;
 		if (!(header->flags & STREAM_ITEM_HEAD))
 			continue;
-		new_flags[off] = StreamRecordFreezeFlags(header);
+		new_flags[off] = StreamRecordFreezeFlags(header, horizon);
 		if (new_flags[off] != header->flags)
 			changed = true;
 		if (!(new_flags[off] & STREAM_XMIN_FROZEN))
@@ -123,7 +124,7 @@ StreamLogVacuum(Relation rel, BufferAccessStrategy bstrategy)
 			bool		all_frozen;
 
 			vacuum_delay_point();
-			all_frozen = FreezePage(rel, block, bstrategy);
+			all_frozen = FreezePage(rel, block, horizon, bstrategy);
 			/* the last block may still receive records */
 			if (prefix_frozen && all_frozen && block < meta.last_block)
 				frozen_before = block + 1;

@@ -110,14 +110,19 @@ StreamRecordVisibility(Buffer buffer, StreamRecordHeader *header,
  * change that the caller WAL-logs, so that its xid is never looked up again
  * and relfrozenxid can pass it.  An aborted record is frozen too, since the
  * abort hint a reader set was never logged.  Returns the flags unchanged
- * while the writer is still in progress, or when already frozen.
+ * when already frozen, and while the writer is not older than horizon (the
+ * oldest xmin of any snapshot): a frozen record is visible to every
+ * snapshot, so one that a snapshot still taken before its commit would
+ * hide must wait.
  */
 uint16
-StreamRecordFreezeFlags(const StreamRecordHeader *header)
+StreamRecordFreezeFlags(const StreamRecordHeader *header, TransactionId horizon)
 {
 	uint16		flags = header->flags;
 
 	if (flags & STREAM_XMIN_FROZEN)
+		return flags;
+	if (!TransactionIdPrecedes(header->xmin, horizon))
 		return flags;
 	if (!(flags & (STREAM_XMIN_COMMITTED | STREAM_XMIN_ABORTED)))
 	{

@@ -25,6 +25,7 @@ typedef enum StreamVisibility
 extern StreamVisibility StreamRecordVisibility(Buffer buffer,
 											   StreamRecordHeader *header,
 											   Snapshot snapshot);
-extern uint16 StreamRecordFreezeFlags(const StreamRecordHeader *header);
+extern uint16 StreamRecordFreezeFlags(const StreamRecordHeader *header,
+									   TransactionId horizon);
 
 #endif							/* STREAM_VISIBILITY_H */

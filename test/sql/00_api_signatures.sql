@@ -5,9 +5,7 @@
 BEGIN;
 SELECT plan(20);
 
-CREATE FUNCTION pg_temp.signature(fn regprocedure) RETURNS text LANGUAGE sql STABLE AS $$
-	SELECT pg_get_function_arguments(fn) || ' -> ' || pg_get_function_result(fn)
-$$;
+\i test/sql/lib/helpers.sql
 
 SELECT is(pg_temp.signature('stream.create_stream(text, int, text, int)'),
 		  'stream_name text, shard_count integer DEFAULT 4, '

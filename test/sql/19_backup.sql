@@ -8,7 +8,7 @@
 -- with the trigger disabled fails.  TAP test 080_logical_backup runs
 -- pg_dump and pg_restore themselves.
 BEGIN;
-SELECT plan(22);
+SELECT plan(25);
 
 \i test/sql/lib/helpers.sql
 
@@ -26,6 +26,9 @@ SELECT stream.put_record('bk', 'a', decode(repeat('cd', 30000), 'hex'));
 SELECT stream.put_record('bk', 'a', '\x05', explicit_hash_key => 0);
 SELECT stream.put_record('bk', 'z', '\x06', explicit_hash_key => 340282366920938463463374607431768211455);
 SELECT stream.grant('read', 'bk', 'backup_role');
+-- a role may be named PUBLIC: its grant must not come back as everyone's
+CREATE ROLE "PUBLIC";
+SELECT stream.grant('describe', 'bk', '"PUBLIC"');
 
 CREATE TEMP TABLE before AS SELECT * FROM stream.read('bk');
 CREATE TEMP TABLE dumped AS SELECT d.* FROM stream_internal.dump_rows() WITH ORDINALITY AS d(kind, stream_id, sequence_number, arrival, partition_key, hash_key, data, info, n);
@@ -76,6 +79,15 @@ SELECT ok((SELECT bool_and(p.sequence_number > b.seq)
 		  'new records go after the restored ones');
 SELECT is((SELECT privilege FROM stream.privileges('bk') WHERE role = 'backup_role'::regrole),
 		  'read', 'the privileges are back');
+SELECT is((SELECT privilege FROM stream.privileges('bk') WHERE role = '"PUBLIC"'::regrole),
+		  'describe', '... those of a role named PUBLIC too');
+SELECT is((SELECT count(*) FROM pg_class c, aclexplode(c.relacl) a
+		   WHERE c.oid = (SELECT acl FROM stream.streams WHERE stream_name = 'bk') AND a.grantee = 0),
+		  0::bigint, '... which are not given to PUBLIC');
+SELECT is((SELECT count(*) FROM pg_init_privs p JOIN pg_class c ON c.oid = p.objoid
+		   WHERE c.oid = (SELECT acl FROM stream.streams WHERE stream_name = 'bk')
+			 AND p.initprivs = c.relacl),
+		  1::bigint, 'the view''s privileges are its initial ones: pg_dump emits no GRANT for it');
 SELECT stream.delete_stream('bk');
 
 -- Rows that are not a dump

@@ -3,20 +3,23 @@
 # A database with streams of every kind (a plain one with small, large and
 # rolled-back records and explicit hash keys, one resharded with closed
 # parents and a scaling, an on-demand one, one owned by an ordinary role
-# whose mode changed, grants to another, a registered consumer) is dumped with pg_dump -Fc, as plain SQL, as a directory with
+# whose mode changed, grants to another, a registered consumer, a KMS key
+# rotated and disabled) is dumped with pg_dump -Fc, as plain SQL, as a directory with
 # -j 2, data-only, and with --inserts, while a writer holds a record in
 # progress.  Each dump is restored into a new database (pg_restore, psql,
 # pg_restore -j 2, -a into a database that has the extension already, psql
 # --single-transaction for --inserts), and compared stream by
 # stream with what the original database showed when the dump began:
 # list_streams, list_shards, describe_stream, privileges, scalings, changes
-# of mode and consumers, every segment with
+# of mode and consumers, keys with their sealed material, every segment with
 # its sealed state, and every record with its sequence number, arrival time,
 # partition key, hash key and data.  Then, in each restored database, new
 # records get larger sequence numbers, a new stream gets a new id, and an
 # iterator AFTER_SEQUENCE_NUMBER of a dumped record resumes where the
-# original does, and a crash loses nothing restored.  A dump cut short fails to restore and leaves no stream
-# behind; pg_dump as an ordinary role fails loudly.
+# original does, and a crash loses nothing restored.  A schema-only dump
+# restores without error and without streams; a dump cut short fails to
+# restore and leaves no stream behind; pg_dump as an ordinary role fails
+# loudly.
 
 use strict;
 use warnings;
@@ -57,6 +60,9 @@ SET ROLE bk_owner;
 SELECT stream.create_stream('owned', 1);
 SELECT stream.grant('write', 'owned', 'bk_reader');
 RESET ROLE;
+SELECT key_id FROM stream.create_key('backup-key', 'kept by pg_dump');
+SELECT stream.rotate_key('alias/backup-key');
+SELECT stream.disable_key('alias/backup-key');
 CALL stream.run_maintenance();
 });
 
@@ -145,6 +151,9 @@ my %queries = (
 	storage => q{SELECT stream_id, sequence_number, arrival, partition_key, hash_key, md5(data)
 				 FROM stream_internal.dump_rows() WHERE kind = 'record' ORDER BY 1, 2},
 	ids => q{SELECT stream_id, stream_name FROM stream.streams ORDER BY 1},
+	keys => q{SELECT k.*, (SELECT string_agg(v.version || ':' || md5(v.material), ',' ORDER BY v.version)
+						   FROM stream_internal.key_versions v WHERE v.key_id = k.key_id)
+			  FROM stream.keys k ORDER BY 1},
 	changes => q{SELECT 'scaling', stream_id, scaled_at::text FROM stream.scalings
 				 UNION ALL SELECT 'mode', stream_id, changed_at::text FROM stream.mode_changes
 				 UNION ALL SELECT 'consumer', stream_id, row(c.*)::text FROM stream.consumers c
@@ -169,6 +178,8 @@ $node->command_ok([ 'pg_dump', '-a', '-f', "$tmp/src_data.sql", '-d', 'src' ],
 	'pg_dump --data-only');
 $node->command_ok([ 'pg_dump', '--inserts', '-f', "$tmp/src_inserts.sql", '-d', 'src' ],
 	'pg_dump --inserts');
+$node->command_ok([ 'pg_dump', '-s', '-f', "$tmp/src_schema.sql", '-d', 'src' ],
+	'pg_dump --schema-only');
 
 # The writer commits: the original moves on, the dumps do not.
 $inprog_in .= "COMMIT;\n\\q\n";
@@ -178,11 +189,13 @@ $before{records} = $node->safe_psql('src', $queries{records});
 
 my $plain = slurp_file("$tmp/src.sql");
 like($plain, qr/^COPY stream_internal\.dump \(/m, 'the plain dump copies the rows of streams');
+unlike($plain, qr/stream_acl\.s\d/, '... and names no stream\'s view, which only its rows make');
 
 # Restores
 $node->safe_psql('postgres', q{
 CREATE DATABASE r_custom; CREATE DATABASE r_plain; CREATE DATABASE r_dir;
 CREATE DATABASE r_data; CREATE DATABASE r_inserts; CREATE DATABASE r_cut;
+CREATE DATABASE r_schema;
 });
 $node->command_ok([ 'pg_restore', '-e', '-d', 'r_custom', "$tmp/src.dump" ],
 	'pg_restore of the custom dump');
@@ -197,6 +210,11 @@ $node->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', 'r_data',
 $node->command_ok(
 	[ 'psql', '-X', '-q', '-1', '-v', 'ON_ERROR_STOP=1', '-d', 'r_inserts', '-f', "$tmp/src_inserts.sql" ],
 	'psql --single-transaction restores the dump made with --inserts');
+$node->command_ok(
+	[ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', 'r_schema', '-f', "$tmp/src_schema.sql" ],
+	'psql restores the schema-only dump, without error');
+is($node->safe_psql('r_schema', 'SELECT count(*) FROM stream.streams'), '0',
+	'... and it has no stream');
 
 foreach my $db (qw(r_custom r_plain r_dir r_data r_inserts))
 {

@@ -58,8 +58,9 @@ sub init_node
 	return;
 }
 
-# A new cluster node named $name with shared_preload_libraries = 'stream',
-# started, and with CREATE EXTENSION stream run in database postgres.
+# A new cluster node named $name with shared_preload_libraries = 'stream'
+# and a KMS root key (stream.kms_root_key_file), started, and with CREATE
+# EXTENSION stream run in database postgres.
 # Options:
 #   init => { ... }        parameters of PostgreSQL::Test::Cluster::init
 #   quotas_off => 'all'    which per-shard quotas to turn off: 'all' (the
@@ -72,6 +73,13 @@ sub stream_node
 	my $node = PostgreSQL::Test::Cluster->new($name);
 	init_node($node, %{ $opt{init} // {} });
 	$node->append_conf('postgresql.conf', "shared_preload_libraries = 'stream'");
+	# the root key of the extension's KMS keys, readable by the server only
+	my $key_file = $node->basedir . '/kms_root_key';
+	open(my $fh, '>', $key_file) or die "could not write $key_file: $!";
+	print $fh join('', map { sprintf('%02x', int(rand(256))) } 1 .. 32), "\n";
+	close($fh);
+	chmod(0600, $key_file) or die "could not chmod $key_file: $!";
+	$node->append_conf('postgresql.conf', "stream.kms_root_key_file = '$key_file'");
 	my $quotas_off = $opt{quotas_off} // 'all';
 	die "unknown quotas_off: $quotas_off" unless exists $quotas_off{$quotas_off};
 	$node->append_conf('postgresql.conf', $quotas_off{$quotas_off});

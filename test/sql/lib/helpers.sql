@@ -53,3 +53,9 @@ $$;
 CREATE FUNCTION pg_temp.record_count(name text) RETURNS bigint LANGUAGE sql AS $$
 	SELECT count(*) FROM stream.read(name)
 $$;
+
+-- A function's arguments (names, types, defaults) and result, as API.md
+-- writes them.
+CREATE FUNCTION pg_temp.signature(fn regprocedure) RETURNS text LANGUAGE sql STABLE AS $$
+	SELECT pg_get_function_arguments(fn) || ' -> ' || pg_get_function_result(fn)
+$$;
