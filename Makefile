@@ -21,6 +21,7 @@ OBJS = \
 	src/kinesis/acl.o \
 	src/kinesis/backup.o \
 	src/kinesis/catalog.o \
+	src/kinesis/crypt.o \
 	src/kinesis/get.o \
 	src/kinesis/guard.o \
 	src/kinesis/hashkey.o \

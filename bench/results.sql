@@ -64,7 +64,11 @@ INSERT INTO spec VALUES
  (16, 'W7', 'latency p50 from the call of put_record (includes put_record itself)', 'from_put_p50', NULL,
   '', 'ms', 'report', NULL, 'report'),
  (17, 'W7', 'latency p99 from the call of put_record', 'from_put_p99', NULL, '', 'ms', 'report', NULL,
-  'report');
+  'report'),
+ (18, 'W12', 'W2 (put_records of 500) on a stream encrypted with a KMS key', 'encrypted', 'plain',
+  'the same on a plain stream', 'rec/s', 'higher', 0.8, '≥ 0.8×'),
+ (19, 'W12', format('W3 (read back %s records) on a stream encrypted with a KMS key', :'w3_records'),
+  'encrypted', 'plain', 'the same on a plain stream', 'rec/s', 'higher', 0.8, '≥ 0.8×');
 
 CREATE FUNCTION pg_temp.fmt(v float8, unit text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
@@ -87,7 +91,7 @@ SELECT s.*, ms.v AS s_v, mb.v AS b_v, ms.n,
 		   WHEN 'faster' THEN mb.v / nullif(ms.v, 0)
 		   WHEN 'absolute' THEN ms.v / s.target
 	   END AS ratio
-FROM (SELECT *, CASE WHEN workload = 'W5' THEN 'W5-' || split_part(what, ' ', 1)
+FROM (SELECT *, CASE WHEN workload IN ('W5', 'W12') THEN workload || '-' || split_part(what, ' ', 1)
 					  ELSE workload END AS rw FROM spec) s
 JOIN medians ms ON ms.workload = s.rw AND ms.system = s.s_sys
 LEFT JOIN medians mb ON mb.workload = s.rw AND mb.system = s.b_sys;
@@ -129,7 +133,7 @@ ORDER BY r.workload, min(r.round), r.system;
 -- The chart: one line per comparison with a target, "label" ratio target.
 \o :plot_file
 SELECT format('"%s" %s %s', CASE WHEN kind = 'absolute' THEN workload || ' vs 500k/s'
-								 WHEN workload = 'W5' THEN 'W5 (' || split_part(what, ' ', 1) || ')'
+								 WHEN workload IN ('W5', 'W12') THEN workload || ' (' || split_part(what, ' ', 1) || ')'
 								 WHEN b_sys IS NOT NULL THEN workload || ' vs ' || b_sys
 								 ELSE workload END,
 			  ratio, CASE WHEN kind = 'absolute' THEN 1 ELSE target END)

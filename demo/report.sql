@@ -15,6 +15,12 @@ SELECT shard_id, count(*) AS records,
 FROM consumed GROUP BY shard_id ORDER BY shard_id;
 SELECT count(*) AS "records read" FROM consumed;
 
+\echo 'The stream is encrypted at rest with its key; each record says how it was stored:'
+SELECT s.encryption_type, k.alias, k.key_arn
+FROM stream.describe_stream_summary('clickstream') s
+JOIN stream.list_keys() k ON s.key_id = k.alias;
+SELECT encryption_type, count(*) AS records FROM consumed GROUP BY 1 ORDER BY 1;
+
 \echo 'A few events, decoded:'
 SELECT shard_id, partition_key, event - 'at' - 'producer' - 'n' AS event
 FROM (SELECT * FROM consumed ORDER BY random() LIMIT 5) AS sample

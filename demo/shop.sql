@@ -8,6 +8,11 @@ CREATE EXTENSION stream;
 
 SELECT stream.create_stream('clickstream', 4);
 
+-- Encrypted at rest with a key of its own (README, "Encryption at rest"):
+-- the server reads its root key from stream.kms_root_key_file.
+SELECT key_id, key_arn FROM stream.create_key('shop', 'encrypts the click stream');
+SELECT stream.start_stream_encryption('clickstream', 'KMS', 'alias/shop');
+
 -- The application's roles, as a real deployment has them (never a
 -- superuser): the producers may only write to the stream, the consumer
 -- read it, and list its shards to know what to read.
@@ -32,6 +37,7 @@ CREATE TABLE consumed (
 	sequence_number numeric NOT NULL,
 	partition_key   text NOT NULL,
 	arrived         timestamptz NOT NULL,
+	encryption_type text NOT NULL,
 	event           jsonb NOT NULL
 );
 
@@ -179,7 +185,7 @@ BEGIN
 			iterators[i] := res.next_shard_iterator;
 			INSERT INTO consumed
 				SELECT shards[i], r.sequence_number, r.partition_key,
-					   r.approximate_arrival_timestamp,
+					   r.approximate_arrival_timestamp, r.encryption_type,
 					   convert_from(r.data, 'UTF8')::jsonb
 				FROM unnest(res.records) AS r;
 			got := coalesce(cardinality(res.records), 0);

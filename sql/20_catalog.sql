@@ -12,7 +12,8 @@ CREATE TABLE stream.streams (
 	retention_period interval NOT NULL,
 	created_at		timestamptz NOT NULL DEFAULT now(),
 	encryption_type text NOT NULL DEFAULT 'NONE',
-	key_id			text,
+	key_id			text,			-- as start_stream_encryption was given it
+	kms_key_id		uuid,			-- the key it names (stream.keys)
 	next_shard_no	int NOT NULL DEFAULT 0,
 	next_segment_no int NOT NULL DEFAULT 1,
 	-- a new number at every change of the row, its shards or its segments,
@@ -45,6 +46,11 @@ CREATE TABLE stream.segments (
 	shard_no		int NOT NULL,
 	relation		regclass NOT NULL,
 	created_at		timestamptz NOT NULL DEFAULT now(),
+	-- the data key of encrypted records (src/kinesis/crypt.c), sealed by
+	-- version key_version of key key_id; NULL while it has none
+	key_id			uuid,
+	key_version		int,
+	data_key		bytea,
 	PRIMARY KEY (stream_id, segment_no),
 	FOREIGN KEY (stream_id, shard_no) REFERENCES stream.shards ON DELETE CASCADE
 );

@@ -66,5 +66,8 @@ BEGIN
 	INSERT INTO stream.segments (stream_id, segment_no, shard_no, relation)
 		VALUES (p_stream_id, n, p_shard_no,
 				stream_internal.create_segment(p_stream_id, p_shard_no, n));
+	-- the segments of an encrypted stream come with a data key
+	PERFORM stream_internal.give_data_key(p_stream_id, n, s.kms_key_id)
+	FROM stream.streams s WHERE s.stream_id = p_stream_id AND s.encryption_type = 'KMS';
 END
 $$;

@@ -108,6 +108,9 @@ BEGIN
 				stream_internal.segment_start(seg));
 	INSERT INTO stream.segments (stream_id, segment_no, shard_no, relation)
 		VALUES (s.stream_id, seg, n, stream_internal.create_segment(s.stream_id, n, seg));
+	-- the segments of an encrypted stream come with a data key
+	PERFORM stream_internal.give_data_key(s.stream_id, seg, x.kms_key_id)
+	FROM stream.streams x WHERE x.stream_id = s.stream_id AND x.encryption_type = 'KMS';
 	RETURN n;
 END
 $$;

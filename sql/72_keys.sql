@@ -122,6 +122,11 @@ DECLARE
 	k stream.keys := stream_internal.find_key(p_key_id, true);
 BEGIN
 	UPDATE stream.keys SET enabled = p_enabled WHERE key_id = k.key_id;
+	-- the streams it encrypts: every backend loads them again, with the
+	-- key's state (src/kinesis/catalog.c)
+	UPDATE stream.streams s SET catalog_version = s.catalog_version
+	WHERE s.kms_key_id = k.key_id
+	   OR EXISTS (SELECT FROM stream.segments g WHERE g.stream_id = s.stream_id AND g.key_id = k.key_id);
 END
 $$;
 

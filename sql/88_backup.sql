@@ -17,6 +17,9 @@ CREATE TABLE stream_internal.dump (
 	hash_key		numeric,
 	data			bytea,
 	info			jsonb,
+	-- an encrypted record's partition key as stored, ciphertext (then
+	-- partition_key is NULL, and data is ciphertext too)
+	sealed_key		bytea,
 	-- The trigger below applies each row and stores none.  A restore with
 	-- triggers disabled fails here rather than dropping the streams.
 	CONSTRAINT restored_by_trigger CHECK (false) NO INHERIT
@@ -162,11 +165,11 @@ BEGIN
 		acl := stream_internal.create_stream_acl(s.stream_id, owner::regrole);
 		INSERT INTO stream.streams (stream_id, stream_name, stream_status, stream_mode,
 									retention_period, created_at, encryption_type, key_id,
-									next_shard_no, next_segment_no, acl)
+									kms_key_id, next_shard_no, next_segment_no, acl)
 			OVERRIDING SYSTEM VALUE
 			VALUES (s.stream_id, s.stream_name, s.stream_status, s.stream_mode,
 					s.retention_period, s.created_at, s.encryption_type, s.key_id,
-					s.next_shard_no, s.next_segment_no, acl);
+					s.kms_key_id, s.next_shard_no, s.next_segment_no, acl);
 		PERFORM stream_internal.restore_grants(acl, s.stream_name, p_info->'grants');
 	WHEN 'shard' THEN
 		INSERT INTO stream.shards SELECT (pg_catalog.jsonb_populate_record(NULL::stream.shards, p_info)).*;
@@ -185,8 +188,11 @@ BEGIN
 		END IF;
 		-- the same number: it begins the sequence number of every record in it
 		acl := stream_internal.create_segment(g.stream_id, g.shard_no, g.segment_no);
-		INSERT INTO stream.segments (stream_id, segment_no, shard_no, relation, created_at)
-			VALUES (g.stream_id, g.segment_no, g.shard_no, acl, g.created_at);
+		-- with its data key, sealed as it was: its records stay encrypted
+		INSERT INTO stream.segments (stream_id, segment_no, shard_no, relation, created_at,
+									 key_id, key_version, data_key)
+			VALUES (g.stream_id, g.segment_no, g.shard_no, acl, g.created_at,
+					g.key_id, g.key_version, g.data_key);
 		RETURN acl;
 	WHEN 'end' THEN
 		-- An open shard whose segments were all sealed when the dump read them

@@ -99,3 +99,12 @@ CREATE FUNCTION stream.enable_key(key_id text) RETURNS void
 
 CREATE FUNCTION stream.rotate_key(key_id text) RETURNS void
 	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
+
+-- Encryption at rest: encryption_type is 'KMS', key_id names a key as above.
+CREATE FUNCTION stream.start_stream_encryption(stream_name text, encryption_type text, key_id text)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
+
+CREATE FUNCTION stream.stop_stream_encryption(stream_name text, encryption_type text, key_id text)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;

@@ -121,6 +121,8 @@ static const ControlFunction control_functions[] = {
 	{"disable_key", -1, STREAM_PRIV_MANAGE, "DisableKey", false},
 	{"enable_key", -1, STREAM_PRIV_MANAGE, "EnableKey", false},
 	{"rotate_key", -1, STREAM_PRIV_MANAGE, "RotateKey", false},
+	{"start_stream_encryption", 0, STREAM_PRIV_MANAGE, "StartStreamEncryption", false},
+	{"stop_stream_encryption", 0, STREAM_PRIV_MANAGE, "StopStreamEncryption", false},
 };
 
 /*

@@ -18,8 +18,10 @@
  * - restoring, the COPY into the table fires the trigger here, which applies
  *   each row and stores none: catalog rows through
  *   stream_internal.restore_catalog_row, records by StreamLogPlace at the
- *   address they had.  A dump cut short fails the restore at commit, and a
- *   restore with the trigger disabled fails on the table's CHECK (false).
+ *   address they had, encrypted ones as the ciphertext they were, their
+ *   segments' data keys sealed as they were.  A dump cut short fails the
+ *   restore at commit, and a restore with the trigger disabled fails on the
+ *   table's CHECK (false).
  *
  * One table, not one per catalog table or segment, because pg_restore -j
  * loads the data of configuration tables in any order.
@@ -68,6 +70,7 @@ enum
 	COL_HASH_KEY,
 	COL_DATA,
 	COL_INFO,
+	COL_SEALED_KEY,
 	DUMP_NATTS
 };
 
@@ -370,10 +373,14 @@ stream_dump_rows(PG_FUNCTION_ARGS)
 										record.offset));
 		values[COL_ARRIVAL] = TimestampTzGetDatum(record.arrival);
 		values[COL_PARTITION_KEY] = PointerGetDatum(record.key);
+		values[COL_SEALED_KEY] = PointerGetDatum(record.key);
 		values[COL_HASH_KEY] = Uint128GetNumeric(record.hash_key);
 		values[COL_DATA] = PointerGetDatum(record.data);
 		memset(nulls, false, sizeof(nulls));
 		nulls[COL_INFO] = true;
+		/* as stored: an encrypted record's key is ciphertext, no text */
+		nulls[COL_PARTITION_KEY] = record.encrypted;
+		nulls[COL_SEALED_KEY] = !record.encrypted;
 		SRF_RETURN_NEXT(funcctx, DumpRow(fcinfo, funcctx->tuple_desc, values, nulls));
 	}
 
@@ -569,10 +576,17 @@ RestoreRecord(HeapTuple tuple, TupleDesc desc)
 {
 	int32		stream_id = DatumGetInt32(RestoreColumn(tuple, desc, COL_STREAM_ID, "record"));
 	int64		seq = DatumGetInt64(RestoreColumn(tuple, desc, COL_SEQUENCE_NUMBER, "record"));
-	text	   *key = DatumGetTextPP(RestoreColumn(tuple, desc, COL_PARTITION_KEY, "record"));
 	bytea	   *data = DatumGetByteaPP(RestoreColumn(tuple, desc, COL_DATA, "record"));
+	bool		plain;
+	struct varlena *key;
 	StreamAppendRecord rec;
 	Relation	rel;
+
+	/* an encrypted record keeps its ciphertext, its key in sealed_key */
+	(void) heap_getattr(tuple, COL_SEALED_KEY + 1, desc, &plain);
+	key = PG_DETOAST_DATUM_PACKED(RestoreColumn(tuple, desc,
+												plain ? COL_PARTITION_KEY : COL_SEALED_KEY,
+												"record"));
 
 	RestoreCheckOrder(OidIsValid(restore.segment) && stream_id == restore.stream_id &&
 					  seq >= 0 && StreamSeqSegment(seq) == restore.segment_no,
@@ -590,6 +604,7 @@ RestoreRecord(HeapTuple tuple, TupleDesc desc)
 						(long long) seq)));
 	rec.block = StreamSeqBlock(seq);
 	rec.offset = StreamSeqOffset(seq);
+	rec.encrypted = !plain;
 	rec.arrival = DatumGetTimestampTz(RestoreColumn(tuple, desc, COL_ARRIVAL, "record"));
 
 	rel = StreamTryOpenSegment(restore.segment, RowExclusiveLock);

@@ -142,6 +142,46 @@ GetHashKey(SPITupleTable *rows, uint64 row, int col)
 	return key;
 }
 
+/* Copies a bytea column of the size it must have; false if NULL. */
+static bool
+GetBytes(SPITupleTable *rows, uint64 row, int col, uint8 *out, int len)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(rows->vals[row], rows->tupdesc, col, &isnull);
+	bytea	   *b;
+
+	if (isnull)
+		return false;
+	b = DatumGetByteaPP(d);
+	if ((int) VARSIZE_ANY_EXHDR(b) != len)
+		elog(ERROR, "stream catalog holds a sealed key of %zu bytes, expected %d",
+			 VARSIZE_ANY_EXHDR(b), len);
+	memcpy(out, VARDATA_ANY(b), len);
+	return true;
+}
+
+/*
+ * The data key of segment row "row" (columns 5 to 9: data_key, key_id,
+ * key_version, the key's enabled flag, the version's material), filled in
+ * key, or NULL when the segment has none.
+ */
+static StreamSegmentKey *
+GetSegmentKey(SPITupleTable *segments, uint64 row, StreamSegmentKey *key)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (!GetBytes(segments, row, 5, key->sealed, STREAM_SEALED_KEY_BYTES))
+		return NULL;
+	d = SPI_getbinval(segments->vals[row], segments->tupdesc, 6, &isnull);
+	if (!isnull)
+		memcpy(&key->key_id, DatumGetUUIDP(d), sizeof(pg_uuid_t));
+	key->key_version = (int32) GetInt(segments, row, 7, 0);
+	key->key_enabled = GetBool(segments, row, 8);
+	key->key_found = GetBytes(segments, row, 9, key->material, STREAM_SEALED_KEY_BYTES);
+	return key;
+}
+
 /* Prepares a catalog query once per backend. */
 static SPIPlanPtr
 CatalogPlan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
@@ -221,8 +261,9 @@ ForgetStream(StreamInfo *stream)
 }
 
 /*
- * Builds one stream as a single allocation: the StreamInfo, then its shards,
- * its open shards in hash key order, its segments, and its strings.  Row
+ * Builds one stream as a single allocation: the StreamInfo, the data keys of
+ * its segments, then its shards, its open shards in hash key order, its
+ * segments, and its strings.  Row
  * "row" of streams is the stream; its shards are shard rows [s, s_end) and
  * its segments segment rows [g, g_end), ordered by shard and segment number.
  */
@@ -240,15 +281,20 @@ BuildStream(SPITupleTable *streams, uint64 row,
 	Size		size;
 	char	   *p;
 	StreamInfo *stream;
+	StreamSegmentKey *keys;
+	int			nkeys = 0;
 
 	size = MAXALIGN(sizeof(StreamInfo)) +
 		MAXALIGN(sizeof(StreamShardInfo) * nshards) +
 		MAXALIGN(sizeof(StreamShardInfo *) * nshards) +
 		MAXALIGN(sizeof(StreamSegmentInfo) * nsegments) +
+		MAXALIGN(sizeof(StreamSegmentKey) * nsegments) +
 		strlen(name) + 1 + strlen(status) + 1 + strlen(encryption) + 1;
 	p = MemoryContextAllocZero(cache_context, size);
 	stream = (StreamInfo *) p;
 	p += MAXALIGN(sizeof(StreamInfo));
+	keys = (StreamSegmentKey *) p;
+	p += MAXALIGN(sizeof(StreamSegmentKey) * nsegments);
 	stream->shards = (StreamShardInfo *) p;
 	p += MAXALIGN(sizeof(StreamShardInfo) * nshards);
 	stream->open_shards = (StreamShardInfo **) p;
@@ -259,6 +305,14 @@ BuildStream(SPITupleTable *streams, uint64 row,
 	stream->retention = GetInt(streams, row, 6, 0);
 	stream->catalog_version = GetInt(streams, row, 7, 0);
 	stream->acl_relid = (Oid) GetInt(streams, row, 8, 0);
+	stream->encrypted = strcmp(encryption, "KMS") == 0;
+	{
+		bool		isnull;
+		Datum		enabled = SPI_getbinval(streams->vals[row], streams->tupdesc, 9, &isnull);
+
+		stream->key_state = isnull ? STREAM_KEY_MISSING :
+			DatumGetBool(enabled) ? STREAM_KEY_ENABLED : STREAM_KEY_DISABLED;
+	}
 
 	for (uint64 i = s; i < s_end; i++)
 	{
@@ -284,6 +338,9 @@ BuildStream(SPITupleTable *streams, uint64 row,
 
 			seg->segment_no = (int32) GetInt(segments, g, 3, 0);
 			seg->relid = (Oid) GetInt(segments, g, 4, 0);
+			seg->key = GetSegmentKey(segments, g, &keys[nkeys]);
+			if (seg->key != NULL)
+				nkeys++;
 			g++;
 		}
 		p += sizeof(StreamSegmentInfo) * shard->nsegments;
@@ -332,8 +389,10 @@ LoadStreams(int32 *ids, int nids, Snapshot snapshot)
 									   "stream_mode OPERATOR(pg_catalog.=) 'ON_DEMAND', "
 									   "encryption_type, (extract(epoch FROM retention_period) "
 									   "OPERATOR(pg_catalog.*) 1000000)::pg_catalog.int8, "
-									   "catalog_version, acl::pg_catalog.oid::pg_catalog.int8 "
-									   "FROM stream.streams "
+									   "catalog_version, acl::pg_catalog.oid::pg_catalog.int8, "
+									   "(SELECT k.enabled FROM stream.keys k "
+									   "WHERE k.key_id OPERATOR(pg_catalog.=) s.kms_key_id) "
+									   "FROM stream.streams s "
 									   "WHERE stream_id OPERATOR(pg_catalog.=) ANY ($1) "
 									   "ORDER BY stream_id", 1, argtypes),
 						   args, snapshot, &nstreams);
@@ -348,12 +407,17 @@ LoadStreams(int32 *ids, int nids, Snapshot snapshot)
 									  "ORDER BY stream_id, shard_no", 1, argtypes),
 						  args, snapshot, &nshards);
 	segments = CatalogQuery(CatalogPlan(&segments_plan,
-										"SELECT stream_id::pg_catalog.int8, shard_no::pg_catalog.int8, "
-										"segment_no::pg_catalog.int8, "
-										"relation::pg_catalog.oid::pg_catalog.int8 "
-										"FROM stream.segments "
-										"WHERE stream_id OPERATOR(pg_catalog.=) ANY ($1) "
-										"ORDER BY stream_id, shard_no, segment_no", 1, argtypes),
+										"SELECT g.stream_id::pg_catalog.int8, g.shard_no::pg_catalog.int8, "
+										"g.segment_no::pg_catalog.int8, "
+										"g.relation::pg_catalog.oid::pg_catalog.int8, "
+										"g.data_key, g.key_id, g.key_version::pg_catalog.int8, k.enabled, v.material "
+										"FROM stream.segments g "
+										"LEFT JOIN stream.keys k ON k.key_id OPERATOR(pg_catalog.=) g.key_id "
+										"LEFT JOIN stream_internal.key_versions v "
+										"ON v.key_id OPERATOR(pg_catalog.=) g.key_id "
+										"AND v.version OPERATOR(pg_catalog.=) g.key_version "
+										"WHERE g.stream_id OPERATOR(pg_catalog.=) ANY ($1) "
+										"ORDER BY g.stream_id, g.shard_no, g.segment_no", 1, argtypes),
 							args, snapshot, &nsegments);
 
 	for (uint64 row = 0; row < nstreams; row++)

@@ -11,12 +11,32 @@
 
 #include "postgres.h"
 
+#include "utils/uuid.h"
+
 #include "kinesis/hashkey.h"
+#include "kinesis/kms.h"
+
+/*
+ * A segment's data key (crypt.c): sealed by the material of a version of a
+ * key, itself sealed by the root key, and opened when first used.
+ */
+typedef struct StreamSegmentKey
+{
+	pg_uuid_t	key_id;
+	int32		key_version;
+	bool		key_found;		/* the key version exists */
+	bool		key_enabled;
+	uint8		material[STREAM_SEALED_KEY_BYTES];
+	uint8		sealed[STREAM_SEALED_KEY_BYTES];
+	bool		ready;			/* plain holds the data key */
+	uint8		plain[STREAM_KEY_BYTES];
+} StreamSegmentKey;
 
 typedef struct StreamSegmentInfo
 {
 	int32		segment_no;
 	Oid			relid;
+	StreamSegmentKey *key;		/* NULL: the segment has no data key */
 } StreamSegmentInfo;
 
 typedef struct StreamShardInfo
@@ -34,6 +54,14 @@ typedef struct StreamShardInfo
 	StreamSegmentInfo *segments;	/* by segment number, ascending */
 } StreamShardInfo;
 
+/* The state of an encrypted stream's key */
+typedef enum StreamKeyState
+{
+	STREAM_KEY_ENABLED,
+	STREAM_KEY_DISABLED,
+	STREAM_KEY_MISSING
+} StreamKeyState;
+
 typedef struct StreamInfo
 {
 	int32		stream_id;
@@ -44,6 +72,8 @@ typedef struct StreamInfo
 	int64		catalog_version;	/* of the catalog rows it was built from */
 	Oid			acl_relid;		/* the view whose privileges are the stream's */
 	char	   *encryption_type;
+	bool		encrypted;		/* encryption_type is KMS: records are */
+	StreamKeyState key_state;	/* of its key, when encrypted */
 	int			nshards;
 	StreamShardInfo *shards;	/* by shard number, ascending */
 	int			nopen;

@@ -33,6 +33,7 @@
 #include "injection.h"
 #include "kinesis/acl.h"
 #include "kinesis/catalog.h"
+#include "kinesis/crypt.h"
 #include "kinesis/iterator.h"
 #include "kinesis/kinesis.h"
 #include "kinesis/names.h"
@@ -74,11 +75,11 @@ typedef enum ShardReadEnd
 } ShardReadEnd;
 
 /*
- * Called for each record, with its header read; takes it (StreamLogReadBody
+ * Called for each record, with its header read; takes it (StreamReadRecordBody
  * copies its key and data) or returns false to stop before it.
  */
-typedef bool (*RecordSink) (void *arg, int64 seq, StreamLogReader *reader,
-							StreamRecord *record);
+typedef bool (*RecordSink) (void *arg, int64 seq, StreamSegmentInfo *segment,
+							StreamLogReader *reader, StreamRecord *record);
 
 /*
  * Reads a shard from a position, handing records to the sink, and returns
@@ -135,7 +136,7 @@ ReadShard(StreamShardInfo *shard, int64 position, TimestampTz horizon,
 					*next_position = seq + 1;
 					continue;
 				}
-				if (!sink(arg, seq, &reader, &record))
+				if (!sink(arg, seq, segment, &reader, &record))
 				{
 					StreamLogReaderEnd(&reader);
 					table_close(rel, AccessShareLock);
@@ -399,7 +400,9 @@ typedef struct GetRecordsState
 	TupleDesc	record_desc;
 	char		record_align;
 	TimestampTz last_arrival;
-	Datum		encryption_type;	/* of every record: 'NONE' */
+	StreamInfo *stream;
+	Datum		encryption_none;
+	Datum		encryption_kms;
 } GetRecordsState;
 
 static void
@@ -427,8 +430,8 @@ TEXTOID, TEXTOID};
  * into place and freed, so that the same small chunk serves every record.
  */
 static bool
-CollectRecord(void *arg, int64 seq, StreamLogReader *reader,
-			  StreamRecord *record)
+CollectRecord(void *arg, int64 seq, StreamSegmentInfo *segment,
+			  StreamLogReader *reader, StreamRecord *record)
 {
 	GetRecordsState *state = (GetRecordsState *) arg;
 	int64		size = record->key_len + record->data_len;
@@ -442,12 +445,12 @@ CollectRecord(void *arg, int64 seq, StreamLogReader *reader,
 		(state->count > 0 && state->bytes + size > STREAM_MAX_GET_RECORDS_SIZE))
 		return false;
 
-	StreamLogReadBody(reader, record);
+	values[4] = record->encrypted ? state->encryption_kms : state->encryption_none;
+	StreamReadRecordBody(state->stream, segment, reader, record);
 	values[0] = StreamSeqToNumeric(seq);
 	values[1] = TimestampTzGetDatum(record->arrival);
 	values[2] = PointerGetDatum(record->data);
 	values[3] = PointerGetDatum(record->key);
-	values[4] = state->encryption_type;
 	tuple = heap_form_tuple(state->record_desc, values, nulls);
 
 	/* zeros in the alignment gaps, as construct_array leaves there */
@@ -572,6 +575,7 @@ stream_get_records(PG_FUNCTION_ARGS)
 				errmsg("the stream of the shard iterator no longer exists"));
 	/* at every call: revoking read stops a reader that holds an iterator */
 	StreamAuthorize(stream, STREAM_PRIV_READ, "GetRecords");
+	StreamCheckKey(stream);
 	shard = StreamFindShard(stream, iterator.shard_no);
 	if (shard == NULL)
 		ereport(ERROR,
@@ -598,7 +602,9 @@ stream_get_records(PG_FUNCTION_ARGS)
 	StreamCheckRowType(record_type, lengthof(record_columns), record_columns);
 	state.record_desc = lookup_rowtype_tupdesc_copy(record_type, -1);
 	get_typlenbyvalalign(record_type, &typlen, &typbyval, &state.record_align);
-	state.encryption_type = CStringGetTextDatum("NONE");
+	state.stream = stream;
+	state.encryption_none = CStringGetTextDatum("NONE");
+	state.encryption_kms = CStringGetTextDatum("KMS");
 	BlessTupleDesc(state.record_desc);
 
 	latest = ShardLatestArrival(shard);
@@ -647,6 +653,7 @@ stream_get_records(PG_FUNCTION_ARGS)
 typedef struct ReadState
 {
 	ReturnSetInfo *rsinfo;
+	StreamInfo *stream;
 	int64		remaining;		/* -1: no limit */
 	bool		has_since;
 	TimestampTz since;
@@ -654,7 +661,8 @@ typedef struct ReadState
 } ReadState;
 
 static bool
-EmitRow(void *arg, int64 seq, StreamLogReader *reader, StreamRecord *record)
+EmitRow(void *arg, int64 seq, StreamSegmentInfo *segment,
+		StreamLogReader *reader, StreamRecord *record)
 {
 	ReadState  *state = (ReadState *) arg;
 	Datum		values[lengthof(record_columns)];
@@ -665,7 +673,7 @@ EmitRow(void *arg, int64 seq, StreamLogReader *reader, StreamRecord *record)
 	if (state->has_since && record->arrival < state->since)
 		return true;
 
-	StreamLogReadBody(reader, record);
+	StreamReadRecordBody(state->stream, segment, reader, record);
 	values[0] = PointerGetDatum(state->shard_id);
 	values[1] = StreamSeqToNumeric(seq);
 	values[2] = TimestampTzGetDatum(record->arrival);
@@ -719,10 +727,12 @@ stream_read(PG_FUNCTION_ARGS)
 
 	stream = StreamLookupAuthorized(text_to_cstring(PG_GETARG_TEXT_PP(0)),
 									STREAM_PRIV_READ, "GetRecords");
+	StreamCheckKey(stream);
 	if (!PG_ARGISNULL(1))
 		only = LookupShard(stream, text_to_cstring(PG_GETARG_TEXT_PP(1)));
 
 	InitMaterializedSRF(fcinfo, 0);
+	state.stream = stream;
 	state.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	state.remaining = PG_ARGISNULL(4) ? -1 : PG_GETARG_INT64(4);
 	state.has_since = !PG_ARGISNULL(3);

@@ -34,6 +34,7 @@
 
 #include "kinesis/acl.h"
 #include "kinesis/catalog.h"
+#include "kinesis/crypt.h"
 #include "kinesis/kinesis.h"
 #include "kinesis/names.h"
 #include "kinesis/quota.h"
@@ -115,6 +116,7 @@ PrepareRecord(text *key, bytea *data, Datum explicit_hash_key,
 				errmsg("data must not be null"),
 				errrecord(n));
 
+	memset(rec, 0, sizeof(StreamAppendRecord));
 	rec->key = VARDATA_ANY(key);
 	rec->key_len = VARSIZE_ANY_EXHDR(key);
 	rec->data = VARDATA_ANY(data);
@@ -222,6 +224,17 @@ AppendToShard(const char *stream_name, const char *action, StreamInfo *stream,
 			}
 			StreamSealPolicyFor(stream->retention, idx < shard->nsegments - 1,
 								&policy);
+			/*
+			 * Sealed with this segment's data key, when it is the one; plain
+			 * again if the encryption stopped since an earlier attempt.
+			 */
+			for (int r = 0; r < n; r++)
+			{
+				if (stream->encrypted)
+					StreamEncryptRecord(&batch[r], stream, &shard->segments[idx]);
+				else
+					StreamPlainRecord(&batch[r]);
+			}
 			result = StreamLogAppend(rel, segment_no, batch, n, &policy);
 			if (result == STREAM_APPEND_DONE)
 				pgstat_count_heap_insert(rel, n);
@@ -318,6 +331,8 @@ AppendRecords(const char *stream_name, const char *action,
 		uint64		generation = StreamCatalogGeneration();
 		int			ntargets = 0;
 
+		StreamCheckKey(stream);
+
 		if (round > 10)
 			ereport(ERROR,
 					errkinesis(KINESIS_RESOURCE_IN_USE),
@@ -362,6 +377,7 @@ AppendRecords(const char *stream_name, const char *action,
 			{
 				seqs[batch_index[j]] = StreamSeqMake(segment_no, batch[j].block,
 													 batch[j].offset);
+				recs[batch_index[j]].encrypted = batch[j].encrypted;
 				done[batch_index[j]] = true;
 			}
 			ndone += n;
@@ -424,7 +440,7 @@ stream_put_record(PG_FUNCTION_ARGS)
 	desc = StreamResultDesc(fcinfo);
 	values[0] = PointerGetDatum(StreamShardIdText(shard_no));
 	values[1] = StreamSeqToNumeric(seq);
-	values[2] = CStringGetTextDatum("NONE");
+	values[2] = CStringGetTextDatum(rec.encrypted ? "KMS" : "NONE");
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }
 

@@ -108,6 +108,8 @@ StoreRecord(TupleTableSlot *slot, int32 segment_no, StreamRecord *record)
 													  record->offset));
 	slot->tts_values[1] = TimestampTzGetDatum(record->arrival);
 	slot->tts_values[2] = PointerGetDatum(record->key);
+	/* the key of an encrypted record is ciphertext, which no text can hold */
+	slot->tts_isnull[2] = record->encrypted;
 	slot->tts_values[3] = Uint128GetNumeric(record->hash_key);
 	slot->tts_values[4] = PointerGetDatum(record->data);
 	ItemPointerSet(&slot->tts_tid, record->block, record->offset);

@@ -313,7 +313,7 @@ AppendHead(StringInfo items, StreamAppendRecord *rec, TransactionId xid,
 	StreamRecordHeader header;
 
 	memset(&header, 0, sizeof(header));
-	header.flags = STREAM_ITEM_HEAD;
+	header.flags = STREAM_ITEM_HEAD | (rec->encrypted ? STREAM_ITEM_ENCRYPTED : 0);
 	header.key_len = rec->key_len;
 	header.xmin = xid;
 	header.data_len = rec->data_len;
@@ -368,13 +368,15 @@ RecordFitsPage(StreamAppendRecord *rec)
  * records may go on that page.
  */
 static Buffer
-WriteLargeRecord(Relation rel, Buffer metabuf, Buffer buffer,
+WriteLargeRecord(Relation rel, int32 segment_no, Buffer metabuf, Buffer buffer,
 				 StreamAppendRecord *rec, TransactionId xid,
 				 TimestampTz arrival, StringInfo items)
 {
 	int			part = MAXALIGN_DOWN(STREAM_PAGE_ITEM_SPACE) -
 		sizeof(StreamRecordHeader) - rec->key_len;
 
+	if (rec->prepare)
+		rec->prepare(rec, segment_no, BufferGetBlockNumber(buffer), FirstOffsetNumber);
 	resetStringInfo(items);
 	AppendHead(items, rec, xid, arrival, part);
 	rec->offset = WriteItems(rel, metabuf, buffer, true, items, 1, 1, arrival);
@@ -552,6 +554,7 @@ StreamLogAppend(Relation rel, int32 segment_no, StreamAppendRecord *records,
 			/* whole records: as many as fit on the last page, or a new one */
 			Size		room;
 			int			n = 0;
+			OffsetNumber first;
 
 			if (!BufferIsValid(buffer) || PageRoom(buffer) < RecordFootprint(rec))
 			{
@@ -564,18 +567,24 @@ StreamLogAppend(Relation rel, int32 segment_no, StreamAppendRecord *records,
 			else
 				room = PageRoom(buffer);
 
+			first = init ? FirstOffsetNumber :
+				OffsetNumberNext(PageGetMaxOffsetNumber(BufferGetPage(buffer)));
 			while (i + n < nrecords && RecordFitsPage(&records[i + n]) &&
 				   RecordFootprint(&records[i + n]) <= room)
 			{
 				room -= RecordFootprint(&records[i + n]);
+				if (records[i + n].prepare)
+					records[i + n].prepare(&records[i + n], segment_no,
+										   BufferGetBlockNumber(buffer), first + n);
 				AppendHead(&items, &records[i + n], xid, arrival,
 						   records[i + n].data_len);
 				n++;
 			}
 			{
-				OffsetNumber first = WriteItems(rel, metabuf, buffer, init,
-												&items, n, n, arrival);
-
+				if (WriteItems(rel, metabuf, buffer, init, &items, n, n,
+							   arrival) != first)
+					elog(ERROR, "stream segment \"%s\" changed under its append",
+						 RelationGetRelationName(rel));
 				for (int k = 0; k < n; k++)
 				{
 					records[i + k].block = BufferGetBlockNumber(buffer);
@@ -590,8 +599,8 @@ StreamLogAppend(Relation rel, int32 segment_no, StreamAppendRecord *records,
 			/* a large record: a head on a fresh page, then chunks */
 			if (BufferIsValid(buffer))
 				UnlockReleaseBuffer(buffer);
-			buffer = WriteLargeRecord(rel, metabuf, ExtendSegment(rel), rec,
-									  xid, arrival, &items);
+			buffer = WriteLargeRecord(rel, segment_no, metabuf, ExtendSegment(rel),
+									  rec, xid, arrival, &items);
 			i++;
 		}
 	}
@@ -662,6 +671,8 @@ StreamLogPlace(Relation rel, int32 segment_no, StreamAppendRecord *rec)
 
 	StreamLogWalCheckRegistered();
 	CheckRecordSize(rec);
+	/* its bytes are put back as they were dumped, encrypted or not */
+	Assert(rec->prepare == NULL);
 	meta = LockMetaForAppend(rel, segment_no, &metabuf);
 
 	/* the end of the log: its last page and item */
@@ -708,7 +719,8 @@ StreamLogPlace(Relation rel, int32 segment_no, StreamAppendRecord *rec)
 	{
 		if (BufferIsValid(buffer))
 			UnlockReleaseBuffer(buffer);
-		buffer = WriteLargeRecord(rel, metabuf, ExtendSegmentTo(rel, rec->block),
+		buffer = WriteLargeRecord(rel, segment_no, metabuf,
+								  ExtendSegmentTo(rel, rec->block),
 								  rec, xid, rec->arrival, &items);
 	}
 	else
@@ -981,6 +993,7 @@ StreamLogReadNext(StreamLogReader *reader, StreamRecord *record)
 					record->xmin = header->xmin;
 					record->arrival = header->arrival;
 					record->hash_key = HashKeyFromBytes(header->hash_key);
+					record->encrypted = (header->flags & STREAM_ITEM_ENCRYPTED) != 0;
 					record->key_len = header->key_len;
 					record->data_len = header->data_len;
 					record->key = NULL;

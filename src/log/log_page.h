@@ -57,6 +57,9 @@ typedef struct StreamMetaData
 #define STREAM_ITEM_CHUNK			0x0002	/* a continuation chunk */
 #define STREAM_ITEM_FILLER			0x0004	/* keeps the place of a record a
 											 * restore did not bring back */
+#define STREAM_ITEM_ENCRYPTED		0x0008	/* a head whose key and data are
+											 * the ciphertext of the layer
+											 * above */
 #define STREAM_XMIN_COMMITTED		0x0010	/* hint: writer committed */
 #define STREAM_XMIN_ABORTED			0x0020	/* hint: writer aborted */
 #define STREAM_XMIN_FROZEN			0x0040	/* resolution WAL-logged: xid no
@@ -95,6 +98,18 @@ typedef struct StreamChunkHeader
 #define STREAM_MAX_CHUNK_DATA \
 	(MAXALIGN_DOWN(STREAM_PAGE_ITEM_SPACE) - sizeof(StreamChunkHeader))
 
+struct StreamAppendRecord;
+
+/*
+ * Called by an append with the address a record is about to get, before its
+ * key and data are copied to the page, while the append holds the end of
+ * the log: the layer above encrypts them there, with the address as the
+ * nonce, in place and keeping their lengths.
+ */
+typedef void (*StreamPrepareRecord) (struct StreamAppendRecord *rec,
+									 int32 segment_no, BlockNumber block,
+									 OffsetNumber offset);
+
 /* A record to append; the routine fills in where it went */
 typedef struct StreamAppendRecord
 {
@@ -103,6 +118,9 @@ typedef struct StreamAppendRecord
 	const char *data;
 	int			data_len;
 	uint128		hash_key;
+	bool		encrypted;		/* marks the head STREAM_ITEM_ENCRYPTED */
+	StreamPrepareRecord prepare;	/* or NULL */
+	void	   *prepare_arg;
 	/* where it went (where it goes, for StreamLogPlace) */
 	BlockNumber block;
 	OffsetNumber offset;
@@ -147,6 +165,7 @@ typedef struct StreamRecord
 	TransactionId xmin;
 	TimestampTz arrival;
 	uint128		hash_key;
+	bool		encrypted;		/* STREAM_ITEM_ENCRYPTED */
 	/*
 	 * palloc'd as varlenas, so that they are Datums of text and bytea as is;
 	 * NULL until StreamLogReadBody copies them

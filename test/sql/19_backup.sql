@@ -31,7 +31,7 @@ CREATE ROLE "PUBLIC";
 SELECT stream.grant('describe', 'bk', '"PUBLIC"');
 
 CREATE TEMP TABLE before AS SELECT * FROM stream.read('bk');
-CREATE TEMP TABLE dumped AS SELECT d.* FROM stream_internal.dump_rows() WITH ORDINALITY AS d(kind, stream_id, sequence_number, arrival, partition_key, hash_key, data, info, n);
+CREATE TEMP TABLE dumped AS SELECT d.* FROM stream_internal.dump_rows() WITH ORDINALITY AS d(kind, stream_id, sequence_number, arrival, partition_key, hash_key, data, info, sealed_key, n);
 GRANT SELECT ON dumped TO backup_role;
 
 SELECT is((SELECT string_agg(kind, ',' ORDER BY n) FROM dumped WHERE kind <> 'record'),

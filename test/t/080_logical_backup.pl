@@ -2,24 +2,25 @@
 #
 # A database with streams of every kind (a plain one with small, large and
 # rolled-back records and explicit hash keys, one resharded with closed
-# parents and a scaling, an on-demand one, one owned by an ordinary role
-# whose mode changed, grants to another, a registered consumer, a KMS key
-# rotated and disabled) is dumped with pg_dump -Fc, as plain SQL, as a directory with
-# -j 2, data-only, and with --inserts, while a writer holds a record in
-# progress.  Each dump is restored into a new database (pg_restore, psql,
-# pg_restore -j 2, -a into a database that has the extension already, psql
-# --single-transaction for --inserts), and compared stream by
-# stream with what the original database showed when the dump began:
-# list_streams, list_shards, describe_stream, privileges, scalings, changes
-# of mode and consumers, keys with their sealed material, every segment with
-# its sealed state, and every record with its sequence number, arrival time,
-# partition key, hash key and data.  Then, in each restored database, new
-# records get larger sequence numbers, a new stream gets a new id, and an
-# iterator AFTER_SEQUENCE_NUMBER of a dumped record resumes where the
-# original does, and a crash loses nothing restored.  A schema-only dump
-# restores without error and without streams; a dump cut short fails to
-# restore and leaves no stream behind; pg_dump as an ordinary role fails
-# loudly.
+# parents and a scaling, an on-demand one encrypted with a KMS key, one
+# owned by an ordinary role whose mode changed, grants to another, a
+# registered consumer, a KMS key rotated and disabled) is dumped with
+# pg_dump -Fc, as plain SQL, as a directory with -j 2, data-only, and with
+# --inserts, while a writer holds a record in progress.  Each dump is
+# restored into a new database (pg_restore, psql, pg_restore -j 2, -a into
+# a database that has the extension already, psql --single-transaction for
+# --inserts), and compared stream by stream with what the original database
+# showed when the dump began: list_streams, list_shards, describe_stream,
+# privileges, scalings, changes of mode and consumers, keys with their
+# sealed material, every segment with its sealed state and data key, and
+# every record with its sequence number, arrival time, partition key, hash
+# key and data, encrypted records as the same ciphertext, which reads back.
+# Then, in each restored database, new records get larger sequence numbers,
+# a new stream gets a new id, and an iterator AFTER_SEQUENCE_NUMBER of a
+# dumped record resumes where the original does, and a crash loses nothing
+# restored.  A schema-only dump restores without error and without
+# streams; a dump cut short fails to restore and leaves no stream behind;
+# pg_dump as an ordinary role fails loudly.
 
 use strict;
 use warnings;
@@ -60,6 +61,8 @@ SET ROLE bk_owner;
 SELECT stream.create_stream('owned', 1);
 SELECT stream.grant('write', 'owned', 'bk_reader');
 RESET ROLE;
+SELECT key_id FROM stream.create_key('stream-key');
+SELECT stream.start_stream_encryption('ondemand', 'KMS', 'alias/stream-key');
 SELECT key_id FROM stream.create_key('backup-key', 'kept by pg_dump');
 SELECT stream.rotate_key('alias/backup-key');
 SELECT stream.disable_key('alias/backup-key');
@@ -140,7 +143,8 @@ my %queries = (
 				  FROM stream.list_streams() ORDER BY 1},
 	privileges => q{SELECT * FROM stream.privileges() ORDER BY 1, 2, 3},
 	segments => q{SELECT s.stream_name, g.segment_no, g.shard_no, g.relation::text,
-					  (stream_internal.segment_info(g.relation)).sealed
+					  (stream_internal.segment_info(g.relation)).sealed, g.key_id, g.key_version,
+					  md5(g.data_key)
 				  FROM stream.segments g JOIN stream.streams s USING (stream_id) ORDER BY 1, 2},
 	# (stream.read waits at a record in progress: this one is taken once
 	# the writer has committed, without its record)
@@ -148,7 +152,8 @@ my %queries = (
 					 LATERAL stream.read(s.stream_name) r
 				 WHERE NOT (r.partition_key = 'in-progress' AND r.data = '\xff')
 				 ORDER BY 1, 2, 3},
-	storage => q{SELECT stream_id, sequence_number, arrival, partition_key, hash_key, md5(data)
+	storage => q{SELECT stream_id, sequence_number, arrival, md5(partition_key), hash_key, md5(data),
+					md5(sealed_key)
 				 FROM stream_internal.dump_rows() WHERE kind = 'record' ORDER BY 1, 2},
 	ids => q{SELECT stream_id, stream_name FROM stream.streams ORDER BY 1},
 	keys => q{SELECT k.*, (SELECT string_agg(v.version || ':' || md5(v.material), ',' ORDER BY v.version)
@@ -165,6 +170,8 @@ cmp_ok($node->safe_psql('src', q{SELECT count(*) FROM stream.shards WHERE closed
 	'>=', 3, 'the resharded stream has closed parents');
 cmp_ok($node->safe_psql('src', q{SELECT count(*) FROM stream.segments}),
 	'>', 12, 'the shards have several segments each');
+cmp_ok($node->safe_psql('src', q{SELECT count(*) FROM stream_internal.dump_rows() WHERE sealed_key IS NOT NULL}),
+	'>', 1000, 'the on-demand stream\'s records are encrypted');
 is($node->safe_psql('src', q{SELECT (SELECT count(*) FROM stream.scalings) || '/' ||
 	(SELECT count(*) FROM stream.mode_changes) || '/' || (SELECT count(*) FROM stream.consumers)}),
 	'1/1/1', 'a scaling, a change of mode and a consumer are recorded');
