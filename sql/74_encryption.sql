@@ -9,9 +9,11 @@ CREATE FUNCTION stream_internal.new_data_key(material bytea, key_id uuid, key_ve
 	RETURNS bytea
 	AS 'MODULE_PATHNAME', 'stream_new_data_key' LANGUAGE C STRICT VOLATILE;
 
--- Gives a segment that has none a data key of a key, at its newest version:
--- what is appended to the segment from now on may be encrypted with it.
-CREATE FUNCTION stream_internal.give_data_key(p_stream_id int, p_segment_no int, p_key uuid)
+-- Gives a segment a data key of a key, at its newest version (replace: in
+-- place of the one it has, which no record may use): what is appended to
+-- the segment from now on may be encrypted with it.
+CREATE FUNCTION stream_internal.give_data_key(p_stream_id int, p_segment_no int, p_key uuid,
+											  p_replace boolean DEFAULT false)
 	RETURNS void
 	LANGUAGE sql
 	SET search_path = pg_catalog, pg_temp
@@ -22,7 +24,8 @@ BEGIN ATOMIC
 												g.stream_id, g.segment_no)
 	FROM (SELECT x.key_id, x.version, x.material FROM stream_internal.key_versions x
 		  WHERE x.key_id = p_key ORDER BY x.version DESC LIMIT 1) v
-	WHERE g.stream_id = p_stream_id AND g.segment_no = p_segment_no AND g.data_key IS NULL;
+	WHERE g.stream_id = p_stream_id AND g.segment_no = p_segment_no
+	  AND (p_replace OR g.data_key IS NULL);
 END;
 
 -- The key a call of start or stop names, with the encryption type 'KMS'.
@@ -53,16 +56,20 @@ DECLARE
 BEGIN
 	IF NOT k.enabled THEN
 		PERFORM stream_internal.raise('KMSDisabledException',
-			pg_catalog.format('key "%s" is disabled', k.key_id), 'stream.enable_key enables it.');
+			pg_catalog.format('key "%s" is disabled', stream_internal.quote(p_key_id)),
+			'stream.enable_key enables it.');
 	END IF;
 	RETURN k;
 END
 $$;
 
 -- Records written from now on are encrypted with the key; those before
--- keep the state they were written with.  Each shard's segments that take
--- records get a data key now (a segment keeps the one it has: its records
--- may be encrypted with it), later segments as they are made.
+-- keep the state they were written with.  Every segment of an open shard
+-- that is to take records gets a data key of the key: a new one if it has
+-- none, or took no record yet; the one being written, if its records are
+-- encrypted with another key, is sealed after a new segment is added.
+-- Writers wait meanwhile (lock_segments), so none appends with a data key
+-- being replaced.
 CREATE FUNCTION stream_internal.start_stream_encryption(p_stream_name text, p_encryption_type text,
 														p_key_id text)
 	RETURNS void
@@ -72,13 +79,28 @@ AS $$
 DECLARE
 	s stream.streams := stream_internal.lock_active_stream(p_stream_name);
 	k stream.keys := stream_internal.usable_key(p_encryption_type, p_key_id);
+	g record;
 BEGIN
+	PERFORM stream_internal.lock_segments(ARRAY(
+		SELECT x.relation FROM stream.segments x JOIN stream.shards h USING (stream_id, shard_no)
+		WHERE x.stream_id = s.stream_id AND h.closed_at IS NULL ORDER BY x.segment_no));
 	UPDATE stream.streams SET encryption_type = 'KMS', key_id = p_key_id, kms_key_id = k.key_id
 		WHERE stream_id = s.stream_id;
-	PERFORM stream_internal.give_data_key(g.stream_id, g.segment_no, k.key_id)
-	FROM stream.segments g JOIN stream.shards h USING (stream_id, shard_no)
-	WHERE g.stream_id = s.stream_id AND h.closed_at IS NULL AND g.data_key IS NULL
-	  AND NOT (stream_internal.segment_info(g.relation)).sealed;
+	FOR g IN
+		SELECT x.shard_no, x.segment_no, x.relation, x.key_id, x.data_key, i.sealed, i.records
+		FROM stream.segments x JOIN stream.shards h USING (stream_id, shard_no)
+		CROSS JOIN LATERAL stream_internal.segment_info(x.relation) i
+		WHERE x.stream_id = s.stream_id AND h.closed_at IS NULL
+		ORDER BY x.segment_no
+	LOOP
+		CONTINUE WHEN g.sealed OR (g.data_key IS NOT NULL AND g.key_id = k.key_id);
+		IF g.records = 0 OR g.data_key IS NULL THEN
+			PERFORM stream_internal.give_data_key(s.stream_id, g.segment_no, k.key_id, true);
+		ELSE
+			PERFORM stream_internal.add_segment(s.stream_id, g.shard_no);
+			PERFORM stream_internal.seal_segment(g.relation);
+		END IF;
+	END LOOP;
 END
 $$;
 

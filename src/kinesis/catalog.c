@@ -278,23 +278,34 @@ BuildStream(SPITupleTable *streams, uint64 row,
 	int			nshards = (int) (s_end - s);
 	int			nsegments = (int) (g_end - g);
 	int			nopen = 0;
+	int			nkeyed = 0;
 	Size		size;
 	char	   *p;
 	StreamInfo *stream;
 	StreamSegmentKey *keys;
 	int			nkeys = 0;
 
+	/* room for the data keys of the segments that have one only */
+	for (uint64 i = g; i < g_end; i++)
+	{
+		bool		isnull;
+
+		(void) SPI_getbinval(segments->vals[i], segments->tupdesc, 5, &isnull);
+		if (!isnull)
+			nkeyed++;
+	}
+
 	size = MAXALIGN(sizeof(StreamInfo)) +
 		MAXALIGN(sizeof(StreamShardInfo) * nshards) +
 		MAXALIGN(sizeof(StreamShardInfo *) * nshards) +
 		MAXALIGN(sizeof(StreamSegmentInfo) * nsegments) +
-		MAXALIGN(sizeof(StreamSegmentKey) * nsegments) +
+		MAXALIGN(sizeof(StreamSegmentKey) * nkeyed) +
 		strlen(name) + 1 + strlen(status) + 1 + strlen(encryption) + 1;
 	p = MemoryContextAllocZero(cache_context, size);
 	stream = (StreamInfo *) p;
 	p += MAXALIGN(sizeof(StreamInfo));
 	keys = (StreamSegmentKey *) p;
-	p += MAXALIGN(sizeof(StreamSegmentKey) * nsegments);
+	p += MAXALIGN(sizeof(StreamSegmentKey) * nkeyed);
 	stream->shards = (StreamShardInfo *) p;
 	p += MAXALIGN(sizeof(StreamShardInfo) * nshards);
 	stream->open_shards = (StreamShardInfo **) p;
@@ -338,7 +349,7 @@ BuildStream(SPITupleTable *streams, uint64 row,
 
 			seg->segment_no = (int32) GetInt(segments, g, 3, 0);
 			seg->relid = (Oid) GetInt(segments, g, 4, 0);
-			seg->key = GetSegmentKey(segments, g, &keys[nkeys]);
+			seg->key = nkeys < nkeyed ? GetSegmentKey(segments, g, &keys[nkeys]) : NULL;
 			if (seg->key != NULL)
 				nkeys++;
 			g++;

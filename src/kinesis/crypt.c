@@ -7,22 +7,28 @@
  * random bytes, kept in its catalog row sealed by the material of a version
  * of the stream's key (stream.segments.data_key), which is itself sealed by
  * the root key (kms.c).  A record's partition key and data are one
- * AES-256-GCM message under its segment's data key, so that the stored
- * partition key is ciphertext of its length and the data is ciphertext
- * followed by the tag; the record head carries STREAM_ITEM_ENCRYPTED.
+ * AES-256-GCM message under its segment's data key: the stored partition
+ * key is ciphertext of its length, the stored data is the nonce, the
+ * ciphertext and the tag, and the record head carries STREAM_ITEM_ENCRYPTED.
  *
- * The nonce is the record's address: segment number, block and item.  A
- * data key is its segment's alone, and an address is given once in a
- * segment (appends only ever go forward), so no nonce repeats under a key.
- * An append that a crash takes back gives its address again, but its
- * ciphertext never left memory: a page is written, and WAL sent to a
- * standby, only once the WAL that made it is flushed.  A restore puts the
- * same ciphertext back at the same address.  So the nonce costs nothing to
- * store, and a record moved to another address fails authentication.
+ * The nonce is 96 random bits per record.  A nonce made of the record's
+ * address would cost nothing to store, but a data key is copied with its
+ * database (a restored dump, a promoted standby, a recovery to an earlier
+ * time, a clone from a base backup), and each copy goes on to write other
+ * records at the same addresses: the nonce would repeat under the key.  Of
+ * random nonces, a segment (at most 2^28 blocks of records that take at
+ * least 76 bytes each) takes fewer than 2^35, so that two are equal with a
+ * probability below 2^-27.
+ *
+ * What the head says of the record is authenticated with it (the additional
+ * data): its address, arrival time and partition key length, so that a
+ * record copied elsewhere or with its bytes moved between key and data
+ * fails.  Its hash key, which would give the partition key away (an MD5 of
+ * it), is stored as 0: nothing reads it back.
  *
  * Storage sees none of this but the flag: the append calls back with the
- * address (SealRecord) while it holds the end of the log, and readers
- * decrypt after copying the record (StreamReadRecordBody).
+ * address and arrival time (SealRecord) while it holds the end of the log,
+ * and readers decrypt after copying the record (StreamReadRecordBody).
  *
  *-------------------------------------------------------------------------
  */
@@ -38,6 +44,8 @@
 #include "kinesis/crypt.h"
 #include "kinesis/kinesis.h"
 #include "kinesis/kms.h"
+#include "kinesis/sequence.h"
+#include "log/seqno.h"
 
 PG_FUNCTION_INFO_V1(stream_new_data_key);
 
@@ -166,20 +174,26 @@ StreamCheckKey(StreamInfo *stream)
 			errhint("stream.enable_key enables it."));
 }
 
-/* A record's nonce: its address */
-static void
-RecordNonce(int32 segment_no, BlockNumber block, OffsetNumber offset,
-			uint8 *nonce)
-{
-	uint32		v;
-	uint16		o = pg_hton16(offset);
+/* What the head says of a record, authenticated with its ciphertext */
+#define RECORD_AAD_BYTES (4 + 4 + 2 + 2 + 8)
 
-	memset(nonce, 0, STREAM_NONCE_BYTES);
-	v = pg_hton32((uint32) segment_no);
-	memcpy(nonce, &v, sizeof(v));
-	v = pg_hton32(block);
-	memcpy(nonce + 4, &v, sizeof(v));
-	memcpy(nonce + 8, &o, sizeof(o));
+static void
+RecordAad(int32 segment_no, BlockNumber block, OffsetNumber offset,
+		  int key_len, TimestampTz arrival, uint8 *aad)
+{
+	uint32		v32;
+	uint16		v16;
+	uint64		v64 = pg_hton64((uint64) arrival);
+
+	v32 = pg_hton32((uint32) segment_no);
+	memcpy(aad, &v32, 4);
+	v32 = pg_hton32(block);
+	memcpy(aad + 4, &v32, 4);
+	v16 = pg_hton16(offset);
+	memcpy(aad + 8, &v16, 2);
+	v16 = pg_hton16((uint16) key_len);
+	memcpy(aad + 10, &v16, 2);
+	memcpy(aad + 12, &v64, 8);
 }
 
 /*
@@ -216,7 +230,7 @@ CipherFor(bool encrypt, const uint8 *key)
  * does not match.
  */
 static bool
-Crypt(bool encrypt, const uint8 *key, const uint8 *nonce,
+Crypt(bool encrypt, const uint8 *key, const uint8 *nonce, const uint8 *aad,
 	  const uint8 *in1, int len1, const uint8 *in2, int len2,
 	  uint8 *out1, uint8 *out2, uint8 *tag)
 {
@@ -225,13 +239,14 @@ Crypt(bool encrypt, const uint8 *key, const uint8 *nonce,
 	bool		ok;
 
 	ok = EVP_CipherInit_ex(ctx, NULL, NULL, NULL, nonce, encrypt) == 1 &&
+		EVP_CipherUpdate(ctx, NULL, &n, aad, RECORD_AAD_BYTES) == 1 &&
 		(len1 == 0 || (EVP_CipherUpdate(ctx, out1, &n, in1, len1) == 1 && n == len1)) &&
 		(len2 == 0 || (EVP_CipherUpdate(ctx, out2, &n, in2, len2) == 1 && n == len2));
 	if (ok && !encrypt)
-		ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, STREAM_RECORD_TAG_BYTES, tag) == 1;
+		ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, STREAM_TAG_BYTES, tag) == 1;
 	ok = ok && EVP_CipherFinal_ex(ctx, out2 + len2, &n) == 1;
 	if (ok && encrypt)
-		ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, STREAM_RECORD_TAG_BYTES, tag) == 1;
+		ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, STREAM_TAG_BYTES, tag) == 1;
 	if (!ok && encrypt)
 		elog(ERROR, "AES-256-GCM encryption failed");
 	return ok;
@@ -244,23 +259,60 @@ typedef struct PlainRecord
 	int			key_len;
 	const char *data;
 	int			data_len;
-	uint8		data_key[STREAM_KEY_BYTES];
+	uint128		hash_key;
+	/* the segment it is for, whose data key is opened when it is sealed */
+	StreamInfo *stream;
+	StreamSegmentInfo *segment;
 } PlainRecord;
 
-/* StreamPrepareRecord: seals the record where it is about to go */
+/*
+ * A random nonce, taken from a pool of random bytes that a backend fills
+ * from the strong random source 4 kB at a time: one call of the source per
+ * record would cost more than the encryption of a small one.  Each process
+ * fills its own pool (none is filled before a fork).
+ */
+static void
+RandomNonce(uint8 *nonce)
+{
+	static uint8 pool[4096];
+	static int	used = sizeof(pool);
+
+	if (used + STREAM_NONCE_BYTES > (int) sizeof(pool))
+	{
+		if (!pg_strong_random(pool, sizeof(pool)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("could not generate random nonces")));
+		used = 0;
+	}
+	memcpy(nonce, pool + used, STREAM_NONCE_BYTES);
+	explicit_bzero(pool + used, STREAM_NONCE_BYTES);
+	used += STREAM_NONCE_BYTES;
+}
+
+/*
+ * StreamPrepareRecord: seals the record for where and when it is about to
+ * be written.  The stored data is the nonce, the ciphertext, the tag.  It
+ * runs under the append's buffer locks: the data key is opened from the
+ * catalog cache, with no catalog access, and an error releases the locks.
+ */
 static void
 SealRecord(StreamAppendRecord *rec, int32 segment_no, BlockNumber block,
-		   OffsetNumber offset)
+		   OffsetNumber offset, TimestampTz arrival)
 {
 	PlainRecord *plain = (PlainRecord *) rec->prepare_arg;
-	uint8	   *out = (uint8 *) rec->key;
-	uint8		nonce[STREAM_NONCE_BYTES];
+	uint8	   *key_out = (uint8 *) rec->key;
+	uint8	   *nonce = (uint8 *) rec->data;
+	uint8	   *data_out = nonce + STREAM_NONCE_BYTES;
+	uint8		aad[RECORD_AAD_BYTES];
 
-	RecordNonce(segment_no, block, offset, nonce);
-	Crypt(true, plain->data_key, nonce,
+	RandomNonce(nonce);
+	Assert(plain->segment->segment_no == segment_no);
+	RecordAad(segment_no, block, offset, plain->key_len, arrival, aad);
+	Crypt(true, SegmentDataKey(plain->stream, plain->segment), nonce, aad,
 		  (const uint8 *) plain->key, plain->key_len,
 		  (const uint8 *) plain->data, plain->data_len,
-		  out, out + plain->key_len, out + plain->key_len + plain->data_len);
+		  key_out, data_out, data_out + plain->data_len);
 }
 
 void
@@ -271,21 +323,34 @@ StreamEncryptRecord(StreamAppendRecord *rec, StreamInfo *stream,
 
 	if (plain == NULL)
 	{
-		char	   *buf = palloc(rec->key_len + rec->data_len + STREAM_RECORD_TAG_BYTES);
+		char	   *buf = palloc(rec->key_len + rec->data_len + STREAM_RECORD_OVERHEAD);
 
 		plain = palloc(sizeof(PlainRecord));
 		plain->key = rec->key;
 		plain->key_len = rec->key_len;
 		plain->data = rec->data;
 		plain->data_len = rec->data_len;
+		plain->hash_key = rec->hash_key;
 		rec->key = buf;
 		rec->data = buf + rec->key_len;
-		rec->data_len += STREAM_RECORD_TAG_BYTES;
+		rec->data_len += STREAM_RECORD_OVERHEAD;
+		/* it was for routing only; stored, it would give the key away */
+		rec->hash_key = 0;
 		rec->encrypted = true;
 		rec->prepare = SealRecord;
 		rec->prepare_arg = plain;
 	}
-	memcpy(plain->data_key, SegmentDataKey(stream, segment), STREAM_KEY_BYTES);
+	/*
+	 * Its data key is taken only if the append goes to this segment: one
+	 * found sealed is passed over, whatever the state of its key.  The
+	 * catalog cache holds still meanwhile: an append processes no
+	 * invalidation.
+	 */
+	if (segment->key == NULL)
+		elog(ERROR, "segment %d of stream \"%s\" has no data key",
+			 segment->segment_no, stream->name);
+	plain->stream = stream;
+	plain->segment = segment;
 }
 
 void
@@ -299,6 +364,7 @@ StreamPlainRecord(StreamAppendRecord *rec)
 	rec->key_len = plain->key_len;
 	rec->data = plain->data;
 	rec->data_len = plain->data_len;
+	rec->hash_key = plain->hash_key;
 	rec->encrypted = false;
 	rec->prepare = NULL;
 	rec->prepare_arg = NULL;
@@ -308,8 +374,9 @@ void
 StreamReadRecordBody(StreamInfo *stream, StreamSegmentInfo *segment,
 					 StreamLogReader *reader, StreamRecord *record)
 {
-	int			data_len = record->data_len - STREAM_RECORD_TAG_BYTES;
-	uint8		nonce[STREAM_NONCE_BYTES];
+	int			data_len = record->data_len - STREAM_RECORD_OVERHEAD;
+	uint8		aad[RECORD_AAD_BYTES];
+	uint8	   *sealed;
 	text	   *key;
 	bytea	   *data;
 
@@ -322,18 +389,25 @@ StreamReadRecordBody(StreamInfo *stream, StreamSegmentInfo *segment,
 	SET_VARSIZE(key, VARHDRSZ + record->key_len);
 	data = palloc(VARHDRSZ + data_len);
 	SET_VARSIZE(data, VARHDRSZ + data_len);
-	RecordNonce(segment->segment_no, record->block, record->offset, nonce);
-	if (!Crypt(false, SegmentDataKey(stream, segment), nonce,
+	sealed = (uint8 *) VARDATA(record->data);
+	RecordAad(segment->segment_no, record->block, record->offset, record->key_len,
+			  record->arrival, aad);
+	if (!Crypt(false, SegmentDataKey(stream, segment), sealed, aad,
 			   (uint8 *) VARDATA(record->key), record->key_len,
-			   (uint8 *) VARDATA(record->data), data_len,
+			   sealed + STREAM_NONCE_BYTES, data_len,
 			   (uint8 *) VARDATA(key), (uint8 *) VARDATA(data),
-			   (uint8 *) VARDATA(record->data) + data_len))
+			   sealed + STREAM_NONCE_BYTES + data_len))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("stream record at %u/%u of \"%s\" fails authentication",
-						record->block, record->offset,
-						RelationGetRelationName(reader->rel)),
-				 errdetail("Its encrypted key or data were changed, or it was moved.")));
+				 errmsg("stream record %s of stream \"%s\" fails authentication",
+						DatumGetCString(DirectFunctionCall1(numeric_out,
+															StreamSeqToNumeric(StreamSeqMake(segment->segment_no,
+																							 record->block,
+																							 record->offset)))),
+						stream->name),
+				 errdetail("Its encrypted bytes at %u/%u of \"%s\" were changed, or moved.",
+						   record->block, record->offset,
+						   RelationGetRelationName(reader->rel))));
 	pfree(record->key);
 	pfree(record->data);
 	record->key = key;

@@ -15,8 +15,8 @@
 #include "kinesis/catalog.h"
 #include "log/log_page.h"
 
-/* Bytes an encrypted record takes beyond its key and data: GCM's tag */
-#define STREAM_RECORD_TAG_BYTES 16
+/* Bytes an encrypted record takes beyond its key and data: nonce and tag */
+#define STREAM_RECORD_OVERHEAD (STREAM_NONCE_BYTES + STREAM_TAG_BYTES)
 
 /*
  * Errors with KS004 unless an encrypted stream's key exists and is
@@ -26,9 +26,9 @@ extern void StreamCheckKey(StreamInfo *stream);
 
 /*
  * Makes a record to append encrypted with a segment's data key: its key and
- * data are sealed by the append when it knows the record's address.
- * Called again for another segment (the first was sealed meanwhile), it
- * takes that segment's key.
+ * data are sealed by the append when it knows the record's address, if it
+ * goes to that segment.  Called again for another segment (the first was
+ * sealed meanwhile), it takes that segment's key.
  */
 extern void StreamEncryptRecord(StreamAppendRecord *rec, StreamInfo *stream,
 								StreamSegmentInfo *segment);

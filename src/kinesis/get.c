@@ -434,7 +434,9 @@ CollectRecord(void *arg, int64 seq, StreamSegmentInfo *segment,
 			  StreamLogReader *reader, StreamRecord *record)
 {
 	GetRecordsState *state = (GetRecordsState *) arg;
-	int64		size = record->key_len + record->data_len;
+	/* what the caller gets: the plaintext, not what encryption adds */
+	int64		size = record->key_len + record->data_len -
+		(record->encrypted ? STREAM_RECORD_OVERHEAD : 0);
 	Datum		values[lengthof(record_columns)];
 	bool		nulls[lengthof(record_columns)] = {false, false, false, false, false};
 	HeapTuple	tuple;
@@ -568,6 +570,8 @@ stream_get_records(PG_FUNCTION_ARGS)
 				errhint("The limit is from 1 to %d.", STREAM_MAX_GET_RECORDS));
 	StreamIteratorDecode(text_to_cstring(PG_GETARG_TEXT_PP(0)), &iterator);
 
+	/* a key disabled by a transaction committed since the last call counts */
+	AcceptInvalidationMessages();
 	stream = StreamLookupById(iterator.stream_id);
 	if (stream == NULL)
 		ereport(ERROR,
@@ -725,6 +729,7 @@ stream_read(PG_FUNCTION_ARGS)
 		start++;
 	}
 
+	AcceptInvalidationMessages();
 	stream = StreamLookupAuthorized(text_to_cstring(PG_GETARG_TEXT_PP(0)),
 									STREAM_PRIV_READ, "GetRecords");
 	StreamCheckKey(stream);

@@ -61,7 +61,9 @@ ParseRootKey(const char *text)
 	}
 	if (n != (int) sizeof(hex))
 		return false;
-	return hex_decode(hex, n, (char *) root_key) == STREAM_KEY_BYTES;
+	n = hex_decode(hex, n, (char *) root_key);
+	explicit_bzero(hex, sizeof(hex));
+	return n == STREAM_KEY_BYTES;
 }
 
 /* Reads what a file or a command gives, at most len - 1 bytes. */

@@ -324,6 +324,8 @@ AppendRecords(const char *stream_name, const char *action,
 				 errmsg("cannot write records during recovery"),
 				 errhint("Write to the primary server.")));
 	PreventCommandIfReadOnly("stream.put_record");
+	/* a key disabled by a transaction committed since the last call counts */
+	AcceptInvalidationMessages();
 
 	for (int round = 0; ndone < nrecs; round++)
 	{

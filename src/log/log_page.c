@@ -376,7 +376,8 @@ WriteLargeRecord(Relation rel, int32 segment_no, Buffer metabuf, Buffer buffer,
 		sizeof(StreamRecordHeader) - rec->key_len;
 
 	if (rec->prepare)
-		rec->prepare(rec, segment_no, BufferGetBlockNumber(buffer), FirstOffsetNumber);
+		rec->prepare(rec, segment_no, BufferGetBlockNumber(buffer), FirstOffsetNumber,
+					 arrival);
 	resetStringInfo(items);
 	AppendHead(items, rec, xid, arrival, part);
 	rec->offset = WriteItems(rel, metabuf, buffer, true, items, 1, 1, arrival);
@@ -575,7 +576,8 @@ StreamLogAppend(Relation rel, int32 segment_no, StreamAppendRecord *records,
 				room -= RecordFootprint(&records[i + n]);
 				if (records[i + n].prepare)
 					records[i + n].prepare(&records[i + n], segment_no,
-										   BufferGetBlockNumber(buffer), first + n);
+										   BufferGetBlockNumber(buffer), first + n,
+										   arrival);
 				AppendHead(&items, &records[i + n], xid, arrival,
 						   records[i + n].data_len);
 				n++;

@@ -101,14 +101,15 @@ typedef struct StreamChunkHeader
 struct StreamAppendRecord;
 
 /*
- * Called by an append with the address a record is about to get, before its
- * key and data are copied to the page, while the append holds the end of
- * the log: the layer above encrypts them there, with the address as the
- * nonce, in place and keeping their lengths.
+ * Called by an append with the address and arrival time a record is about
+ * to get, before its key and data are copied to the page, while the append
+ * holds the end of the log: the layer above encrypts them there, binding
+ * the ciphertext to where and when it is written, in place and keeping
+ * their lengths.
  */
 typedef void (*StreamPrepareRecord) (struct StreamAppendRecord *rec,
 									 int32 segment_no, BlockNumber block,
-									 OffsetNumber offset);
+									 OffsetNumber offset, TimestampTz arrival);
 
 /* A record to append; the routine fills in where it went */
 typedef struct StreamAppendRecord

@@ -103,7 +103,7 @@ SELECT set_eq($$SELECT function, runs_as, settings, executable_by, implementatio
 		('stream_internal.dump_rows()', 'invoker', '', 'owner', 'C stream_dump_rows'),
 		('stream_internal.enable_key(text)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'sql'),
 		('stream_internal.find_stream(text)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
-		('stream_internal.give_data_key(integer,integer,uuid)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'sql'),
+		('stream_internal.give_data_key(integer,integer,uuid,boolean)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'sql'),
 		('stream_internal.encryption_key(text,text)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
 		('stream_internal.find_key(text,boolean)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
 		('stream_internal.has_privilege(regrole,regclass,text)', 'invoker', '', 'owner', 'C stream_has_privilege'),
