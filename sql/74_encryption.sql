@@ -63,13 +63,28 @@ BEGIN
 END
 $$;
 
+-- Every segment of an open shard that takes records from now on: the ones
+-- not sealed, in order, with what they hold (records counts every append).
+CREATE FUNCTION stream_internal.open_segments(p_stream_id int)
+	RETURNS TABLE(shard_no int, segment_no int, relation regclass, key_id uuid,
+				  has_key boolean, records bigint)
+	LANGUAGE sql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT x.shard_no, x.segment_no, x.relation, x.key_id, x.data_key IS NOT NULL, i.records
+	FROM stream.segments x JOIN stream.shards h USING (stream_id, shard_no)
+	CROSS JOIN LATERAL stream_internal.segment_info(x.relation) i
+	WHERE x.stream_id = p_stream_id AND h.closed_at IS NULL AND NOT i.sealed
+	ORDER BY x.segment_no
+$$;
+
 -- Records written from now on are encrypted with the key; those before
--- keep the state they were written with.  Every segment of an open shard
--- that is to take records gets a data key of the key: a new one if it has
--- none, or took no record yet; the one being written, if its records are
--- encrypted with another key, is sealed after a new segment is added.
--- Writers wait meanwhile (lock_segments), so none appends with a data key
--- being replaced.
+-- keep the state they were written with.  A segment's records are all
+-- encrypted with its data key, or it has none and they are all plain
+-- (readers hold them to it): every segment of an open shard that is to take
+-- records gets a data key of the key if it has no record yet, and one that
+-- has records otherwise (plain, or under another key) is sealed after a new
+-- segment is added.  Writers wait meanwhile (lock_segments).
 CREATE FUNCTION stream_internal.start_stream_encryption(p_stream_name text, p_encryption_type text,
 														p_key_id text)
 	RETURNS void
@@ -86,15 +101,9 @@ BEGIN
 		WHERE x.stream_id = s.stream_id AND h.closed_at IS NULL ORDER BY x.segment_no));
 	UPDATE stream.streams SET encryption_type = 'KMS', key_id = p_key_id, kms_key_id = k.key_id
 		WHERE stream_id = s.stream_id;
-	FOR g IN
-		SELECT x.shard_no, x.segment_no, x.relation, x.key_id, x.data_key, i.sealed, i.records
-		FROM stream.segments x JOIN stream.shards h USING (stream_id, shard_no)
-		CROSS JOIN LATERAL stream_internal.segment_info(x.relation) i
-		WHERE x.stream_id = s.stream_id AND h.closed_at IS NULL
-		ORDER BY x.segment_no
-	LOOP
-		CONTINUE WHEN g.sealed OR (g.data_key IS NOT NULL AND g.key_id = k.key_id);
-		IF g.records = 0 OR g.data_key IS NULL THEN
+	FOR g IN SELECT * FROM stream_internal.open_segments(s.stream_id) LOOP
+		CONTINUE WHEN g.has_key AND g.key_id = k.key_id;
+		IF g.records = 0 THEN
 			PERFORM stream_internal.give_data_key(s.stream_id, g.segment_no, k.key_id, true);
 		ELSE
 			PERFORM stream_internal.add_segment(s.stream_id, g.shard_no);
@@ -113,13 +122,27 @@ AS $$
 DECLARE
 	s stream.streams := stream_internal.lock_active_stream(p_stream_name);
 	k stream.keys := stream_internal.encryption_key(p_encryption_type, p_key_id);
+	g record;
 BEGIN
 	IF s.encryption_type <> 'KMS' OR s.kms_key_id IS DISTINCT FROM k.key_id THEN
 		PERFORM stream_internal.raise('InvalidArgumentException',
 			pg_catalog.format('stream "%s" is not encrypted with key "%s"', s.stream_name,
 							  stream_internal.quote(p_key_id)));
 	END IF;
+	PERFORM stream_internal.lock_segments(ARRAY(
+		SELECT x.relation FROM stream.segments x JOIN stream.shards h USING (stream_id, shard_no)
+		WHERE x.stream_id = s.stream_id AND h.closed_at IS NULL ORDER BY x.segment_no));
 	UPDATE stream.streams SET encryption_type = 'NONE', key_id = NULL, kms_key_id = NULL
 		WHERE stream_id = s.stream_id;
+	-- plain records go where no record is encrypted
+	FOR g IN SELECT * FROM stream_internal.open_segments(s.stream_id) WHERE has_key LOOP
+		IF g.records = 0 THEN
+			UPDATE stream.segments SET key_id = NULL, key_version = NULL, data_key = NULL
+				WHERE stream_id = s.stream_id AND segment_no = g.segment_no;
+		ELSE
+			PERFORM stream_internal.add_segment(s.stream_id, g.shard_no);
+			PERFORM stream_internal.seal_segment(g.relation);
+		END IF;
+	END LOOP;
 END
 $$;

@@ -346,9 +346,6 @@ StreamEncryptRecord(StreamAppendRecord *rec, StreamInfo *stream,
 	 * catalog cache holds still meanwhile: an append processes no
 	 * invalidation.
 	 */
-	if (segment->key == NULL)
-		elog(ERROR, "segment %d of stream \"%s\" has no data key",
-			 segment->segment_no, stream->name);
 	plain->stream = stream;
 	plain->segment = segment;
 }
@@ -370,6 +367,15 @@ StreamPlainRecord(StreamAppendRecord *rec)
 	rec->prepare_arg = NULL;
 }
 
+/* A record's sequence number, as an error message shows it */
+static char *
+RecordSeqText(StreamSegmentInfo *segment, StreamRecord *record)
+{
+	int64		seq = StreamSeqMake(segment->segment_no, record->block, record->offset);
+
+	return DatumGetCString(DirectFunctionCall1(numeric_out, StreamSeqToNumeric(seq)));
+}
+
 void
 StreamReadRecordBody(StreamInfo *stream, StreamSegmentInfo *segment,
 					 StreamLogReader *reader, StreamRecord *record)
@@ -382,7 +388,19 @@ StreamReadRecordBody(StreamInfo *stream, StreamSegmentInfo *segment,
 
 	StreamLogReadBody(reader, record);
 	if (!record->encrypted)
+	{
+		/* a segment with a data key holds encrypted records only */
+		if (segment->key != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("stream record %s of stream \"%s\" is not encrypted, in a segment whose records all are",
+							RecordSeqText(segment, record),
+							stream->name),
+					 errdetail("Its head at %u/%u of \"%s\" was changed.",
+							   record->block, record->offset,
+							   RelationGetRelationName(reader->rel))));
 		return;
+	}
 	if (data_len < 0)
 		StreamCorruptItem(reader->rel, record->block, record->offset);
 	key = palloc(VARHDRSZ + record->key_len);
@@ -400,10 +418,7 @@ StreamReadRecordBody(StreamInfo *stream, StreamSegmentInfo *segment,
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("stream record %s of stream \"%s\" fails authentication",
-						DatumGetCString(DirectFunctionCall1(numeric_out,
-															StreamSeqToNumeric(StreamSeqMake(segment->segment_no,
-																							 record->block,
-																							 record->offset)))),
+						RecordSeqText(segment, record),
 						stream->name),
 				 errdetail("Its encrypted bytes at %u/%u of \"%s\" were changed, or moved.",
 						   record->block, record->offset,

@@ -130,6 +130,7 @@ SELECT set_eq($$SELECT function, runs_as, settings, executable_by, implementatio
 		('stream_internal.on_demand_min_shards()', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'sql'),
 		('stream_internal.open_shard(stream.streams,text)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
 		('stream_internal.privilege_modes(text,boolean)', 'invoker', '', 'owner', 'C stream_privilege_modes'),
+		('stream_internal.open_segments(integer)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'sql'),
 		('stream_internal.privileges(text)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
 		('stream_internal.quote(text)', 'invoker', '', 'owner', 'C stream_quote'),
 		('stream_internal.raise(text,text,text)', 'invoker', '', 'owner', 'C stream_raise'),

@@ -7,7 +7,7 @@
 -- resharding, rotation, quotas and retention, every error, and who may.  TAP test 100_encryption_at_rest
 -- looks for the plaintext on disk, in WAL and in a base backup.
 BEGIN;
-SELECT plan(35);
+SELECT plan(37);
 
 \i test/sql/lib/helpers.sql
 
@@ -32,9 +32,13 @@ SELECT results_eq($$SELECT encryption_type, key_id FROM stream.describe_stream_s
 				  $$VALUES ('KMS', 'alias/enc-key')$$,
 				  'describe_stream_summary shows the encryption and the key as given');
 SELECT is(stream.describe_stream('enc')->>'EncryptionType', 'KMS', '... and so does describe_stream');
+SELECT is((SELECT count(*) FROM stream_internal.open_segments(
+			   (SELECT stream_id FROM stream.streams WHERE stream_name = 'enc')) WHERE NOT has_key),
+		  0::bigint, 'every segment that takes records has a data key');
 SELECT is((SELECT count(*) FROM stream.segments g JOIN stream.streams s USING (stream_id)
-		   WHERE s.stream_name = 'enc' AND g.data_key IS NULL), 0::bigint,
-		  'every segment that takes records has a data key');
+		   WHERE s.stream_name = 'enc' AND g.data_key IS NOT NULL
+			 AND (stream_internal.segment_info(g.relation)).records > 0), 0::bigint,
+		  '... and none of them holds a plain record: the one that did was sealed');
 SELECT is((SELECT encryption_type FROM stream.put_record('enc', 'after', 'secret text'::bytea)),
 		  'KMS', 'put_record answers KMS');
 SELECT is((SELECT count(*) FROM stream.put_records('enc', ARRAY['a', 'b', 'c'], ARRAY['x', 'y', 'z']::bytea[])
@@ -153,6 +157,15 @@ INSERT INTO stream_internal.dump
 	FROM enc_dump WHERE kind NOT IN ('key', 'key_version') ORDER BY n;
 SELECT throws_ok($$SELECT count(*) FROM stream.read('enc')$$, 'XX001', NULL,
 				 'an encrypted record whose arrival time was changed fails authentication');
+-- ... and one put back as plain (its flag cleared) is refused.
+SELECT stream.delete_stream('enc');
+INSERT INTO stream_internal.dump
+	SELECT kind, stream_id, sequence_number, arrival,
+		   CASE WHEN sealed_key IS NOT NULL THEN 'k' ELSE partition_key END,
+		   hash_key, data, info, NULL
+	FROM enc_dump WHERE kind NOT IN ('key', 'key_version') ORDER BY n;
+SELECT throws_ok($$SELECT count(*) FROM stream.read('enc')$$, 'XX001', NULL,
+				 'a plain record in a segment of encrypted records is refused');
 
 -- Retention applies as to a plain stream: expired records are not read.
 SET LOCAL stream.min_retention_period = '1s';
