@@ -78,13 +78,40 @@ AS $$
 	ORDER BY x.segment_no
 $$;
 
+-- A segment's records are all encrypted with its data key, or it has none
+-- and they are all plain (readers hold them to it).  After the stream's
+-- encryption changed to a key (NULL: none), every segment of an open shard
+-- that is to take records is made to match: one with no record yet gets a
+-- data key of the key (or loses its own), one with records otherwise is
+-- sealed after a new segment is added.  Writers wait meanwhile.
+CREATE FUNCTION stream_internal.match_open_segments(p_stream_id int, p_key uuid)
+	RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	g record;
+BEGIN
+	PERFORM stream_internal.lock_segments(ARRAY(
+		SELECT x.relation FROM stream.segments x JOIN stream.shards h USING (stream_id, shard_no)
+		WHERE x.stream_id = p_stream_id AND h.closed_at IS NULL ORDER BY x.segment_no));
+	FOR g IN SELECT * FROM stream_internal.open_segments(p_stream_id) LOOP
+		CONTINUE WHEN g.has_key = (p_key IS NOT NULL) AND g.key_id IS NOT DISTINCT FROM p_key;
+		IF g.records > 0 THEN
+			PERFORM stream_internal.add_segment(p_stream_id, g.shard_no);
+			PERFORM stream_internal.seal_segment(g.relation);
+		ELSIF p_key IS NOT NULL THEN
+			PERFORM stream_internal.give_data_key(p_stream_id, g.segment_no, p_key, true);
+		ELSE
+			UPDATE stream.segments SET key_id = NULL, key_version = NULL, data_key = NULL
+				WHERE stream_id = p_stream_id AND segment_no = g.segment_no;
+		END IF;
+	END LOOP;
+END
+$$;
+
 -- Records written from now on are encrypted with the key; those before
--- keep the state they were written with.  A segment's records are all
--- encrypted with its data key, or it has none and they are all plain
--- (readers hold them to it): every segment of an open shard that is to take
--- records gets a data key of the key if it has no record yet, and one that
--- has records otherwise (plain, or under another key) is sealed after a new
--- segment is added.  Writers wait meanwhile (lock_segments).
+-- keep the state they were written with.
 CREATE FUNCTION stream_internal.start_stream_encryption(p_stream_name text, p_encryption_type text,
 														p_key_id text)
 	RETURNS void
@@ -94,25 +121,14 @@ AS $$
 DECLARE
 	s stream.streams := stream_internal.lock_active_stream(p_stream_name);
 	k stream.keys := stream_internal.usable_key(p_encryption_type, p_key_id);
-	g record;
 BEGIN
-	PERFORM stream_internal.lock_segments(ARRAY(
-		SELECT x.relation FROM stream.segments x JOIN stream.shards h USING (stream_id, shard_no)
-		WHERE x.stream_id = s.stream_id AND h.closed_at IS NULL ORDER BY x.segment_no));
 	UPDATE stream.streams SET encryption_type = 'KMS', key_id = p_key_id, kms_key_id = k.key_id
 		WHERE stream_id = s.stream_id;
-	FOR g IN SELECT * FROM stream_internal.open_segments(s.stream_id) LOOP
-		CONTINUE WHEN g.has_key AND g.key_id = k.key_id;
-		IF g.records = 0 THEN
-			PERFORM stream_internal.give_data_key(s.stream_id, g.segment_no, k.key_id, true);
-		ELSE
-			PERFORM stream_internal.add_segment(s.stream_id, g.shard_no);
-			PERFORM stream_internal.seal_segment(g.relation);
-		END IF;
-	END LOOP;
+	PERFORM stream_internal.match_open_segments(s.stream_id, k.key_id);
 END
 $$;
 
+-- Records written from now on are plain; those before stay encrypted.
 CREATE FUNCTION stream_internal.stop_stream_encryption(p_stream_name text, p_encryption_type text,
 													   p_key_id text)
 	RETURNS void
@@ -122,27 +138,14 @@ AS $$
 DECLARE
 	s stream.streams := stream_internal.lock_active_stream(p_stream_name);
 	k stream.keys := stream_internal.encryption_key(p_encryption_type, p_key_id);
-	g record;
 BEGIN
 	IF s.encryption_type <> 'KMS' OR s.kms_key_id IS DISTINCT FROM k.key_id THEN
 		PERFORM stream_internal.raise('InvalidArgumentException',
 			pg_catalog.format('stream "%s" is not encrypted with key "%s"', s.stream_name,
 							  stream_internal.quote(p_key_id)));
 	END IF;
-	PERFORM stream_internal.lock_segments(ARRAY(
-		SELECT x.relation FROM stream.segments x JOIN stream.shards h USING (stream_id, shard_no)
-		WHERE x.stream_id = s.stream_id AND h.closed_at IS NULL ORDER BY x.segment_no));
 	UPDATE stream.streams SET encryption_type = 'NONE', key_id = NULL, kms_key_id = NULL
 		WHERE stream_id = s.stream_id;
-	-- plain records go where no record is encrypted
-	FOR g IN SELECT * FROM stream_internal.open_segments(s.stream_id) WHERE has_key LOOP
-		IF g.records = 0 THEN
-			UPDATE stream.segments SET key_id = NULL, key_version = NULL, data_key = NULL
-				WHERE stream_id = s.stream_id AND segment_no = g.segment_no;
-		ELSE
-			PERFORM stream_internal.add_segment(s.stream_id, g.shard_no);
-			PERFORM stream_internal.seal_segment(g.relation);
-		END IF;
-	END LOOP;
+	PERFORM stream_internal.match_open_segments(s.stream_id, NULL);
 END
 $$;

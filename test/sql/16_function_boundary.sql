@@ -121,6 +121,7 @@ SELECT set_eq($$SELECT function, runs_as, settings, executable_by, implementatio
 		('stream_internal.maintain_stream(stream.streams)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
 		('stream_internal.merge(stream.streams,stream.shards,stream.shards)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
 		('stream_internal.maintenance_result(integer,text,text,text)', 'invoker', '', 'owner', 'C stream_maintenance_result'),
+		('stream_internal.match_open_segments(integer,uuid)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
 		('stream_internal.merge_shards(text,text,text)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
 		('stream_internal.new_iterator_key()', 'invoker', '', 'owner', 'C stream_new_iterator_key'),
 		('stream_internal.new_data_key(bytea,uuid,integer,integer,integer)', 'invoker', '', 'owner', 'C stream_new_data_key'),

@@ -5,7 +5,7 @@
 -- stored only sealed by the root key (the test server reads one from
 -- stream.kms_root_key_file), every error, and who may manage them.
 BEGIN;
-SELECT plan(33);
+SELECT plan(36);
 
 \i test/sql/lib/helpers.sql
 
@@ -95,6 +95,8 @@ SELECT throws_ok($$SELECT * FROM stream.create_key('mine')$$, '42501',
 				 'a role without manage on * may not create a key');
 SELECT throws_ok($$SELECT * FROM stream.list_keys()$$, '42501', NULL, '... nor list them');
 SELECT throws_ok($$SELECT * FROM stream.keys$$, '42501', NULL, '... nor read the table of keys');
+SELECT throws_ok($$SELECT stream.rotate_key('alias/orders')$$, '42501', NULL, '... nor rotate one');
+SELECT throws_ok($$SELECT stream.enable_key('alias/orders')$$, '42501', NULL, '... nor enable one');
 RESET ROLE;
 SET ROLE key_lister;
 SELECT is((SELECT count(*) FROM stream.list_keys()), 2::bigint, 'describe on * lists the keys');
@@ -102,6 +104,9 @@ SELECT throws_ok($$SELECT stream.disable_key('alias/orders')$$, '42501', NULL, '
 RESET ROLE;
 SET ROLE key_admin;
 SELECT lives_ok($$SELECT * FROM stream.create_key('admins-key')$$, 'manage on * creates keys');
+SELECT lives_ok($$SELECT stream.disable_key('alias/admins-key'); SELECT stream.enable_key('alias/admins-key');
+				  SELECT stream.rotate_key('alias/admins-key')$$,
+				'... and disables, enables and rotates them');
 RESET ROLE;
 
 SELECT * FROM finish();

@@ -7,7 +7,7 @@
 -- resharding, rotation, quotas and retention, every error, and who may.  TAP test 100_encryption_at_rest
 -- looks for the plaintext on disk, in WAL and in a base backup.
 BEGIN;
-SELECT plan(37);
+SELECT plan(38);
 
 \i test/sql/lib/helpers.sql
 
@@ -178,6 +178,14 @@ SELECT is((SELECT count(*) FROM stream.read('enc')), 0::bigint,
 SET ROLE enc_writer;
 SELECT throws_ok($$SELECT stream.start_stream_encryption('enc', 'KMS', 'alias/enc-key')$$, '42501', NULL,
 				 'a role with write only may not start encryption');
+RESET ROLE;
+CREATE ROLE enc_manager;
+SELECT stream.create_stream('managed', 1);
+SELECT stream.grant('manage', 'managed', 'enc_manager');
+SET ROLE enc_manager;
+SELECT lives_ok($$SELECT stream.start_stream_encryption('managed', 'KMS', 'alias/enc-key');
+				  SELECT stream.stop_stream_encryption('managed', 'KMS', 'alias/enc-key')$$,
+				'a role with manage on the stream starts and stops its encryption');
 RESET ROLE;
 
 SELECT * FROM finish();
