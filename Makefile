@@ -14,6 +14,7 @@ OBJS = \
 	src/failure_log.o \
 	src/numeric128.o \
 	src/log/log_am.o \
+	src/log/log_decode.o \
 	src/log/log_page.o \
 	src/log/log_vacuum.o \
 	src/log/log_wal.o \
@@ -22,6 +23,7 @@ OBJS = \
 	src/kinesis/backup.o \
 	src/kinesis/catalog.o \
 	src/kinesis/crypt.o \
+	src/kinesis/feed.o \
 	src/kinesis/get.o \
 	src/kinesis/guard.o \
 	src/kinesis/hashkey.o \

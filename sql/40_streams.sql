@@ -204,7 +204,8 @@ $$;
 CREATE FUNCTION stream_internal.describe_stream_summary(p_stream_name text)
 	RETURNS TABLE(stream_name text, stream_arn text, stream_status text, stream_mode text,
 				  retention_period_hours int, stream_creation_timestamp timestamptz,
-				  encryption_type text, key_id text, open_shard_count int, consumer_count int)
+				  encryption_type text, key_id text, open_shard_count int, consumer_count int,
+				  change_feed boolean)
 	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
 AS $$
@@ -216,7 +217,8 @@ BEGIN
 		   (SELECT pg_catalog.count(*)::int FROM stream.shards h
 			WHERE h.stream_id = s.stream_id AND h.closed_at IS NULL),
 		   (SELECT pg_catalog.count(*)::int FROM stream.consumers c
-			WHERE c.stream_id = s.stream_id)
+			WHERE c.stream_id = s.stream_id),
+		   s.change_feed
 	FROM stream_internal.find_stream($1) s;
 END
 $$;

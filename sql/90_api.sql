@@ -27,7 +27,8 @@ CREATE FUNCTION stream.list_streams()
 CREATE FUNCTION stream.describe_stream_summary(stream_name text)
 	RETURNS TABLE(stream_name text, stream_arn text, stream_status text, stream_mode text,
 				  retention_period_hours int, stream_creation_timestamp timestamptz,
-				  encryption_type text, key_id text, open_shard_count int, consumer_count int)
+				  encryption_type text, key_id text, open_shard_count int, consumer_count int,
+				  change_feed boolean)
 	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C STABLE;
 
 CREATE FUNCTION stream.describe_stream(stream_name text) RETURNS jsonb
@@ -107,4 +108,8 @@ CREATE FUNCTION stream.start_stream_encryption(stream_name text, encryption_type
 
 CREATE FUNCTION stream.stop_stream_encryption(stream_name text, encryption_type text, key_id text)
 	RETURNS void
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
+
+-- The change feed (README, "The change feed")
+CREATE FUNCTION stream.set_change_feed(stream_name text, enabled boolean) RETURNS void
 	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;

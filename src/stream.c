@@ -24,6 +24,7 @@
 #include "injection.h"
 #include "kinesis/backup.h"
 #include "kinesis/catalog.h"
+#include "kinesis/feed.h"
 #include "kinesis/guard.h"
 #include "kinesis/iterator.h"
 #include "kinesis/kinesis.h"
@@ -58,6 +59,7 @@ _PG_init(void)
 	QuotaInit();
 	KmsInit();
 	BackupInit();
+	FeedInit();
 
 	/* background workers */
 	WorkerInit();

@@ -26,6 +26,7 @@ STREAM_PACKAGES=(
 	postgresql-server-dev-15
 	postgresql-15-pgtap
 	postgresql-15-cron
+	postgresql-15-wal2json
 	libipc-run-perl
 	libssl-dev
 	openssl

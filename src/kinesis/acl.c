@@ -123,6 +123,7 @@ static const ControlFunction control_functions[] = {
 	{"rotate_key", -1, STREAM_PRIV_MANAGE, "RotateKey", false},
 	{"start_stream_encryption", 0, STREAM_PRIV_MANAGE, "StartStreamEncryption", false},
 	{"stop_stream_encryption", 0, STREAM_PRIV_MANAGE, "StopStreamEncryption", false},
+	{"set_change_feed", 0, STREAM_PRIV_MANAGE, "SetChangeFeed", false},
 };
 
 /*

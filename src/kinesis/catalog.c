@@ -317,6 +317,7 @@ BuildStream(SPITupleTable *streams, uint64 row,
 	stream->catalog_version = GetInt(streams, row, 7, 0);
 	stream->acl_relid = (Oid) GetInt(streams, row, 8, 0);
 	stream->encrypted = strcmp(encryption, "KMS") == 0;
+	stream->change_feed = GetBool(streams, row, 10);
 	{
 		bool		isnull;
 		Datum		enabled = SPI_getbinval(streams->vals[row], streams->tupdesc, 9, &isnull);
@@ -402,7 +403,8 @@ LoadStreams(int32 *ids, int nids, Snapshot snapshot)
 									   "OPERATOR(pg_catalog.*) 1000000)::pg_catalog.int8, "
 									   "catalog_version, acl::pg_catalog.oid::pg_catalog.int8, "
 									   "(SELECT k.enabled FROM stream.keys k "
-									   "WHERE k.key_id OPERATOR(pg_catalog.=) s.kms_key_id) "
+									   "WHERE k.key_id OPERATOR(pg_catalog.=) s.kms_key_id), "
+									   "change_feed "
 									   "FROM stream.streams s "
 									   "WHERE stream_id OPERATOR(pg_catalog.=) ANY ($1) "
 									   "ORDER BY stream_id", 1, argtypes),

@@ -74,6 +74,7 @@ typedef struct StreamInfo
 	char	   *encryption_type;
 	bool		encrypted;		/* encryption_type is KMS: records are */
 	StreamKeyState key_state;	/* of its key, when encrypted */
+	bool		change_feed;	/* its appends go to logical decoding */
 	int			nshards;
 	StreamShardInfo *shards;	/* by shard number, ascending */
 	int			nopen;

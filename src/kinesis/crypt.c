@@ -376,13 +376,34 @@ RecordSeqText(StreamSegmentInfo *segment, StreamRecord *record)
 	return DatumGetCString(DirectFunctionCall1(numeric_out, StreamSeqToNumeric(seq)));
 }
 
+/*
+ * Opens a sealed record's key and data into key_out and data_out (room for
+ * key_len and sealed_len - STREAM_RECORD_OVERHEAD bytes).  False when the
+ * record fails authentication.
+ */
+static bool
+OpenRecord(StreamInfo *stream, StreamSegmentInfo *segment, BlockNumber block,
+		   OffsetNumber offset, TimestampTz arrival,
+		   const char *key, int key_len, const char *sealed, int sealed_len,
+		   char *key_out, char *data_out)
+{
+	int			data_len = sealed_len - STREAM_RECORD_OVERHEAD;
+	uint8		aad[RECORD_AAD_BYTES];
+
+	Assert(data_len >= 0);
+	RecordAad(segment->segment_no, block, offset, key_len, arrival, aad);
+	return Crypt(false, SegmentDataKey(stream, segment), (const uint8 *) sealed, aad,
+				 (const uint8 *) key, key_len,
+				 (const uint8 *) sealed + STREAM_NONCE_BYTES, data_len,
+				 (uint8 *) key_out, (uint8 *) data_out,
+				 (uint8 *) sealed + STREAM_NONCE_BYTES + data_len);
+}
+
 void
 StreamReadRecordBody(StreamInfo *stream, StreamSegmentInfo *segment,
 					 StreamLogReader *reader, StreamRecord *record)
 {
 	int			data_len = record->data_len - STREAM_RECORD_OVERHEAD;
-	uint8		aad[RECORD_AAD_BYTES];
-	uint8	   *sealed;
 	text	   *key;
 	bytea	   *data;
 
@@ -407,14 +428,10 @@ StreamReadRecordBody(StreamInfo *stream, StreamSegmentInfo *segment,
 	SET_VARSIZE(key, VARHDRSZ + record->key_len);
 	data = palloc(VARHDRSZ + data_len);
 	SET_VARSIZE(data, VARHDRSZ + data_len);
-	sealed = (uint8 *) VARDATA(record->data);
-	RecordAad(segment->segment_no, record->block, record->offset, record->key_len,
-			  record->arrival, aad);
-	if (!Crypt(false, SegmentDataKey(stream, segment), sealed, aad,
-			   (uint8 *) VARDATA(record->key), record->key_len,
-			   sealed + STREAM_NONCE_BYTES, data_len,
-			   (uint8 *) VARDATA(key), (uint8 *) VARDATA(data),
-			   sealed + STREAM_NONCE_BYTES + data_len))
+	if (!OpenRecord(stream, segment, record->block, record->offset, record->arrival,
+					VARDATA(record->key), record->key_len,
+					VARDATA(record->data), record->data_len,
+					VARDATA(key), VARDATA(data)))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("stream record %s of stream \"%s\" fails authentication",
@@ -428,4 +445,28 @@ StreamReadRecordBody(StreamInfo *stream, StreamSegmentInfo *segment,
 	record->key = key;
 	record->data = data;
 	record->data_len = data_len;
+}
+
+bool
+StreamOpenDecodedRecord(StreamInfo *stream, StreamSegmentInfo *segment,
+						StreamDecodedRecord *record)
+{
+	int			data_len = record->data_len - STREAM_RECORD_OVERHEAD;
+	char	   *key;
+	char	   *data;
+
+	if (data_len < 0)
+		return false;
+	key = palloc(record->key_len + 1);
+	data = palloc(data_len + 1);
+	if (!OpenRecord(stream, segment, record->block, record->offset, record->arrival,
+					record->key, record->key_len, record->data, record->data_len,
+					key, data))
+		return false;
+	key[record->key_len] = '\0';
+	record->key = key;
+	record->data = data;
+	record->data_len = data_len;
+	record->encrypted = false;
+	return true;
 }

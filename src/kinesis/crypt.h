@@ -13,6 +13,7 @@
 #include "postgres.h"
 
 #include "kinesis/catalog.h"
+#include "log/log_decode.h"
 #include "log/log_page.h"
 
 /* Bytes an encrypted record takes beyond its key and data: nonce and tag */
@@ -45,5 +46,15 @@ extern void StreamReadRecordBody(StreamInfo *stream,
 								 StreamSegmentInfo *segment,
 								 StreamLogReader *reader,
 								 StreamRecord *record);
+
+/*
+ * Opens an encrypted record as logical decoding found it in WAL, with its
+ * segment's data key: its key (then NUL-terminated) and data become the
+ * plaintext, in new memory.  False when it fails authentication; errors
+ * when the key is missing or disabled, as reads do.
+ */
+extern bool StreamOpenDecodedRecord(StreamInfo *stream,
+									StreamSegmentInfo *segment,
+									StreamDecodedRecord *record);
 
 #endif							/* STREAM_CRYPT_H */

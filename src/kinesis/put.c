@@ -35,6 +35,7 @@
 #include "kinesis/acl.h"
 #include "kinesis/catalog.h"
 #include "kinesis/crypt.h"
+#include "kinesis/feed.h"
 #include "kinesis/kinesis.h"
 #include "kinesis/names.h"
 #include "kinesis/quota.h"
@@ -189,7 +190,9 @@ AppendToShard(const char *stream_name, const char *action, StreamInfo *stream,
 			  int32 shard_no, StreamAppendRecord *batch, int n)
 {
 	StreamSealPolicy policy;
+	StringInfoData tag;
 
+	initStringInfo(&tag);
 	for (int attempt = 0;; attempt++)
 	{
 		StreamShardInfo *shard;
@@ -235,7 +238,8 @@ AppendToShard(const char *stream_name, const char *action, StreamInfo *stream,
 				else
 					StreamPlainRecord(&batch[r]);
 			}
-			result = StreamLogAppend(rel, segment_no, batch, n, &policy);
+			result = StreamLogAppend(rel, segment_no, batch, n, &policy,
+									 StreamFeedTag(stream, shard_no, &tag));
 			if (result == STREAM_APPEND_DONE)
 				pgstat_count_heap_insert(rel, n);
 			/* the lock is kept until the end of the transaction */

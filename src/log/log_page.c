@@ -212,7 +212,8 @@ ExtendSegment(Relation rel)
  */
 static OffsetNumber
 WriteItems(Relation rel, Buffer metabuf, Buffer buffer, bool init,
-		   StringInfo items, int nitems, int nheads, TimestampTz arrival)
+		   StringInfo items, int nitems, int nheads, TimestampTz arrival,
+		   int32 segment_no, StringInfo decode_tag)
 {
 	Page		page = BufferGetPage(buffer);
 	Page		metapage = BufferGetPage(metabuf);
@@ -249,6 +250,8 @@ WriteItems(Relation rel, Buffer metabuf, Buffer buffer, bool init,
 		xl_stream_append xlrec;
 		xl_stream_meta_update update;
 		XLogRecPtr	recptr;
+		int			regflags = REGBUF_STANDARD | (init ? REGBUF_WILL_INIT : 0);
+		xl_stream_decode decode;
 
 		xlrec.first_offset = first;
 		xlrec.nitems = nitems;
@@ -261,8 +264,21 @@ WriteItems(Relation rel, Buffer metabuf, Buffer buffer, bool init,
 
 		XLogBeginInsert();
 		XLogRegisterData((char *) &xlrec, sizeof(xlrec));
-		XLogRegisterBuffer(0, buffer,
-						   REGBUF_STANDARD | (init ? REGBUF_WILL_INIT : 0));
+		if (decode_tag != NULL && XLogLogicalInfoActive())
+		{
+			/*
+			 * For logical decoding: the segment and the tag, the items even
+			 * when the page goes as a full-page image, and the origin
+			 */
+			memset(&decode, 0, sizeof(decode));
+			decode.segment_no = segment_no;
+			decode.tag_len = decode_tag->len;
+			XLogRegisterData((char *) &decode, sizeof(decode));
+			XLogRegisterData(decode_tag->data, decode_tag->len);
+			regflags |= REGBUF_KEEP_DATA;
+			XLogSetRecordFlags(XLOG_INCLUDE_ORIGIN);
+		}
+		XLogRegisterBuffer(0, buffer, regflags);
 		XLogRegisterBufData(0, items->data, items->len);
 		XLogRegisterBuffer(1, metabuf, REGBUF_STANDARD);
 		XLogRegisterBufData(1, (char *) &update, sizeof(update));
@@ -370,7 +386,7 @@ RecordFitsPage(StreamAppendRecord *rec)
 static Buffer
 WriteLargeRecord(Relation rel, int32 segment_no, Buffer metabuf, Buffer buffer,
 				 StreamAppendRecord *rec, TransactionId xid,
-				 TimestampTz arrival, StringInfo items)
+				 TimestampTz arrival, StringInfo items, StringInfo decode_tag)
 {
 	int			part = MAXALIGN_DOWN(STREAM_PAGE_ITEM_SPACE) -
 		sizeof(StreamRecordHeader) - rec->key_len;
@@ -380,7 +396,8 @@ WriteLargeRecord(Relation rel, int32 segment_no, Buffer metabuf, Buffer buffer,
 					 arrival);
 	resetStringInfo(items);
 	AppendHead(items, rec, xid, arrival, part);
-	rec->offset = WriteItems(rel, metabuf, buffer, true, items, 1, 1, arrival);
+	rec->offset = WriteItems(rel, metabuf, buffer, true, items, 1, 1, arrival,
+							 segment_no, decode_tag);
 	rec->block = BufferGetBlockNumber(buffer);
 	rec->arrival = arrival;
 
@@ -398,7 +415,8 @@ WriteLargeRecord(Relation rel, int32 segment_no, Buffer metabuf, Buffer buffer,
 		BeginItem(items, sizeof(chunk) + len);
 		appendBinaryStringInfo(items, (char *) &chunk, sizeof(chunk));
 		appendBinaryStringInfo(items, rec->data + done, len);
-		WriteItems(rel, metabuf, buffer, true, items, 1, 0, arrival);
+		WriteItems(rel, metabuf, buffer, true, items, 1, 0, arrival,
+				   segment_no, decode_tag);
 		done += len;
 	}
 	return buffer;
@@ -505,7 +523,7 @@ StreamLogSeal(Relation rel, const StreamSealPolicy *policy)
  */
 StreamAppendResult
 StreamLogAppend(Relation rel, int32 segment_no, StreamAppendRecord *records,
-				int nrecords, const StreamSealPolicy *policy)
+				int nrecords, const StreamSealPolicy *policy, StringInfo decode_tag)
 {
 	TransactionId xid = GetCurrentTransactionId();
 	Buffer		metabuf;
@@ -584,7 +602,7 @@ StreamLogAppend(Relation rel, int32 segment_no, StreamAppendRecord *records,
 			}
 			{
 				if (WriteItems(rel, metabuf, buffer, init, &items, n, n,
-							   arrival) != first)
+							   arrival, segment_no, decode_tag) != first)
 					elog(ERROR, "stream segment \"%s\" changed under its append",
 						 RelationGetRelationName(rel));
 				for (int k = 0; k < n; k++)
@@ -602,7 +620,7 @@ StreamLogAppend(Relation rel, int32 segment_no, StreamAppendRecord *records,
 			if (BufferIsValid(buffer))
 				UnlockReleaseBuffer(buffer);
 			buffer = WriteLargeRecord(rel, segment_no, metabuf, ExtendSegment(rel),
-									  rec, xid, arrival, &items);
+									  rec, xid, arrival, &items, decode_tag);
 			i++;
 		}
 	}
@@ -714,7 +732,8 @@ StreamLogPlace(Relation rel, int32 segment_no, StreamAppendRecord *rec)
 		buffer = ExtendSegmentTo(rel, end_block);
 		resetStringInfo(&items);
 		AppendFiller(&items);
-		WriteItems(rel, metabuf, buffer, true, &items, 1, 0, rec->arrival);
+		WriteItems(rel, metabuf, buffer, true, &items, 1, 0, rec->arrival,
+				   segment_no, NULL);
 	}
 
 	if (large)
@@ -723,7 +742,7 @@ StreamLogPlace(Relation rel, int32 segment_no, StreamAppendRecord *rec)
 			UnlockReleaseBuffer(buffer);
 		buffer = WriteLargeRecord(rel, segment_no, metabuf,
 								  ExtendSegmentTo(rel, rec->block),
-								  rec, xid, rec->arrival, &items);
+								  rec, xid, rec->arrival, &items, NULL);
 	}
 	else
 	{
@@ -757,7 +776,8 @@ StreamLogPlace(Relation rel, int32 segment_no, StreamAppendRecord *rec)
 					 errdetail("A page has %zu bytes left for it and the places before it.",
 							   room)));
 		}
-		WriteItems(rel, metabuf, buffer, init, &items, nitems, 1, rec->arrival);
+		WriteItems(rel, metabuf, buffer, init, &items, nitems, 1, rec->arrival,
+				   segment_no, NULL);
 	}
 
 	UnlockReleaseBuffer(buffer);

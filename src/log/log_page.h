@@ -143,10 +143,16 @@ typedef struct StreamSealPolicy
 	int64		max_age;		/* microseconds from its oldest record */
 } StreamSealPolicy;
 
+/*
+ * decode_tag: bytes of the layer above that go with the WAL of the append
+ * when logical decoding is on (wal_level logical), for it to make the
+ * records a change feed (log/log_decode.h); NULL when they are not fed.
+ */
 extern StreamAppendResult StreamLogAppend(Relation rel, int32 segment_no,
 										  StreamAppendRecord *records,
 										  int nrecords,
-										  const StreamSealPolicy *policy);
+										  const StreamSealPolicy *policy,
+										  StringInfo decode_tag);
 extern bool StreamLogSeal(Relation rel, const StreamSealPolicy *policy);
 extern bool StreamLogIsSealed(Relation rel);
 

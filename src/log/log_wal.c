@@ -2,7 +2,7 @@
  *
  * log_wal.c
  *	  The stream resource manager: redo, description and masking of the WAL
- *	  records that stream_log relations write.
+ *	  records that stream_log relations write (decoding: log_decode.c).
  *
  * An APPEND record carries only the new items' bytes (not the page), so a
  * record costs about its own size in WAL plus a full-page image of a block
@@ -18,6 +18,7 @@
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
 
+#include "log/log_decode.h"
 #include "log/log_page.h"
 #include "log/log_wal.h"
 
@@ -215,6 +216,7 @@ static RmgrData stream_rmgr = {
 	.rm_desc = stream_desc,
 	.rm_identify = stream_identify,
 	.rm_mask = stream_mask,
+	.rm_decode = StreamLogDecode,
 };
 
 void

@@ -32,6 +32,18 @@ typedef struct xl_stream_append
 								 * length and the item's bytes */
 } xl_stream_append;
 
+/*
+ * Follows xl_stream_append in an APPEND written while logical decoding is
+ * on, for records the layer above feeds to it: the segment, then tag_len
+ * bytes of that layer's tag (log/log_decode.h).  Block 0's data is then
+ * kept even when the page goes as a full-page image.
+ */
+typedef struct xl_stream_decode
+{
+	int32		segment_no;
+	uint32		tag_len;
+} xl_stream_decode;
+
 /* Block 1's data of an APPEND: the meta fields after it, absolute */
 typedef struct xl_stream_meta_update
 {
