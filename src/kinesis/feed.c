@@ -34,6 +34,9 @@
 
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "catalog/pg_auth_members.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_class.h"
 #include "common/base64.h"
 #include "common/jsonapi.h"
 #include "fmgr.h"
@@ -44,6 +47,7 @@
 #include "replication/reorderbuffer.h"
 #include "utils/guc.h"
 #include "utils/builtins.h"
+#include "utils/catcache.h"
 #include "utils/inval.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
@@ -172,7 +176,15 @@ OpenEncryptedRecords(int32 stream_id, int32 shard_no, int32 segment_no,
 		StreamShardInfo *shard = NULL;
 		StreamSegmentInfo *segment = NULL;
 
+		/*
+		 * Decoding fills the catalog caches with rows as of the transactions
+		 * it replays (historic snapshots), and empties them only when it
+		 * ends: the privileges are read afresh.
+		 */
 		AcceptInvalidationMessages();
+		CatalogCacheFlushCatalog(RelationRelationId);
+		CatalogCacheFlushCatalog(AuthIdRelationId);
+		CatalogCacheFlushCatalog(AuthMemRelationId);
 		stream = StreamLookupById(stream_id);
 		if (stream != NULL &&
 			StreamHasPrivilege(GetUserId(), stream->acl_relid, STREAM_PRIV_READ))
