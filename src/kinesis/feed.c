@@ -45,6 +45,7 @@
 #include "miscadmin.h"
 #include "nodes/pg_list.h"
 #include "replication/reorderbuffer.h"
+#include "replication/slot.h"
 #include "utils/guc.h"
 #include "utils/builtins.h"
 #include "utils/catcache.h"
@@ -89,12 +90,33 @@ static char *output_plugin_libraries = NULL;
 static List *allowed_plugins = NIL;
 static char *allowed_from = NULL;
 
+/*
+ * Whether a logical slot of this database exists.  A slot being created is
+ * in the table before it logs the running transactions it builds its first
+ * snapshot from, and it never decodes those: so an append whose transaction
+ * had its xid before it found no slot needs no tag, even if a slot is made
+ * before the transaction commits.
+ */
+static bool
+LogicalSlotExists(void)
+{
+	int			nslots = 0;
+	int			nactive = 0;
+
+	(void) ReplicationSlotsCountDBSlots(MyDatabaseId, &nslots, &nactive);
+	return nslots > 0;
+}
+
 StringInfo
 StreamFeedTag(StreamInfo *stream, int32 shard_no, StringInfo buf)
 {
 	FeedTag		tag;
 
 	if (!stream->change_feed || !XLogLogicalInfoActive())
+		return NULL;
+	/* the append takes it anyway; first, for LogicalSlotExists */
+	(void) GetCurrentTransactionId();
+	if (!LogicalSlotExists())
 		return NULL;
 	memset(&tag, 0, sizeof(tag));
 	tag.version = FEED_TAG_VERSION;

@@ -19,8 +19,9 @@
 
 /*
  * The tag an append to a shard of a stream gives storage (into "buf"), or
- * NULL when the stream's feed is off or the server logs no logical
- * information: then its records go to no feed and cost nothing more.
+ * NULL when the stream's feed is off, the server logs no logical
+ * information or the database has no logical slot: then its records go to
+ * no feed and cost nothing more.
  */
 extern StringInfo StreamFeedTag(StreamInfo *stream, int32 shard_no,
 								StringInfo buf);

@@ -10,7 +10,7 @@
 -- (test/run's server has wal_level logical) and removes what it made at the
 -- end.  TAP test 110_change_feed uses pg_recvlogical with test_decoding,
 -- wal2json and pgoutput, crashes and restarts.
-SELECT plan(33);
+SELECT plan(36);
 
 \i test/sql/lib/helpers.sql
 
@@ -70,7 +70,32 @@ SELECT lives_ok($$SELECT stream.set_change_feed('fed', true)$$,
 				'turning on a feed that is on changes nothing');
 SELECT stream.set_change_feed('fed_one', true);
 
+-- what an append writes to WAL: as without the feed, unless a logical slot
+-- of the database exists and the feed is on
+CREATE EXTENSION pg_walinspect;
+-- (each append commits, so that its WAL is flushed and pg_walinspect reads it)
+CREATE FUNCTION pg_temp.append_wal_bytes(since pg_lsn) RETURNS int LANGUAGE sql AS $$
+	SELECT sum(record_length)::int
+	FROM pg_get_wal_records_info(since, pg_current_wal_flush_lsn())
+	WHERE resource_manager = 'stream' AND record_type LIKE 'APPEND%'
+$$;
+SELECT pg_current_wal_insert_lsn() AS since \gset
+SELECT count(*) FROM stream.put_record('unfed', 'k1', '0123456789'::bytea);
+SELECT pg_temp.append_wal_bytes(:'since') AS unfed_bytes \gset
+SELECT pg_current_wal_insert_lsn() AS since \gset
+SELECT count(*) FROM stream.put_record('fed_one', 'k1', '0123456789'::bytea);
+SELECT is(pg_temp.append_wal_bytes(:'since'), :unfed_bytes,
+		  'with the feed on but no logical slot, an append writes the WAL it writes with the feed off');
 SELECT 'slot' FROM pg_create_logical_replication_slot('feed_slot', 'test_decoding');
+SELECT pg_current_wal_insert_lsn() AS since \gset
+SELECT count(*) FROM stream.put_record('unfed', 'k1', '0123456789'::bytea);
+SELECT is(pg_temp.append_wal_bytes(:'since'), :unfed_bytes,
+		  'with a slot and the feed off, too');
+SELECT pg_current_wal_insert_lsn() AS since \gset
+SELECT count(*) FROM stream.put_record('fed_one', 'k1', '0123456789'::bytea);
+SELECT cmp_ok(pg_temp.append_wal_bytes(:'since'), '>', :unfed_bytes,
+			  'with a slot and the feed on, the append carries its tag');
+SELECT 'drained' FROM (SELECT count(*) FROM pg_logical_slot_get_changes('feed_slot', NULL, NULL)) x;
 
 -- one transaction: the fed stream, the unfed one and a table; one rolled back
 BEGIN;
@@ -146,7 +171,7 @@ SELECT results_eq($$SELECT partition_key, data FROM pg_temp.feed('feed_slot3') O
 				  'it comes whole, in the order of the batch');
 
 -- the feed turned off
-SELECT count(*) FROM pg_logical_slot_get_changes('feed_slot', NULL, NULL);
+SELECT 'drained' FROM (SELECT count(*) FROM pg_logical_slot_get_changes('feed_slot', NULL, NULL)) x;
 SELECT stream.set_change_feed('fed', false);
 SELECT count(*) FROM stream.put_record('fed', 'off', 'after the feed was turned off'::bytea);
 SELECT is((SELECT count(*) FROM pg_temp.feed('feed_slot')), 0::bigint,
@@ -235,6 +260,7 @@ SELECT pg_drop_replication_slot(s) FROM unnest(ARRAY['feed_slot', 'feed_slot2', 
 SELECT stream.delete_stream('fed');
 SELECT stream.delete_stream('unfed');
 DROP TABLE public.feed_table, sealed;
+DROP EXTENSION pg_walinspect;
 DROP ROLE feed_manager;
 DROP ROLE feed_reader;
 
