@@ -33,10 +33,16 @@ SELECT convert_from(data, 'UTF8')::jsonb ->> 'type' AS event_type,
 FROM stream.read('clickstream')
 GROUP BY 1 ORDER BY 2 DESC;
 
+\echo 'Through the change feed (pg_recvlogical as shop_feed, test_decoding, decode_feed_message), per shard:'
+SELECT shard_id, count(*) AS records, count(*) FILTER (WHERE data IS NULL) AS still_encrypted
+FROM fed GROUP BY shard_id ORDER BY shard_id;
+
 \echo 'Checks:'
 SELECT (SELECT coalesce(sum(events), 0) FROM produced)
 		   = (SELECT count(*) FROM consumed)
 		   AS "written = read",
+	   (SELECT count(*) FROM fed) = (SELECT count(*) FROM consumed)
+		   AS "read = fed",
 	   (SELECT count(*) = count(DISTINCT (shard_id, sequence_number))
 		FROM consumed) AS "nothing read twice",
 	   NOT EXISTS (

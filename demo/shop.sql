@@ -2,7 +2,7 @@
 -- views and add-to-cart events into it, and the consumer that reads it back
 -- shard by shard.  demo/run loads this file into the database "shop", then
 -- calls produce() from three concurrent sessions as the role shop_producer
--- and consume() from a fourth as shop_consumer.
+-- and consume() from a fourth as shop_consumer, and reads the change feed.
 
 CREATE EXTENSION stream;
 
@@ -21,6 +21,24 @@ CREATE ROLE shop_consumer LOGIN;
 SELECT stream.grant('write', 'clickstream', 'shop_producer');
 SELECT stream.grant('read', 'clickstream', 'shop_consumer');
 SELECT stream.grant('describe', 'clickstream', 'shop_consumer');
+
+-- The change feed (README, "The change feed"): every committed record
+-- through logical decoding, which demo/run reads with pg_recvlogical as
+-- shop_feed, a role that may replicate and read the stream (and so gets
+-- the encrypted records decrypted).  The slot is made before the
+-- producers start, so that it sees all they write.
+SELECT stream.set_change_feed('clickstream', true);
+CREATE ROLE shop_feed LOGIN REPLICATION;
+SELECT stream.grant('read', 'clickstream', 'shop_feed');
+SELECT 'slot' FROM pg_create_logical_replication_slot('shop_feed', 'test_decoding');
+
+-- The lines pg_recvlogical wrote, and the records of the feed's messages.
+CREATE TABLE feed_lines (line text);
+CREATE VIEW fed AS
+	SELECT f.*
+	FROM feed_lines l,
+		 stream.decode_feed_message(convert_to(substring(l.line FROM 'content:(.*)$'), 'UTF8')) f
+	WHERE l.line LIKE 'message: transactional: 1 prefix: stream,%';
 
 -- One row per producer, written when it has finished.
 CREATE TABLE produced (
