@@ -43,10 +43,8 @@
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
-#include "nodes/pg_list.h"
 #include "replication/reorderbuffer.h"
 #include "replication/slot.h"
-#include "utils/guc.h"
 #include "utils/builtins.h"
 #include "utils/catcache.h"
 #include "utils/inval.h"
@@ -54,7 +52,6 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
-#include "utils/varlena.h"
 
 #include "kinesis/acl.h"
 #include "kinesis/crypt.h"
@@ -82,13 +79,6 @@ typedef struct FeedTag
 	int32		stream_id;
 	int32		shard_no;
 } FeedTag;
-
-/* The output plugins whose slots get the feed */
-static char *output_plugin_libraries = NULL;
-
-/* The list as last parsed, and the setting it was parsed from */
-static List *allowed_plugins = NIL;
-static char *allowed_from = NULL;
 
 /*
  * Whether a logical slot of this database exists.  A slot being created is
@@ -127,50 +117,6 @@ StreamFeedTag(StreamInfo *stream, int32 shard_no, StringInfo buf)
 	appendBinaryStringInfo(buf, (char *) &tag, sizeof(tag));
 	appendBinaryStringInfo(buf, stream->name, tag.name_len);
 	return buf;
-}
-
-static bool
-CheckPluginList(char **newval, void **extra, GucSource source)
-{
-	char	   *raw = pstrdup(*newval);
-	List	   *names = NIL;
-	bool		ok = SplitIdentifierString(raw, ',', &names);
-
-	if (!ok)
-		GUC_check_errdetail("List syntax is invalid.");
-	list_free(names);
-	pfree(raw);
-	return ok;
-}
-
-/* Whether the output plugin of the slot being decoded may get the feed */
-static bool
-PluginAllowed(LogicalDecodingContext *ctx)
-{
-	const char *plugin = NameStr(ctx->slot->data.plugin);
-	ListCell   *lc;
-
-	if (output_plugin_libraries == NULL)
-		return false;
-	if (allowed_from == NULL || strcmp(allowed_from, output_plugin_libraries) != 0)
-	{
-		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-
-		list_free(allowed_plugins);
-		allowed_plugins = NIL;
-		if (allowed_from != NULL)
-			pfree(allowed_from);
-		allowed_from = pstrdup(output_plugin_libraries);
-		/* the names point into a copy that the list keeps */
-		if (!SplitIdentifierString(pstrdup(output_plugin_libraries), ',',
-								   &allowed_plugins))
-			allowed_plugins = NIL;
-		MemoryContextSwitchTo(old);
-	}
-	foreach(lc, allowed_plugins)
-		if (strcmp((char *) lfirst(lc), plugin) == 0)
-			return true;
-	return false;
 }
 
 /*
@@ -293,9 +239,6 @@ FeedDecode(LogicalDecodingContext *ctx, TransactionId xid, XLogRecPtr lsn,
 		tag_len != (int) sizeof(tag) + tag.name_len)
 		elog(ERROR, "stream change feed tag has version %u, length %d",
 			 tag.version, tag_len);
-	if (!PluginAllowed(ctx))
-		return;
-
 	/* a segment's records are all encrypted, or none */
 	for (int i = 0; i < nrecords; i++)
 		sealed |= records[i].encrypted;
@@ -323,14 +266,6 @@ FeedDecode(LogicalDecodingContext *ctx, TransactionId xid, XLogRecPtr lsn,
 void
 FeedInit(void)
 {
-	DefineCustomStringVariable("stream.output_plugin_libraries",
-							   "Output plugins whose logical replication slots get the change feed.",
-							   "A comma-separated list of plugin names, as slots name them.",
-							   &output_plugin_libraries,
-							   "pgoutput,test_decoding",
-							   PGC_SUSET,
-							   GUC_LIST_INPUT,
-							   CheckPluginList, NULL, NULL);
 	StreamLogSetDecodeCallback(FeedDecode);
 }
 
@@ -385,15 +320,27 @@ SequenceNumberOf(JsonbValue *v)
 							   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
 }
 
-/* Seconds since the Unix epoch, with microseconds, as a timestamptz */
+/*
+ * Seconds since the Unix epoch, with microseconds, as a timestamptz; from
+ * 1970 (no record arrived before) to about the year 287000, beyond which
+ * microseconds would not fit an int8.
+ */
 static Datum
 ArrivalOf(JsonbValue *v)
 {
-	Datum		us = DirectFunctionCall2(numeric_mul, NumericGetDatum(v->val.numeric),
-										 NumericGetDatum(int64_to_numeric(USECS_PER_SEC)));
-	int64		unix_us = DatumGetInt64(DirectFunctionCall1(numeric_int8, us));
-	TimestampTz ts = unix_us - UNIX_TO_POSTGRES_USECS;
+	Datum		secs = NumericGetDatum(v->val.numeric);
+	int64		unix_us;
+	TimestampTz ts;
 
+	if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, secs,
+										  NumericGetDatum(int64_to_numeric(0)))) < 0 ||
+		DatumGetInt32(DirectFunctionCall2(numeric_cmp, secs,
+										  NumericGetDatum(int64_to_numeric(INT64CONST(9000000000000))))) >= 0)
+		BadMessage("an arrival time is out of range");
+	unix_us = DatumGetInt64(DirectFunctionCall1(numeric_int8,
+												DirectFunctionCall2(numeric_mul, secs,
+																	NumericGetDatum(int64_to_numeric(USECS_PER_SEC)))));
+	ts = unix_us - UNIX_TO_POSTGRES_USECS;
 	if (!IS_VALID_TIMESTAMP(ts))
 		BadMessage("an arrival time is out of range");
 	return TimestampTzGetDatum(ts);

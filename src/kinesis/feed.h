@@ -26,7 +26,7 @@
 extern StringInfo StreamFeedTag(StreamInfo *stream, int32 shard_no,
 								StringInfo buf);
 
-/* Defines stream.output_plugin_libraries and registers the decoding. */
+/* Registers the decoding of the feed's appends with storage. */
 extern void FeedInit(void);
 
 #endif							/* STREAM_FEED_H */

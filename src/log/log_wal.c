@@ -177,6 +177,14 @@ stream_desc(StringInfo buf, XLogReaderState *record)
 
 		appendStringInfo(buf, "first offset %u, %u items",
 						 xlrec->first_offset, xlrec->nitems);
+		if (XLogRecGetDataLen(record) >= sizeof(*xlrec) + sizeof(xl_stream_decode))
+		{
+			xl_stream_decode decode;
+
+			memcpy(&decode, XLogRecGetData(record) + sizeof(*xlrec), sizeof(decode));
+			appendStringInfo(buf, "; for decoding: segment %d, tag of %u bytes",
+							 decode.segment_no, decode.tag_len);
+		}
 	}
 }
 
