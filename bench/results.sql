@@ -3,7 +3,8 @@
 -- chart.  Run by bench/run with psql -At and the variables rounds_file (the
 -- measurements: workload, system, round, value, tab-separated), plot_file
 -- (where the chart's data goes) and the sizes w3_records, w4_records,
--- w5_large and w5_small.  A workload that was not run has no row.
+-- w5_large, w5_small and w8_records.  A workload that was not run has no
+-- row.
 
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
@@ -65,6 +66,17 @@ INSERT INTO spec VALUES
   '', 'ms', 'report', NULL, 'report'),
  (17, 'W7', 'latency p99 from the call of put_record', 'from_put_p99', NULL, '', 'ms', 'report', NULL,
   'report'),
+ (17.1, 'W8', format('feed: %s records written by put_records of 100 (4 producers) to a stream whose change feed is on, '
+	 'decoded from a test_decoding slot by pg_recvlogical to /dev/null', :'w8_records'), 'stream', 'outbox',
+  'the same records as rows of a heap outbox table (bigserial key, stream name, partition key, data), '
+  'INSERT of 100 a transaction, decoded the same way', 'rec/s', 'higher', 2.0, '≥ 2×'),
+ (17.2, 'W8', 'writers: put_records of 100 to the stream with its feed on, 4 clients, '
+	 'while pg_recvlogical consumes the feed through a test_decoding slot', 'slot', 'no_slot',
+  'the same with no replication slot', 'rec/s', 'higher', 0.9, '≥ 0.9×'),
+ (17.3, 'W8', 'writers: how far behind the consumer was when the writers stopped (WAL not yet decoded)',
+  'consumer_lag', NULL, '', 'bytes', 'report', NULL, 'report'),
+ (17.4, 'W8', 'writers: CPU the consumer (its walsender and pg_recvlogical) spent on each record written',
+  'consumer_cpu_us', NULL, '', 'µs', 'report', NULL, 'report'),
  (18, 'W12', 'W2 (put_records of 500) on a stream encrypted with a KMS key', 'encrypted', 'plain',
   'the same on a plain stream', 'rec/s', 'higher', 0.8, '≥ 0.8×'),
  (19, 'W12', format('W3 (read back %s records) on a stream encrypted with a KMS key', :'w3_records'),
@@ -79,6 +91,7 @@ LANGUAGE sql IMMUTABLE AS $$
 		WHEN unit = 'bytes' THEN pg_size_pretty(v::bigint)
 		WHEN unit = 'B/s' THEN to_char(v / 1048576, 'FM999,990.0') || ' MiB/s'
 		WHEN unit = 'ms' THEN to_char(v, 'FM999,990.000') || ' ms'
+		WHEN unit = 'µs' THEN to_char(v, 'FM999,990.00') || ' µs'
 		ELSE v::text END
 $$;
 
@@ -92,6 +105,7 @@ SELECT s.*, ms.v AS s_v, mb.v AS b_v, ms.n,
 		   WHEN 'absolute' THEN ms.v / s.target
 	   END AS ratio
 FROM (SELECT *, CASE WHEN workload IN ('W5', 'W12') THEN workload || '-' || split_part(what, ' ', 1)
+					  WHEN workload = 'W8' THEN workload || '-' || split_part(what, ':', 1)
 					  ELSE workload END AS rw FROM spec) s
 JOIN medians ms ON ms.workload = s.rw AND ms.system = s.s_sys
 LEFT JOIN medians mb ON mb.workload = s.rw AND mb.system = s.b_sys;
@@ -117,7 +131,8 @@ SELECT 'Ratios are taken so that more than 1 means stream does better: stream / 
 	|| 'records or bytes per second, baseline / stream for times (W4), measured / target for '
 	|| 'the absolute target of W2. Each value is the median of its rounds; rounds alternate '
 	|| 'stream and baseline. W5 compares stream with itself: the stream retaining many records '
-	|| 'against the one retaining few.';
+	|| 'against the one retaining few; so do the writers of W8: with a consumer of the feed '
+	|| 'against with no replication slot.';
 SELECT '';
 SELECT '## Every round';
 SELECT '';
@@ -134,6 +149,7 @@ ORDER BY r.workload, min(r.round), r.system;
 \o :plot_file
 SELECT format('"%s" %s %s', CASE WHEN kind = 'absolute' THEN workload || ' vs 500k/s'
 								 WHEN workload IN ('W5', 'W12') THEN workload || ' (' || split_part(what, ' ', 1) || ')'
+								 WHEN workload = 'W8' THEN workload || ' (' || split_part(what, ':', 1) || ')'
 								 WHEN b_sys IS NOT NULL THEN workload || ' vs ' || b_sys
 								 ELSE workload END,
 			  ratio, CASE WHEN kind = 'absolute' THEN 1 ELSE target END)
