@@ -35,6 +35,7 @@ OBJS = \
 	src/kinesis/quota.o \
 	src/kinesis/segment.o \
 	src/kinesis/sequence.o \
+	src/kinesis/wait.o \
 	src/worker/worker.o
 
 PG_CPPFLAGS += -I$(srcdir)/src

@@ -19,12 +19,13 @@
  *		(partition key and data together) of random bytes, one a
  *		transaction, as binary parameters: TARGET is a stream name
  *		(stream.put_record) or "wal" (pg_logical_emit_message).
- *	  latency STREAM SHARDS RATE SECONDS POLL_MS
+ *	  latency STREAM SHARDS RATE SECONDS POLL_MS [WAIT_MS]
  *		One producer writes RATE records a second with put_record for
  *		SECONDS; one consumer a shard calls get_records in a loop, waiting
- *		POLL_MS milliseconds after a call that returned nothing.  Reports
- *		the time from the return of put_record (its commit) to the return
- *		of the get_records call that delivered the record.
+ *		POLL_MS milliseconds after a call that returned nothing, or (with
+ *		WAIT_MS) calling it with that wait, which the commit of a record
+ *		ends.  Reports the time from the return of put_record (its commit)
+ *		to the return of the get_records call that delivered the record.
  *
  * FORMAT is "text" or "binary": the format the results come back in; for
  * read-stream, "text-array" and "binary-array" take the records as the one
@@ -568,6 +569,7 @@ typedef struct Latency
 	int			rate;
 	double		seconds;
 	int			poll_ms;
+	int			wait_ms;		/* get_records' wait, or 0: none */
 	long long	calls;
 	long long	empty_calls;
 } Latency;
@@ -623,8 +625,9 @@ LatencyThread(void *arg)
 	}
 	else
 	{
-		const Oid	types[1] = {TEXTOID};
+		const Oid	types[2] = {TEXTOID, TEXTOID};
 		char		shard_id[32];
+		char		wait[32];
 		const char *params[3] = {l->stream, shard_id, "LATEST"};
 		char	   *it;
 		double		give_up = 0;
@@ -636,10 +639,11 @@ LatencyThread(void *arg)
 		it = strdup(PQgetvalue(res, 0, 0));
 		PQclear(res);
 		/* the record numbers come back as one text value */
+		snprintf(wait, sizeof(wait), "%d ms", l->wait_ms);
 		Prepare(conn, "g",
 				"SELECT (SELECT string_agg(substr(encode(r.data, 'hex'), 1, 16), ',') "
 				"FROM unnest(g.records) r), g.next_shard_iterator "
-				"FROM stream.get_records($1, 10000) g", 1, types);
+				"FROM stream.get_records($1, 10000, $2::interval) g", 2, types);
 		pthread_barrier_wait(&start_barrier);
 		for (;;)
 		{
@@ -648,7 +652,8 @@ LatencyThread(void *arg)
 			int			got = 0;
 
 			params[0] = it;
-			res = PQexecPrepared(conn, "g", 1, params, NULL, NULL, 0);
+			params[1] = wait;
+			res = PQexecPrepared(conn, "g", 2, params, NULL, NULL, 0);
 			t = Now();
 			Check(conn, res, "get_records");
 			l->calls++;
@@ -718,8 +723,8 @@ CmdLatency(int argc, char **argv)
 				empty = 0;
 	int			n;
 
-	if (argc != 5)
-		Die("usage: latency STREAM SHARDS RATE SECONDS POLL_MS");
+	if (argc != 5 && argc != 6)
+		Die("usage: latency STREAM SHARDS RATE SECONDS POLL_MS [WAIT_MS]");
 	shards = IntArg(argv[1], "SHARDS");
 	threads = calloc(shards + 1, sizeof(Latency));
 	for (int i = 0; i <= shards; i++)
@@ -729,6 +734,7 @@ CmdLatency(int argc, char **argv)
 		threads[i].rate = IntArg(argv[2], "RATE");
 		threads[i].seconds = IntArg(argv[3], "SECONDS");
 		threads[i].poll_ms = IntArg(argv[4], "POLL_MS");
+		threads[i].wait_ms = argc == 6 ? IntArg(argv[5], "WAIT_MS") : 0;
 	}
 	if (threads[0].rate < 1)
 		Die("RATE must be at least 1");

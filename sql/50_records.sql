@@ -32,7 +32,10 @@ CREATE FUNCTION stream.get_shard_iterator(stream_name text, shard_id text,
 	RETURNS text
 	AS 'MODULE_PATHNAME', 'stream_get_shard_iterator' LANGUAGE C VOLATILE;
 
+-- wait: when nothing is readable, how long to wait for a record of the
+-- shard to commit (src/kinesis/wait.c)
 CREATE FUNCTION stream.get_records(shard_iterator text, "limit" int DEFAULT 10000,
+								   wait interval DEFAULT '0',
 								   OUT records stream.record[], OUT next_shard_iterator text,
 								   OUT millis_behind_latest bigint, OUT child_shards jsonb)
 	AS 'MODULE_PATHNAME', 'stream_get_records' LANGUAGE C VOLATILE;

@@ -32,6 +32,7 @@
 #include "kinesis/names.h"
 #include "kinesis/quota.h"
 #include "kinesis/segment.h"
+#include "kinesis/wait.h"
 #include "log/log_am.h"
 #include "log/log_wal.h"
 #include "worker/worker.h"
@@ -57,6 +58,7 @@ _PG_init(void)
 	SegmentInit();
 	IteratorInit();
 	QuotaInit();
+	WaitInit();
 	KmsInit();
 	BackupInit();
 	FeedInit();

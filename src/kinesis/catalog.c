@@ -41,6 +41,7 @@
 #include "kinesis/catalog.h"
 #include "kinesis/kinesis.h"
 #include "kinesis/names.h"
+#include "kinesis/wait.h"
 #include "numeric128.h"
 
 PG_FUNCTION_INFO_V1(stream_catalog_changed);
@@ -688,5 +689,7 @@ stream_catalog_changed(PG_FUNCTION_ARGS)
 							  RelationGetNamespace(trigdata->tg_relation));
 	if (OidIsValid(relid))
 		CacheInvalidateRelcacheByRelid(relid);
+	/* readers waiting on a shard look again: it may have been closed */
+	StreamWaitNoteCatalogChange();
 	return PointerGetDatum(NULL);
 }

@@ -28,7 +28,9 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/timestamp.h"
 #include "utils/typcache.h"
+#include "utils/wait_event.h"
 
 #include "injection.h"
 #include "kinesis/acl.h"
@@ -40,6 +42,7 @@
 #include "kinesis/quota.h"
 #include "kinesis/segment.h"
 #include "kinesis/sequence.h"
+#include "kinesis/wait.h"
 #include "log/log_page.h"
 #include "log/seqno.h"
 #include "numeric128.h"
@@ -525,9 +528,61 @@ ChildShards(StreamInfo *stream, StreamShardInfo *parent)
 }
 
 /*
- * stream.get_records(shard_iterator, limit, OUT records, OUT
+ * The stream and shard of an iterator, for a reader that holds read on the
+ * stream and whose key, if any, is enabled: looked up at every call, and
+ * again when the catalog changes while a call waits.
+ */
+static void
+IteratorShard(StreamIterator *iterator, StreamInfo **stream,
+			  StreamShardInfo **shard)
+{
+	/* a key disabled by a transaction committed since the last call counts */
+	AcceptInvalidationMessages();
+	*stream = StreamLookupById(iterator->stream_id);
+	if (*stream == NULL)
+		ereport(ERROR,
+				errkinesis(KINESIS_RESOURCE_NOT_FOUND),
+				errmsg("the stream of the shard iterator no longer exists"));
+	/* at every call: revoking read stops a reader that holds an iterator */
+	StreamAuthorize(*stream, STREAM_PRIV_READ, "GetRecords");
+	StreamCheckKey(*stream);
+	*shard = StreamFindShard(*stream, iterator->shard_no);
+	if (*shard == NULL)
+		ereport(ERROR,
+				errkinesis(KINESIS_RESOURCE_NOT_FOUND),
+				errmsg("shard \"%s\" of stream \"%s\" no longer exists",
+					   StreamFormatShardId(iterator->shard_no), (*stream)->name));
+}
+
+/* The milliseconds of a wait argument: from 0 to MAX_WAIT_MS */
+#define MAX_WAIT_MS (5 * 60 * 1000)
+
+static long
+WaitMilliseconds(Interval *wait)
+{
+	/* months are of no fixed length; days are (no time zone here) */
+	int64		us = wait->time + (int64) wait->day * USECS_PER_DAY;
+
+	if (wait->month != 0 || wait->day < -1000 || wait->day > 1000 ||
+		us < 0 || us > (int64) MAX_WAIT_MS * 1000)
+		ereport(ERROR,
+				errkinesis(KINESIS_INVALID_ARGUMENT),
+				wait->month != 0 ?
+				errmsg("wait of %d months is out of range", wait->month) :
+				errmsg("wait of %.3f seconds is out of range", (double) us / USECS_PER_SEC),
+				errhint("A wait is from 0 to 5 minutes."));
+	/* rounded up: a wait of 100 microseconds waits */
+	return (long) ((us + 999) / 1000);
+}
+
+/*
+ * stream.get_records(shard_iterator, limit, wait, OUT records, OUT
  *                    next_shard_iterator, OUT millis_behind_latest,
  *                    OUT child_shards)
+ *
+ * With a wait, a call that finds nothing to read sleeps until a record of
+ * the shard commits (wait.c: the commit wakes it) or the wait ends, and
+ * then reads again.
  */
 Datum
 stream_get_records(PG_FUNCTION_ARGS)
@@ -546,6 +601,8 @@ stream_get_records(PG_FUNCTION_ARGS)
 	bool		nulls[4] = {false, false, false, false};
 	TimestampTz latest;
 	Datum		result;
+	long		wait_ms;
+	uint64		generation;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -568,24 +625,15 @@ stream_get_records(PG_FUNCTION_ARGS)
 				errkinesis(KINESIS_INVALID_ARGUMENT),
 				errmsg("limit %d is out of range", PG_GETARG_INT32(1)),
 				errhint("The limit is from 1 to %d.", STREAM_MAX_GET_RECORDS));
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				errkinesis(KINESIS_INVALID_ARGUMENT),
+				errmsg("wait must not be null"));
+	wait_ms = WaitMilliseconds(PG_GETARG_INTERVAL_P(2));
 	StreamIteratorDecode(text_to_cstring(PG_GETARG_TEXT_PP(0)), &iterator);
 
-	/* a key disabled by a transaction committed since the last call counts */
-	AcceptInvalidationMessages();
-	stream = StreamLookupById(iterator.stream_id);
-	if (stream == NULL)
-		ereport(ERROR,
-				errkinesis(KINESIS_RESOURCE_NOT_FOUND),
-				errmsg("the stream of the shard iterator no longer exists"));
-	/* at every call: revoking read stops a reader that holds an iterator */
-	StreamAuthorize(stream, STREAM_PRIV_READ, "GetRecords");
-	StreamCheckKey(stream);
-	shard = StreamFindShard(stream, iterator.shard_no);
-	if (shard == NULL)
-		ereport(ERROR,
-				errkinesis(KINESIS_RESOURCE_NOT_FOUND),
-				errmsg("shard \"%s\" of stream \"%s\" no longer exists",
-					   StreamFormatShardId(iterator.shard_no), stream->name));
+	generation = StreamCatalogGeneration();
+	IteratorShard(&iterator, &stream, &shard);
 
 	if (!StreamQuotaTakeReadCall(stream->stream_id, shard->shard_no))
 		ereport(ERROR,
@@ -615,6 +663,45 @@ stream_get_records(PG_FUNCTION_ARGS)
 	end = ReadShard(shard, iterator.position,
 					GetCurrentTimestamp() - stream->retention, CollectRecord, &state,
 					&next_position);
+
+	if (state.count == 0 && wait_ms > 0 && !(end == SHARD_READ_CAUGHT_UP && !shard->open))
+	{
+		TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), wait_ms);
+		ConditionVariable *cv = StreamShardWaitVariable(stream->stream_id, shard->shard_no);
+
+		/*
+		 * On the wait list before reading again, so that a commit after the
+		 * read wakes the sleep after it; woken, read again.  Readers take no
+		 * snapshot (log/visibility.c): each read sees what committed.
+		 */
+		if (cv != NULL)
+			ConditionVariablePrepareToSleep(cv);
+		for (;;)
+		{
+			long		remaining;
+
+			AcceptInvalidationMessages();
+			if (StreamCatalogIsStale(generation))
+			{
+				/* a reshard may have closed the shard; read by the new catalog */
+				generation = StreamCatalogGeneration();
+				IteratorShard(&iterator, &stream, &shard);
+				state.stream = stream;
+			}
+			latest = ShardLatestArrival(shard);
+			end = ReadShard(shard, next_position,
+							GetCurrentTimestamp() - stream->retention, CollectRecord,
+							&state, &next_position);
+			if (state.count > 0 || (end == SHARD_READ_CAUGHT_UP && !shard->open))
+				break;
+			remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
+			if (remaining <= 0 || cv == NULL)
+				break;
+			(void) ConditionVariableTimedSleep(cv, remaining, PG_WAIT_EXTENSION);
+		}
+		if (cv != NULL)
+			ConditionVariableCancelSleep();
+	}
 	StreamQuotaChargeReadBytes(stream->stream_id, shard->shard_no, state.bytes);
 
 	values[0] = RecordsArray(&state, record_type);

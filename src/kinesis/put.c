@@ -41,6 +41,7 @@
 #include "kinesis/quota.h"
 #include "kinesis/segment.h"
 #include "kinesis/sequence.h"
+#include "kinesis/wait.h"
 #include "log/log_page.h"
 #include "log/seqno.h"
 #include "numeric128.h"
@@ -241,7 +242,10 @@ AppendToShard(const char *stream_name, const char *action, StreamInfo *stream,
 			result = StreamLogAppend(rel, segment_no, batch, n, &policy,
 									 StreamFeedTag(stream, shard_no, &tag));
 			if (result == STREAM_APPEND_DONE)
+			{
 				pgstat_count_heap_insert(rel, n);
+				StreamWaitNoteAppend(stream->stream_id, shard_no);
+			}
 			/* the lock is kept until the end of the transaction */
 			table_close(rel, NoLock);
 			if (result == STREAM_APPEND_DONE)

@@ -64,8 +64,9 @@ SELECT is(pg_temp.signature('stream.get_shard_iterator(text, text, text, numeric
 		  'starting_sequence_number numeric DEFAULT NULL::numeric, '
 		  '"timestamp" timestamp with time zone DEFAULT NULL::timestamp with time zone -> text',
 		  'get_shard_iterator');
-SELECT is(pg_temp.signature('stream.get_records(text, int)'),
-		  'shard_iterator text, "limit" integer DEFAULT 10000, OUT records stream.record[], '
+SELECT is(pg_temp.signature('stream.get_records(text, int, interval)'),
+		  'shard_iterator text, "limit" integer DEFAULT 10000, wait interval DEFAULT ''@ 0''::interval, '
+		  'OUT records stream.record[], '
 		  'OUT next_shard_iterator text, OUT millis_behind_latest bigint, OUT child_shards jsonb'
 		  ' -> record',
 		  'get_records');

@@ -49,7 +49,7 @@ SELECT set_eq($$SELECT function, runs_as, settings, executable_by, implementatio
 		('stream.describe_stream_summary(text)', 'invoker', '', 'public', 'C stream_control'),
 		('stream.disable_key(text)', 'invoker', '', 'public', 'C stream_control'),
 		('stream.enable_key(text)', 'invoker', '', 'public', 'C stream_control'),
-		('stream.get_records(text,integer)', 'invoker', '', 'public', 'C stream_get_records'),
+		('stream.get_records(text,integer,interval)', 'invoker', '', 'public', 'C stream_get_records'),
 		('stream.get_shard_iterator(text,text,text,numeric,timestamp with time zone)', 'invoker', '', 'public', 'C stream_get_shard_iterator'),
 		('stream.hash_key(text)', 'invoker', '', 'public', 'C stream_hash_key'),
 		('stream.increase_stream_retention_period(text,integer)', 'invoker', '', 'public', 'C stream_control'),

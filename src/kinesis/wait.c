@@ -1,0 +1,173 @@
+/*-------------------------------------------------------------------------
+ *
+ * wait.c
+ *	  Waking readers at commit.
+ *
+ * A reader with nothing to read sleeps on its shard's condition variable
+ * (get.c).  A writer notes each shard it appended to in its transaction,
+ * and a transaction callback broadcasts their variables at commit, which
+ * runs after the commit is visible to others, so that a reader woken then
+ * finds the records.  Nothing is broadcast at abort: no record became
+ * readable.  A transaction that changed the stream catalog (a reshard, a
+ * new segment) wakes every sleeper, which looks the catalog up again.
+ *
+ * The variables are a fixed table in shared memory, a shard hashed to one
+ * of them (database, stream, shard), rather than one per shard: no
+ * bookkeeping as shards come and go, and a collision costs a sleeper a
+ * read that finds nothing.  A transaction prepared for two-phase commit
+ * wakes no one when COMMIT PREPARED, in another session, commits it: its
+ * readers see the records at the end of their wait.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "common/hashfn.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+
+#include "kinesis/wait.h"
+
+#define WAIT_SLOTS 1024
+
+typedef struct WaitShared
+{
+	ConditionVariable slots[WAIT_SLOTS];
+} WaitShared;
+
+static WaitShared *Wait = NULL;
+
+/* The shards this transaction appended to, each once */
+#define MAX_NOTED 64
+static int32 noted_stream[MAX_NOTED];
+static int32 noted_shard[MAX_NOTED];
+static int	nnoted = 0;
+static bool noted_overflow = false;	/* more than MAX_NOTED: wake all */
+static bool noted_catalog = false;
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+static uint32
+SlotOf(int32 stream_id, int32 shard_no)
+{
+	uint32		h = hash_uint32((uint32) MyDatabaseId);
+
+	h = hash_combine(h, hash_uint32((uint32) stream_id));
+	h = hash_combine(h, hash_uint32((uint32) shard_no));
+	return h % WAIT_SLOTS;
+}
+
+ConditionVariable *
+StreamShardWaitVariable(int32 stream_id, int32 shard_no)
+{
+	if (Wait == NULL)
+		return NULL;
+	return &Wait->slots[SlotOf(stream_id, shard_no)];
+}
+
+void
+StreamWaitNoteAppend(int32 stream_id, int32 shard_no)
+{
+	for (int i = 0; i < nnoted; i++)
+		if (noted_stream[i] == stream_id && noted_shard[i] == shard_no)
+			return;
+	if (nnoted == MAX_NOTED)
+	{
+		noted_overflow = true;
+		return;
+	}
+	noted_stream[nnoted] = stream_id;
+	noted_shard[nnoted] = shard_no;
+	nnoted++;
+}
+
+void
+StreamWaitNoteCatalogChange(void)
+{
+	noted_catalog = true;
+}
+
+static void
+Forget(void)
+{
+	nnoted = 0;
+	noted_overflow = false;
+	noted_catalog = false;
+}
+
+static void
+WakeAtCommit(XactEvent event, void *arg)
+{
+	if (Wait == NULL)
+		return;
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+			if (noted_overflow || noted_catalog)
+			{
+				for (int i = 0; i < WAIT_SLOTS; i++)
+					ConditionVariableBroadcast(&Wait->slots[i]);
+			}
+			else
+			{
+				for (int i = 0; i < nnoted; i++)
+					ConditionVariableBroadcast(&Wait->slots[SlotOf(noted_stream[i],
+																   noted_shard[i])]);
+			}
+			Forget();
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			Forget();
+			break;
+		default:
+			break;
+	}
+}
+
+static void
+WaitShmemRequest(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(MAXALIGN(sizeof(WaitShared)));
+}
+
+static void
+WaitShmemStartup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	Wait = ShmemInitStruct("stream shard waits", sizeof(WaitShared), &found);
+	if (!found)
+		for (int i = 0; i < WAIT_SLOTS; i++)
+			ConditionVariableInit(&Wait->slots[i]);
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/*
+ * Only while shared_preload_libraries is being processed; without the
+ * preload there is no table, and readers do not wait (nothing is written
+ * either: writing needs the preload).
+ */
+void
+WaitInit(void)
+{
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = WaitShmemRequest;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = WaitShmemStartup;
+	RegisterXactCallback(WakeAtCommit, NULL);
+}
