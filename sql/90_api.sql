@@ -113,3 +113,22 @@ CREATE FUNCTION stream.stop_stream_encryption(stream_name text, encryption_type 
 -- The change feed (README, "The change feed")
 CREATE FUNCTION stream.set_change_feed(stream_name text, enabled boolean) RETURNS void
 	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
+
+-- Registered consumers (README, "Registered consumers")
+CREATE FUNCTION stream.register_stream_consumer(stream_name text, consumer_name text)
+	RETURNS TABLE(consumer_name text, consumer_arn text, consumer_status text,
+				  consumer_creation_timestamp timestamptz)
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
+
+CREATE FUNCTION stream.deregister_stream_consumer(stream_name text, consumer_name text) RETURNS void
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
+
+CREATE FUNCTION stream.describe_stream_consumer(stream_name text, consumer_name text)
+	RETURNS TABLE(consumer_name text, consumer_arn text, consumer_status text,
+				  consumer_creation_timestamp timestamptz, stream_arn text)
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C STABLE;
+
+CREATE FUNCTION stream.list_stream_consumers(stream_name text)
+	RETURNS TABLE(consumer_name text, consumer_arn text, consumer_status text,
+				  consumer_creation_timestamp timestamptz)
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C STABLE;

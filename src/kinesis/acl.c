@@ -124,6 +124,10 @@ static const ControlFunction control_functions[] = {
 	{"start_stream_encryption", 0, STREAM_PRIV_MANAGE, "StartStreamEncryption", false},
 	{"stop_stream_encryption", 0, STREAM_PRIV_MANAGE, "StopStreamEncryption", false},
 	{"set_change_feed", 0, STREAM_PRIV_MANAGE, "SetChangeFeed", false},
+	{"register_stream_consumer", 0, STREAM_PRIV_MANAGE, "RegisterStreamConsumer", false},
+	{"deregister_stream_consumer", 0, STREAM_PRIV_MANAGE, "DeregisterStreamConsumer", false},
+	{"describe_stream_consumer", 0, STREAM_PRIV_DESCRIBE, "DescribeStreamConsumer", false},
+	{"list_stream_consumers", 0, STREAM_PRIV_DESCRIBE, "ListStreamConsumers", false},
 };
 
 /*

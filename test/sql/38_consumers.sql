@@ -1,0 +1,115 @@
+\set ECHO none
+\i test/sql/lib/setup.sql
+-- Registered consumers (API.md, "Consumers"): register, describe, list and
+-- deregister, the consumer ARN, at most 20 a stream, every error with
+-- nothing left behind, delete_stream's enforce_consumer_deletion, and who
+-- may do what, as ordinary roles.
+BEGIN;
+SELECT plan(28);
+
+\i test/sql/lib/helpers.sql
+
+SELECT is(pg_temp.signature('stream.register_stream_consumer(text, text)'),
+		  'stream_name text, consumer_name text -> TABLE(consumer_name text, consumer_arn text, '
+		  'consumer_status text, consumer_creation_timestamp timestamp with time zone)',
+		  'register_stream_consumer has the signature of API.md');
+SELECT is(pg_temp.signature('stream.deregister_stream_consumer(text, text)'),
+		  'stream_name text, consumer_name text -> void', 'deregister_stream_consumer too');
+SELECT is(pg_temp.signature('stream.describe_stream_consumer(text, text)'),
+		  'stream_name text, consumer_name text -> TABLE(consumer_name text, consumer_arn text, '
+		  'consumer_status text, consumer_creation_timestamp timestamp with time zone, stream_arn text)',
+		  'describe_stream_consumer too');
+SELECT is(pg_temp.signature('stream.list_stream_consumers(text)'),
+		  'stream_name text -> TABLE(consumer_name text, consumer_arn text, consumer_status text, '
+		  'consumer_creation_timestamp timestamp with time zone)',
+		  'list_stream_consumers too');
+
+CREATE ROLE cons_manager;
+CREATE ROLE cons_viewer;
+CREATE ROLE cons_nobody;
+SELECT stream.create_stream('cs', 1);
+SELECT stream.grant('manage', 'cs', 'cons_manager');
+SELECT stream.grant('describe', 'cs', 'cons_viewer');
+
+SET ROLE cons_manager;
+CREATE TEMP TABLE registered AS SELECT * FROM stream.register_stream_consumer('cs', 'app-1');
+RESET ROLE;
+SELECT results_eq($$SELECT consumer_name, consumer_status, consumer_creation_timestamp = now(),
+						   consumer_arn = 'arn:aws:kinesis:local-1:000000000000:stream/cs/consumer/app-1:'
+										  || floor(extract(epoch FROM now()))::bigint
+					FROM registered$$,
+				  $$VALUES ('app-1', 'ACTIVE', true, true)$$,
+				  'a role with manage registers a consumer: ACTIVE, with its ARN');
+SELECT results_eq($$SELECT consumer_name, consumer_arn, consumer_status, consumer_creation_timestamp,
+						   stream_arn
+					FROM stream.describe_stream_consumer('cs', 'app-1')$$,
+				  $$SELECT consumer_name, consumer_arn, consumer_status, consumer_creation_timestamp,
+						   'arn:aws:kinesis:local-1:000000000000:stream/cs'
+					FROM registered$$,
+				  'describe_stream_consumer shows it, with its stream''s ARN');
+SELECT consumer_name FROM stream.register_stream_consumer('cs', 'app.2_x-Y');
+SELECT results_eq($$SELECT consumer_name FROM stream.list_stream_consumers('cs')$$,
+				  $$VALUES ('app-1'), ('app.2_x-Y')$$,
+				  'list_stream_consumers lists them, oldest first');
+SELECT is((SELECT consumer_count FROM stream.describe_stream_summary('cs')), 2,
+		  'describe_stream_summary counts them');
+
+-- errors, each leaving the consumers as they were
+SELECT throws_ok($$SELECT stream.register_stream_consumer('cs', 'app-1')$$, '42710',
+				 'consumer "app-1" of stream "cs" already exists',
+				 'a name taken is ResourceInUseException (42710)');
+SELECT throws_ok($$SELECT stream.register_stream_consumer('cs', 'bad name')$$, '22023',
+				 'invalid consumer name "bad name"', 'a name with a space is InvalidArgumentException');
+SELECT throws_ok($$SELECT stream.register_stream_consumer('cs', '')$$, '22023', NULL,
+				 'so is an empty name');
+SELECT throws_ok($$SELECT stream.register_stream_consumer('cs', repeat('n', 129))$$, '22023', NULL,
+				 'and one of 129 characters');
+SELECT throws_ok($$SELECT stream.register_stream_consumer('cs', NULL)$$, '22023', NULL,
+				 'and NULL');
+SELECT throws_ok($$SELECT stream.register_stream_consumer('nowhere', 'app')$$, '42704', NULL,
+				 'a stream that does not exist is ResourceNotFoundException');
+SELECT throws_ok($$SELECT * FROM stream.describe_stream_consumer('cs', 'ghost')$$, '42704',
+				 'consumer "ghost" of stream "cs" does not exist',
+				 'describing a consumer that does not exist is ResourceNotFoundException');
+SELECT throws_ok($$SELECT stream.deregister_stream_consumer('cs', 'ghost')$$, '42704', NULL,
+				 'so is deregistering one');
+SELECT results_eq($$SELECT consumer_name FROM stream.list_stream_consumers('cs')$$,
+				  $$VALUES ('app-1'), ('app.2_x-Y')$$, '... and none of them left a trace');
+
+-- at most 20
+SELECT count(*) FROM generate_series(3, 20) i, stream.register_stream_consumer('cs', 'app-' || i);
+SELECT throws_ok($$SELECT stream.register_stream_consumer('cs', 'app-21')$$, '54000',
+				 'stream "cs" has 20 registered consumers, the most a stream may have',
+				 'a 21st consumer is LimitExceededException');
+SELECT is((SELECT count(*) FROM stream.list_stream_consumers('cs')), 20::bigint, '... and is not made');
+
+-- who may
+SET ROLE cons_viewer;
+SELECT is((SELECT count(*) FROM stream.list_stream_consumers('cs')), 20::bigint,
+		  'a role with describe lists the consumers');
+SELECT throws_ok($$SELECT stream.register_stream_consumer('cs', 'mine')$$, '42501',
+				 'role "cons_viewer" is not authorized to perform kinesis:RegisterStreamConsumer on stream "cs"',
+				 '... but may not register one');
+SELECT throws_ok($$SELECT stream.deregister_stream_consumer('cs', 'app-1')$$, '42501', NULL,
+				 '... nor deregister one');
+SET ROLE cons_nobody;
+SELECT throws_ok($$SELECT * FROM stream.list_stream_consumers('cs')$$, '42501', NULL,
+				 'a role without describe may not list them');
+SELECT throws_ok($$SELECT * FROM stream.describe_stream_consumer('cs', 'app-1')$$, '42501', NULL,
+				 '... nor describe one');
+SET ROLE cons_manager;
+SELECT lives_ok($$SELECT stream.deregister_stream_consumer('cs', 'app-1')$$,
+				'a role with manage deregisters a consumer');
+RESET ROLE;
+SELECT is((SELECT count(*) FROM stream.list_stream_consumers('cs') WHERE consumer_name = 'app-1'),
+		  0::bigint, '... which is gone');
+
+-- a stream with consumers is deleted only when told to
+SELECT throws_ok($$SELECT stream.delete_stream('cs')$$, '55006', NULL,
+				 'delete_stream refuses a stream with consumers');
+SELECT stream.delete_stream('cs', enforce_consumer_deletion => true);
+SELECT is((SELECT count(*) FROM stream.consumers), 0::bigint,
+		  'with enforce_consumer_deletion, the stream goes with its consumers');
+
+SELECT * FROM finish();
+ROLLBACK;
