@@ -103,6 +103,9 @@ CREATE FUNCTION stream_internal.catalog_changed() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'stream_catalog_changed' LANGUAGE C;
 CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
 	ON stream.streams FOR EACH STATEMENT EXECUTE FUNCTION stream_internal.catalog_changed();
+-- (a consumer deregistered ends its subscriptions: their waits end, look again)
+CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+	ON stream.consumers FOR EACH STATEMENT EXECUTE FUNCTION stream_internal.catalog_changed();
 
 --
 -- Versions come from a sequence, which a rollback does not take back: a

@@ -121,3 +121,16 @@ BEGIN
 	ORDER BY c.created_at, c.consumer_name;
 END
 $$;
+
+-- One batch of a subscription (src/kinesis/get.c): the records of a shard
+-- from a starting position, read with the consumer's own throughput.
+CREATE FUNCTION stream.subscribe_to_shard(stream_name text, consumer_name text, shard_id text,
+										  starting_position text,
+										  starting_sequence_number numeric DEFAULT NULL,
+										  "timestamp" timestamptz DEFAULT NULL,
+										  wait interval DEFAULT '5 seconds',
+										  "limit" int DEFAULT 10000,
+										  OUT records stream.record[],
+										  OUT continuation_sequence_number numeric,
+										  OUT millis_behind_latest bigint, OUT child_shards jsonb)
+	AS 'MODULE_PATHNAME', 'stream_subscribe_to_shard' LANGUAGE C VOLATILE;

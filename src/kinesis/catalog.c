@@ -71,6 +71,7 @@ static SPIPlanPtr versions_plan = NULL;
 static SPIPlanPtr streams_plan = NULL;
 static SPIPlanPtr shards_plan = NULL;
 static SPIPlanPtr segments_plan = NULL;
+static SPIPlanPtr consumer_plan = NULL;
 
 static void
 InvalidateCallback(Datum arg, Oid relid)
@@ -692,4 +693,50 @@ stream_catalog_changed(PG_FUNCTION_ARGS)
 	/* readers waiting on a shard look again: it may have been closed */
 	StreamWaitNoteCatalogChange();
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * Whether a stream has an active registered consumer of a name: read from
+ * the catalog, as the extension's owner, at each call that names one.
+ */
+bool
+StreamConsumerExists(int32 stream_id, const char *consumer_name)
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	volatile bool found = false;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(StreamExtensionOwner(),
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		Oid			argtypes[2] = {INT4OID, TEXTOID};
+		Datum		args[2] = {Int32GetDatum(stream_id), CStringGetTextDatum(consumer_name)};
+		int			ret;
+		Snapshot	snapshot;
+
+		if ((ret = SPI_connect()) != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(ret));
+		/* the latest, not the statement's: a call that waits looks again */
+		snapshot = RegisterSnapshot(GetLatestSnapshot());
+		ret = SPI_execute_snapshot(CatalogPlan(&consumer_plan,
+											   "SELECT FROM stream.consumers "
+											   "WHERE stream_id OPERATOR(pg_catalog.=) $1 "
+											   "AND consumer_name OPERATOR(pg_catalog.=) $2 "
+											   "AND consumer_status OPERATOR(pg_catalog.=) 'ACTIVE'",
+											   2, argtypes),
+								   args, NULL, snapshot, InvalidSnapshot, true, false, 1);
+		UnregisterSnapshot(snapshot);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "consumer lookup failed: %s", SPI_result_code_string(ret));
+		found = SPI_processed > 0;
+		SPI_finish();
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
+	PG_END_TRY();
+	return found;
 }

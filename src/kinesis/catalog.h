@@ -96,6 +96,9 @@ extern StreamShardInfo *StreamLookupShard(StreamInfo *stream, const char *shard_
 extern StreamSegmentInfo *StreamFindSegment(StreamShardInfo *shard,
 											int32 segment_no);
 
+/* Whether a stream has an active registered consumer of the name. */
+extern bool StreamConsumerExists(int32 stream_id, const char *consumer_name);
+
 /* Registers the invalidation callback that marks the cache stale. */
 extern void CatalogInit(void);
 

@@ -17,6 +17,7 @@
 #include "access/table.h"
 #include "access/tupmacs.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
@@ -50,6 +51,7 @@
 PG_FUNCTION_INFO_V1(stream_get_shard_iterator);
 PG_FUNCTION_INFO_V1(stream_get_records);
 PG_FUNCTION_INFO_V1(stream_read);
+PG_FUNCTION_INFO_V1(stream_subscribe_to_shard);
 
 static StreamShardInfo *
 LookupShard(StreamInfo *stream, const char *shard_id)
@@ -291,6 +293,66 @@ TimestampPosition(StreamShardInfo *shard, TimestampTz ts)
 	return ShardEndPosition(shard);
 }
 
+/* InvalidArgumentException unless a starting position is one of Kinesis' */
+static void
+CheckPositionType(const char *type, const char *what)
+{
+	if (strcmp(type, "TRIM_HORIZON") != 0 && strcmp(type, "LATEST") != 0 &&
+		strcmp(type, "AT_SEQUENCE_NUMBER") != 0 &&
+		strcmp(type, "AFTER_SEQUENCE_NUMBER") != 0 &&
+		strcmp(type, "AT_TIMESTAMP") != 0)
+		ereport(ERROR,
+				errkinesis(KINESIS_INVALID_ARGUMENT),
+				errmsg("invalid %s \"%s\"", what, StreamQuote(type)),
+				errhint("The types are AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, TRIM_HORIZON, LATEST and AT_TIMESTAMP."));
+}
+
+/*
+ * Where a read of a shard starts, by Kinesis' starting positions (the
+ * iterator types): "what" names the argument in errors.
+ */
+static int64
+StartingPosition(StreamInfo *stream, StreamShardInfo *shard, const char *type,
+				 const char *what, bool seq_null, Datum seq_datum,
+				 bool ts_null, TimestampTz ts)
+{
+	bool		after;
+	int64		seq;
+	char	   *text;
+
+	if (strcmp(type, "TRIM_HORIZON") == 0)
+		return TrimHorizon(shard);
+	if (strcmp(type, "LATEST") == 0)
+		return ShardEndPosition(shard);
+	if (strcmp(type, "AT_TIMESTAMP") == 0)
+	{
+		if (ts_null)
+			ereport(ERROR,
+					errkinesis(KINESIS_INVALID_ARGUMENT),
+					errmsg("%s AT_TIMESTAMP needs a timestamp", what));
+		return TimestampPosition(shard, ts);
+	}
+	CheckPositionType(type, what);
+
+	after = strcmp(type, "AFTER_SEQUENCE_NUMBER") == 0;
+	if (seq_null)
+		ereport(ERROR,
+				errkinesis(KINESIS_INVALID_ARGUMENT),
+				errmsg("%s %s needs a starting sequence number", what, type));
+	text = DatumGetCString(DirectFunctionCall1(numeric_out, seq_datum));
+	seq = StreamSeqFromNumeric(seq_datum);
+	if (after)
+	{
+		if (seq == PG_INT64_MAX)
+			ereport(ERROR,
+					errkinesis(KINESIS_INVALID_ARGUMENT),
+					errmsg("invalid sequence number %s", StreamQuote(text)),
+					errhint("No sequence number comes after it."));
+		seq++;
+	}
+	return CheckSequenceNumber(stream, shard, seq, text);
+}
+
 /*
  * stream.get_shard_iterator(stream_name, shard_id, shard_iterator_type,
  *                           starting_sequence_number, timestamp)
@@ -321,54 +383,12 @@ stream_get_shard_iterator(PG_FUNCTION_ARGS)
 	shard_id = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	type = text_to_cstring(PG_GETARG_TEXT_PP(2));
 
-	if (strcmp(type, "TRIM_HORIZON") != 0 && strcmp(type, "LATEST") != 0 &&
-		strcmp(type, "AT_SEQUENCE_NUMBER") != 0 &&
-		strcmp(type, "AFTER_SEQUENCE_NUMBER") != 0 &&
-		strcmp(type, "AT_TIMESTAMP") != 0)
-		ereport(ERROR,
-				errkinesis(KINESIS_INVALID_ARGUMENT),
-				errmsg("invalid shard iterator type \"%s\"", StreamQuote(type)),
-				errhint("The types are AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, TRIM_HORIZON, LATEST and AT_TIMESTAMP."));
-
+	CheckPositionType(type, "shard iterator type");
 	stream = StreamLookupAuthorized(stream_name, STREAM_PRIV_READ, "GetShardIterator");
 	shard = LookupShard(stream, shard_id);
-
-	if (strcmp(type, "TRIM_HORIZON") == 0)
-		position = TrimHorizon(shard);
-	else if (strcmp(type, "LATEST") == 0)
-		position = ShardEndPosition(shard);
-	else if (strcmp(type, "AT_TIMESTAMP") == 0)
-	{
-		if (PG_ARGISNULL(4))
-			ereport(ERROR,
-					errkinesis(KINESIS_INVALID_ARGUMENT),
-					errmsg("shard iterator type AT_TIMESTAMP needs a timestamp"));
-		position = TimestampPosition(shard, PG_GETARG_TIMESTAMPTZ(4));
-	}
-	else
-	{
-		bool		after = strcmp(type, "AFTER_SEQUENCE_NUMBER") == 0;
-		int64		seq;
-		char	   *text;
-
-		if (PG_ARGISNULL(3))
-			ereport(ERROR,
-					errkinesis(KINESIS_INVALID_ARGUMENT),
-					errmsg("shard iterator type %s needs a starting sequence number",
-						   type));
-		text = DatumGetCString(DirectFunctionCall1(numeric_out, PG_GETARG_DATUM(3)));
-		seq = StreamSeqFromNumeric(PG_GETARG_DATUM(3));
-		if (after)
-		{
-			if (seq == PG_INT64_MAX)
-				ereport(ERROR,
-						errkinesis(KINESIS_INVALID_ARGUMENT),
-						errmsg("invalid sequence number %s", StreamQuote(text)),
-						errhint("No sequence number comes after it."));
-			seq++;
-		}
-		position = CheckSequenceNumber(stream, shard, seq, text);
-	}
+	position = StartingPosition(stream, shard, type, "shard iterator type",
+								PG_ARGISNULL(3), PG_GETARG_DATUM(3),
+								PG_ARGISNULL(4), PG_ARGISNULL(4) ? 0 : PG_GETARG_TIMESTAMPTZ(4));
 
 	PG_RETURN_TEXT_P(cstring_to_text(StreamIteratorEncode(stream->stream_id,
 														  shard->shard_no,
@@ -528,41 +548,67 @@ ChildShards(StreamInfo *stream, StreamShardInfo *parent)
 }
 
 /*
- * The stream and shard of an iterator, for a reader that holds read on the
- * stream and whose key, if any, is enabled: looked up at every call, and
- * again when the catalog changes while a call waits.
+ * A read of a shard for get_records or subscribe_to_shard: what it reads,
+ * for whom, and, once looked up, the stream and shard.
+ */
+typedef struct ShardCall
+{
+	int32		stream_id;
+	int32		shard_no;
+	const char *action;			/* the Kinesis action, for AccessDenied */
+	const char *consumer;		/* a registered consumer, or NULL */
+	uint32		consumer_key;	/* its quota's, or 0 */
+	StreamInfo *stream;
+	StreamShardInfo *shard;
+} ShardCall;
+
+/*
+ * Looks the stream and shard of a call up, for a reader that holds read on
+ * the stream and whose key, if any, is enabled, and the consumer, if any:
+ * at every call, and again when the catalog changes while a call waits.
  */
 static void
-IteratorShard(StreamIterator *iterator, StreamInfo **stream,
-			  StreamShardInfo **shard)
+LookUpCall(ShardCall *call)
 {
 	/* a key disabled by a transaction committed since the last call counts */
 	AcceptInvalidationMessages();
-	*stream = StreamLookupById(iterator->stream_id);
-	if (*stream == NULL)
+	call->stream = StreamLookupById(call->stream_id);
+	if (call->stream == NULL)
 		ereport(ERROR,
 				errkinesis(KINESIS_RESOURCE_NOT_FOUND),
 				errmsg("the stream of the shard iterator no longer exists"));
 	/* at every call: revoking read stops a reader that holds an iterator */
-	StreamAuthorize(*stream, STREAM_PRIV_READ, "GetRecords");
-	StreamCheckKey(*stream);
-	*shard = StreamFindShard(*stream, iterator->shard_no);
-	if (*shard == NULL)
+	StreamAuthorize(call->stream, STREAM_PRIV_READ, call->action);
+	StreamCheckKey(call->stream);
+	call->shard = StreamFindShard(call->stream, call->shard_no);
+	if (call->shard == NULL)
 		ereport(ERROR,
 				errkinesis(KINESIS_RESOURCE_NOT_FOUND),
 				errmsg("shard \"%s\" of stream \"%s\" no longer exists",
-					   StreamFormatShardId(iterator->shard_no), (*stream)->name));
+					   StreamFormatShardId(call->shard_no), call->stream->name));
+	/* a consumer deregistered ends its subscriptions */
+	if (call->consumer != NULL &&
+		!StreamConsumerExists(call->stream_id, call->consumer))
+		ereport(ERROR,
+				errkinesis(KINESIS_RESOURCE_NOT_FOUND),
+				errmsg("consumer \"%s\" of stream \"%s\" does not exist",
+					   StreamQuote(call->consumer), call->stream->name));
 }
 
 /* The milliseconds of a wait argument: from 0 to MAX_WAIT_MS */
 #define MAX_WAIT_MS (5 * 60 * 1000)
 
 static long
-WaitMilliseconds(Interval *wait)
+WaitMilliseconds(bool isnull, Interval *wait)
 {
-	/* months are of no fixed length; days are (no time zone here) */
-	int64		us = wait->time + (int64) wait->day * USECS_PER_DAY;
+	int64		us;
 
+	if (isnull)
+		ereport(ERROR,
+				errkinesis(KINESIS_INVALID_ARGUMENT),
+				errmsg("wait must not be null"));
+	/* months are of no fixed length; days are (no time zone here) */
+	us = wait->time + (int64) wait->day * USECS_PER_DAY;
 	if (wait->month != 0 || wait->day < -1000 || wait->day > 1000 ||
 		us < 0 || us > (int64) MAX_WAIT_MS * 1000)
 		ereport(ERROR,
@@ -575,99 +621,92 @@ WaitMilliseconds(Interval *wait)
 	return (long) ((us + 999) / 1000);
 }
 
-/*
- * stream.get_records(shard_iterator, limit, wait, OUT records, OUT
- *                    next_shard_iterator, OUT millis_behind_latest,
- *                    OUT child_shards)
- *
- * With a wait, a call that finds nothing to read sleeps until a record of
- * the shard commits (wait.c: the commit wakes it) or the wait ends, and
- * then reads again.
- */
-Datum
-stream_get_records(PG_FUNCTION_ARGS)
+static int
+LimitOf(bool isnull, int32 limit)
 {
-	StreamIterator iterator;
-	StreamInfo *stream;
-	StreamShardInfo *shard;
+	if (isnull)
+		ereport(ERROR,
+				errkinesis(KINESIS_INVALID_ARGUMENT),
+				errmsg("limit must not be null"));
+	if (limit < 1 || limit > STREAM_MAX_GET_RECORDS)
+		ereport(ERROR,
+				errkinesis(KINESIS_INVALID_ARGUMENT),
+				errmsg("limit %d is out of range", limit),
+				errhint("The limit is from 1 to %d.", STREAM_MAX_GET_RECORDS));
+	return limit;
+}
+
+/* What ReadCall found */
+typedef struct CallResult
+{
+	Datum		records;		/* the stream.record[] */
+	int			count;
+	ShardReadEnd end;
+	int64		next_position;
+	bool		shard_end;		/* a closed shard read to its end */
+	int64		millis_behind;
+} CallResult;
+
+/*
+ * Reads up to "limit" records of a looked-up call's shard from a position
+ * into a stream.record[] of the type of the first column of the function's
+ * result.  With a wait, a call that finds nothing to read sleeps until a
+ * record of the shard commits (wait.c: the commit wakes it), the catalog
+ * changes, or the wait ends, and reads again.  The quota: a shard's read
+ * call, or a consumer's own bytes.
+ */
+static void
+ReadCall(FunctionCallInfo fcinfo, ShardCall *call, int64 position, int limit,
+		 long wait_ms, CallResult *out)
+{
 	GetRecordsState state;
 	TupleDesc	result_desc;
 	Oid			record_type;
 	int16		typlen;
 	bool		typbyval;
-	ShardReadEnd end;
-	int64		next_position;
-	Datum		values[4];
-	bool		nulls[4] = {false, false, false, false};
 	TimestampTz latest;
-	Datum		result;
-	long		wait_ms;
-	uint64		generation;
+	uint64		generation = StreamCatalogGeneration();
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				errkinesis(KINESIS_INVALID_ARGUMENT),
-				errmsg("shard iterator must not be null"));
-
-	/*
-	 * Take in what other sessions committed before the iterator is checked:
-	 * a transaction that began before the extension was dropped and made
-	 * again must not accept an old iterator with the old key, and then sign
-	 * its next one with the new key.
-	 */
-	AcceptInvalidationMessages();
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				errkinesis(KINESIS_INVALID_ARGUMENT),
-				errmsg("limit must not be null"));
-	if (PG_GETARG_INT32(1) < 1 || PG_GETARG_INT32(1) > STREAM_MAX_GET_RECORDS)
-		ereport(ERROR,
-				errkinesis(KINESIS_INVALID_ARGUMENT),
-				errmsg("limit %d is out of range", PG_GETARG_INT32(1)),
-				errhint("The limit is from 1 to %d.", STREAM_MAX_GET_RECORDS));
-	if (PG_ARGISNULL(2))
-		ereport(ERROR,
-				errkinesis(KINESIS_INVALID_ARGUMENT),
-				errmsg("wait must not be null"));
-	wait_ms = WaitMilliseconds(PG_GETARG_INTERVAL_P(2));
-	StreamIteratorDecode(text_to_cstring(PG_GETARG_TEXT_PP(0)), &iterator);
-
-	generation = StreamCatalogGeneration();
-	IteratorShard(&iterator, &stream, &shard);
-
-	if (!StreamQuotaTakeReadCall(stream->stream_id, shard->shard_no))
+	LookUpCall(call);
+	if (call->consumer == NULL ?
+		!StreamQuotaTakeReadCall(call->stream_id, call->shard_no) :
+		!StreamQuotaTakeConsumerRead(call->stream_id, call->shard_no, call->consumer_key))
 		ereport(ERROR,
 				errkinesis(KINESIS_THROUGHPUT_EXCEEDED),
 				errmsg("rate exceeded for shard \"%s\" of stream \"%s\"",
-					   StreamFormatShardId(shard->shard_no), stream->name),
+					   StreamFormatShardId(call->shard_no), call->stream->name),
+				call->consumer == NULL ?
 				errhint("Retry with backoff: a shard serves %d get_records calls and %d bytes per second.",
 						stream_shard_read_calls_per_second,
+						stream_shard_read_bytes_per_second) :
+				errhint("Retry with backoff: a shard serves each registered consumer %d bytes per second.",
 						stream_shard_read_bytes_per_second));
 
 	result_desc = StreamResultDesc(fcinfo);
 	record_type = get_element_type(TupleDescAttr(result_desc, 0)->atttypid);
 
 	memset(&state, 0, sizeof(state));
-	state.limit = PG_GETARG_INT32(1);
+	state.limit = limit;
 	state.used = ARR_OVERHEAD_NONULLS(1);
 	EnsureArrayBuffer(state.used);
 	StreamCheckRowType(record_type, lengthof(record_columns), record_columns);
 	state.record_desc = lookup_rowtype_tupdesc_copy(record_type, -1);
 	get_typlenbyvalalign(record_type, &typlen, &typbyval, &state.record_align);
-	state.stream = stream;
+	state.stream = call->stream;
 	state.encryption_none = CStringGetTextDatum("NONE");
 	state.encryption_kms = CStringGetTextDatum("KMS");
 	BlessTupleDesc(state.record_desc);
 
-	latest = ShardLatestArrival(shard);
-	end = ReadShard(shard, iterator.position,
-					GetCurrentTimestamp() - stream->retention, CollectRecord, &state,
-					&next_position);
+	latest = ShardLatestArrival(call->shard);
+	out->end = ReadShard(call->shard, position,
+						 GetCurrentTimestamp() - call->stream->retention, CollectRecord,
+						 &state, &out->next_position);
 
-	if (state.count == 0 && wait_ms > 0 && !(end == SHARD_READ_CAUGHT_UP && !shard->open))
+	if (state.count == 0 && wait_ms > 0 &&
+		!(out->end == SHARD_READ_CAUGHT_UP && !call->shard->open))
 	{
 		TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), wait_ms);
-		ConditionVariable *cv = StreamShardWaitVariable(stream->stream_id, shard->shard_no);
+		ConditionVariable *cv = StreamShardWaitVariable(call->stream_id, call->shard_no);
 
 		/*
 		 * On the wait list before reading again, so that a commit after the
@@ -685,14 +724,14 @@ stream_get_records(PG_FUNCTION_ARGS)
 			{
 				/* a reshard may have closed the shard; read by the new catalog */
 				generation = StreamCatalogGeneration();
-				IteratorShard(&iterator, &stream, &shard);
-				state.stream = stream;
+				LookUpCall(call);
+				state.stream = call->stream;
 			}
-			latest = ShardLatestArrival(shard);
-			end = ReadShard(shard, next_position,
-							GetCurrentTimestamp() - stream->retention, CollectRecord,
-							&state, &next_position);
-			if (state.count > 0 || (end == SHARD_READ_CAUGHT_UP && !shard->open))
+			latest = ShardLatestArrival(call->shard);
+			out->end = ReadShard(call->shard, out->next_position,
+								 GetCurrentTimestamp() - call->stream->retention,
+								 CollectRecord, &state, &out->next_position);
+			if (state.count > 0 || (out->end == SHARD_READ_CAUGHT_UP && !call->shard->open))
 				break;
 			remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
 			if (remaining <= 0 || cv == NULL)
@@ -702,38 +741,171 @@ stream_get_records(PG_FUNCTION_ARGS)
 		if (cv != NULL)
 			ConditionVariableCancelSleep();
 	}
-	StreamQuotaChargeReadBytes(stream->stream_id, shard->shard_no, state.bytes);
+	StreamQuotaChargeReadBytes(call->stream_id, call->shard_no, call->consumer_key, state.bytes);
 
-	values[0] = RecordsArray(&state, record_type);
-
-	if (end == SHARD_READ_CAUGHT_UP && !shard->open)
-	{
-		/* a closed shard read to its end: go on with its children */
-		nulls[1] = true;
-		values[3] = ChildShards(stream, shard);
-	}
-	else
-	{
-		values[1] = CStringGetTextDatum(StreamIteratorEncode(stream->stream_id,
-															 shard->shard_no,
-															 next_position));
-		nulls[3] = true;
-	}
-
+	out->records = RecordsArray(&state, record_type);
+	out->count = state.count;
+	out->shard_end = out->end == SHARD_READ_CAUGHT_UP && !call->shard->open;
 	/* how far the last record returned is behind the newest in the shard */
-	if (end == SHARD_READ_CAUGHT_UP || state.count == 0 || latest <= state.last_arrival)
-		values[2] = Int64GetDatum(0);
+	if (out->end == SHARD_READ_CAUGHT_UP || state.count == 0 || latest <= state.last_arrival)
+		out->millis_behind = 0;
 	else
-		values[2] = Int64GetDatum((latest - state.last_arrival) / 1000);
+		out->millis_behind = (latest - state.last_arrival) / 1000;
+}
 
-	result = HeapTupleGetDatum(heap_form_tuple(result_desc, values, nulls));
+/* A buffer that grew past RETAINED_ARRAY_BUFFER is let go after a call. */
+static void
+ReleaseArrayBuffer(void)
+{
 	if (array_buffer_size > RETAINED_ARRAY_BUFFER)
 	{
 		pfree(array_buffer);
 		array_buffer = NULL;
 		array_buffer_size = 0;
 	}
-	PG_RETURN_DATUM(result);
+}
+
+/*
+ * stream.get_records(shard_iterator, limit, wait, OUT records, OUT
+ *                    next_shard_iterator, OUT millis_behind_latest,
+ *                    OUT child_shards)
+ */
+Datum
+stream_get_records(PG_FUNCTION_ARGS)
+{
+	StreamIterator iterator;
+	ShardCall	call;
+	CallResult	result;
+	int			limit;
+	long		wait_ms;
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+	Datum		row;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				errkinesis(KINESIS_INVALID_ARGUMENT),
+				errmsg("shard iterator must not be null"));
+
+	/*
+	 * Take in what other sessions committed before the iterator is checked:
+	 * a transaction that began before the extension was dropped and made
+	 * again must not accept an old iterator with the old key, and then sign
+	 * its next one with the new key.
+	 */
+	AcceptInvalidationMessages();
+	limit = LimitOf(PG_ARGISNULL(1), PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1));
+	wait_ms = WaitMilliseconds(PG_ARGISNULL(2), PG_ARGISNULL(2) ? NULL : PG_GETARG_INTERVAL_P(2));
+	StreamIteratorDecode(text_to_cstring(PG_GETARG_TEXT_PP(0)), &iterator);
+
+	memset(&call, 0, sizeof(call));
+	call.stream_id = iterator.stream_id;
+	call.shard_no = iterator.shard_no;
+	call.action = "GetRecords";
+	ReadCall(fcinfo, &call, iterator.position, limit, wait_ms, &result);
+
+	values[0] = result.records;
+	if (result.shard_end)
+	{
+		/* a closed shard read to its end: go on with its children */
+		nulls[1] = true;
+		values[3] = ChildShards(call.stream, call.shard);
+	}
+	else
+	{
+		values[1] = CStringGetTextDatum(StreamIteratorEncode(call.stream_id, call.shard_no,
+															 result.next_position));
+		nulls[3] = true;
+	}
+	values[2] = Int64GetDatum(result.millis_behind);
+
+	row = HeapTupleGetDatum(heap_form_tuple(StreamResultDesc(fcinfo), values, nulls));
+	ReleaseArrayBuffer();
+	PG_RETURN_DATUM(row);
+}
+
+/*
+ * stream.subscribe_to_shard(stream_name, consumer_name, shard_id,
+ *                           starting_position, starting_sequence_number,
+ *                           timestamp, wait, limit, OUT records,
+ *                           OUT continuation_sequence_number,
+ *                           OUT millis_behind_latest, OUT child_shards)
+ *
+ * One batch of what Kinesis' SubscribeToShard pushes: the records of a
+ * shard from a starting position, for a registered consumer, waiting up to
+ * "wait" for the first, with the consumer's own read throughput.  The next
+ * call goes on with AFTER_SEQUENCE_NUMBER and continuation_sequence_number,
+ * which is NULL at the end of a closed shard, where child_shards says what
+ * follows.
+ */
+Datum
+stream_subscribe_to_shard(PG_FUNCTION_ARGS)
+{
+	ShardCall	call;
+	CallResult	result;
+	StreamInfo *stream;
+	StreamShardInfo *shard;
+	char	   *consumer;
+	char	   *type;
+	int64		position;
+	int			limit;
+	long		wait_ms;
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+	Datum		row;
+
+	for (int i = 0; i < 4; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					errkinesis(KINESIS_INVALID_ARGUMENT),
+					errmsg("%s must not be null",
+						   i == 0 ? "stream name" : i == 1 ? "consumer name" :
+						   i == 2 ? "shard id" : "starting position"));
+	consumer = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	type = text_to_cstring(PG_GETARG_TEXT_PP(3));
+	wait_ms = WaitMilliseconds(PG_ARGISNULL(6), PG_ARGISNULL(6) ? NULL : PG_GETARG_INTERVAL_P(6));
+	limit = LimitOf(PG_ARGISNULL(7), PG_ARGISNULL(7) ? 0 : PG_GETARG_INT32(7));
+	CheckPositionType(type, "starting position");
+
+	AcceptInvalidationMessages();
+	stream = StreamLookupAuthorized(text_to_cstring(PG_GETARG_TEXT_PP(0)), STREAM_PRIV_READ,
+									"SubscribeToShard");
+	if (!StreamConsumerExists(stream->stream_id, consumer))
+		ereport(ERROR,
+				errkinesis(KINESIS_RESOURCE_NOT_FOUND),
+				errmsg("consumer \"%s\" of stream \"%s\" does not exist",
+					   StreamQuote(consumer), stream->name));
+	shard = LookupShard(stream, text_to_cstring(PG_GETARG_TEXT_PP(2)));
+	position = StartingPosition(stream, shard, type, "starting position",
+								PG_ARGISNULL(4), PG_GETARG_DATUM(4),
+								PG_ARGISNULL(5), PG_ARGISNULL(5) ? 0 : PG_GETARG_TIMESTAMPTZ(5));
+
+	memset(&call, 0, sizeof(call));
+	call.stream_id = stream->stream_id;
+	call.shard_no = shard->shard_no;
+	call.action = "SubscribeToShard";
+	call.consumer = consumer;
+	/* never 0, the shard's own buckets */
+	call.consumer_key = hash_bytes((const unsigned char *) consumer, strlen(consumer)) | 1;
+	ReadCall(fcinfo, &call, position, limit, wait_ms, &result);
+
+	values[0] = result.records;
+	if (result.shard_end)
+	{
+		nulls[1] = true;
+		values[3] = ChildShards(call.stream, call.shard);
+	}
+	else
+	{
+		/* AFTER_SEQUENCE_NUMBER it starts where this call stopped */
+		values[1] = StreamSeqToNumeric(result.next_position - 1);
+		nulls[3] = true;
+	}
+	values[2] = Int64GetDatum(result.millis_behind);
+
+	row = HeapTupleGetDatum(heap_form_tuple(StreamResultDesc(fcinfo), values, nulls));
+	ReleaseArrayBuffer();
+	PG_RETURN_DATUM(row);
 }
 
 /*----------

@@ -23,6 +23,10 @@
  * quota state is written to disk or WAL; a restart starts every bucket
  * full.
  *
+ * A registered consumer reads a shard with buckets of its own (its slot's
+ * key names it), as enhanced fan-out has a shard's read throughput per
+ * consumer; only the bytes bucket applies to it.
+ *
  * The same slot counts the bytes and records offered to a shard (throttled
  * or not).  The maintenance pass turns those counts into a moving average
  * of the write rate (StreamQuotaObserveLoad), which on-demand scaling reads.
@@ -62,6 +66,7 @@ typedef struct ShardKey
 	Oid			dbid;
 	int32		stream_id;
 	int32		shard_no;
+	uint32		consumer;		/* a registered consumer's own reads, or 0 */
 } ShardKey;
 
 typedef struct ShardSlot
@@ -187,7 +192,7 @@ QuotaInit(void)
  * ends the probe: the shard cannot be further along.
  */
 static ShardSlot *
-LockShardSlot(int32 stream_id, int32 shard_no, TimestampTz now,
+LockShardSlot(int32 stream_id, int32 shard_no, uint32 consumer, TimestampTz now,
 			  LWLock **lock)
 {
 	ShardKey	key;
@@ -200,6 +205,7 @@ LockShardSlot(int32 stream_id, int32 shard_no, TimestampTz now,
 	key.dbid = MyDatabaseId;
 	key.stream_id = stream_id;
 	key.shard_no = shard_no;
+	key.consumer = consumer;
 	hash = hash_bytes((const unsigned char *) &key, sizeof(key));
 	partition = hash % QUOTA_PARTITIONS;
 	base = &Quota->slots[partition * QUOTA_SLOTS_PER_PARTITION];
@@ -282,7 +288,7 @@ StreamQuotaTakeWrites(int32 stream_id, int32 shard_no, const int64 *sizes,
 		return;
 
 	now = GetCurrentTimestamp();
-	slot = LockShardSlot(stream_id, shard_no, now, &lock);
+	slot = LockShardSlot(stream_id, shard_no, 0, now, &lock);
 	Refill(slot, now);
 	for (int i = 0; i < n; i++)
 	{
@@ -314,7 +320,7 @@ StreamQuotaTakeReadCall(int32 stream_id, int32 shard_no)
 		return true;
 
 	now = GetCurrentTimestamp();
-	slot = LockShardSlot(stream_id, shard_no, now, &lock);
+	slot = LockShardSlot(stream_id, shard_no, 0, now, &lock);
 	Refill(slot, now);
 	ok = (call_rate <= 0 || slot->read_calls >= 1) &&
 		(byte_rate <= 0 || slot->read_bytes > 0);
@@ -324,8 +330,29 @@ StreamQuotaTakeReadCall(int32 stream_id, int32 shard_no)
 	return ok;
 }
 
+bool
+StreamQuotaTakeConsumerRead(int32 stream_id, int32 shard_no, uint32 consumer)
+{
+	TimestampTz now;
+	ShardSlot  *slot;
+	LWLock	   *lock;
+	bool		ok;
+
+	Assert(consumer != 0);
+	if (Quota == NULL || stream_shard_read_bytes_per_second <= 0)
+		return true;
+
+	now = GetCurrentTimestamp();
+	slot = LockShardSlot(stream_id, shard_no, consumer, now, &lock);
+	Refill(slot, now);
+	ok = slot->read_bytes > 0;
+	LWLockRelease(lock);
+	return ok;
+}
+
 void
-StreamQuotaChargeReadBytes(int32 stream_id, int32 shard_no, int64 bytes)
+StreamQuotaChargeReadBytes(int32 stream_id, int32 shard_no, uint32 consumer,
+						   int64 bytes)
 {
 	TimestampTz now;
 	ShardSlot  *slot;
@@ -335,7 +362,7 @@ StreamQuotaChargeReadBytes(int32 stream_id, int32 shard_no, int64 bytes)
 		return;
 
 	now = GetCurrentTimestamp();
-	slot = LockShardSlot(stream_id, shard_no, now, &lock);
+	slot = LockShardSlot(stream_id, shard_no, consumer, now, &lock);
 	Refill(slot, now);
 	slot->read_bytes -= bytes;
 	LWLockRelease(lock);
@@ -361,7 +388,7 @@ StreamQuotaObserveLoad(int32 stream_id, int32 shard_no, double window_seconds,
 		return false;
 
 	now = GetCurrentTimestamp();
-	slot = LockShardSlot(stream_id, shard_no, now, &lock);
+	slot = LockShardSlot(stream_id, shard_no, 0, now, &lock);
 	if (slot->observed_since == 0)
 		slot->observed_since = now;
 	else if (now > slot->observed_at)

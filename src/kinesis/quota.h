@@ -43,8 +43,17 @@ extern void StreamQuotaTakeWrites(int32 stream_id, int32 shard_no,
  * the next seconds, as Kinesis does.
  */
 extern bool StreamQuotaTakeReadCall(int32 stream_id, int32 shard_no);
+
+/*
+ * Whether a registered consumer (consumer: not 0) may read a shard now, by
+ * its own bytes bucket.
+ */
+extern bool StreamQuotaTakeConsumerRead(int32 stream_id, int32 shard_no,
+										uint32 consumer);
+
+/* Charges what a read returned: to the shard (consumer 0) or a consumer. */
 extern void StreamQuotaChargeReadBytes(int32 stream_id, int32 shard_no,
-									   int64 bytes);
+									   uint32 consumer, int64 bytes);
 
 /* A shard's recent write rate, as the maintenance pass sees it. */
 typedef struct StreamShardLoad

@@ -5,8 +5,8 @@
  *
  * A reader with nothing to read sleeps on its shard's condition variable
  * (get.c).  A writer notes each shard it appended to in its transaction,
- * and a transaction callback broadcasts their variables at commit, which
- * runs after the commit is visible to others, so that a reader woken then
+ * and a resource-release callback broadcasts their variables at the end of
+ * a commit, after it is visible to others, so that a reader woken then
  * finds the records.  Nothing is broadcast at abort: no record became
  * readable.  A transaction that changed the stream catalog (a reshard, a
  * new segment) wakes every sleeper, which looks the catalog up again.
@@ -28,6 +28,7 @@
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
+#include "utils/resowner.h"
 
 #include "kinesis/wait.h"
 
@@ -99,36 +100,40 @@ Forget(void)
 	noted_catalog = false;
 }
 
+/*
+ * At the end of a transaction, after its locks are released: by then its
+ * commit is visible and its catalog invalidations are sent (both happen
+ * before XACT_EVENT_COMMIT's callbacks would run: the invalidations after),
+ * so that a reader woken for a catalog change finds the change.
+ */
 static void
-WakeAtCommit(XactEvent event, void *arg)
+WakeAtEnd(ResourceReleasePhase phase, bool isCommit, bool isTopLevel, void *arg)
 {
-	if (Wait == NULL)
+	if (phase != RESOURCE_RELEASE_AFTER_LOCKS || !isTopLevel)
 		return;
-	switch (event)
+	if (isCommit && Wait != NULL)
 	{
-		case XACT_EVENT_COMMIT:
-		case XACT_EVENT_PARALLEL_COMMIT:
-			if (noted_overflow || noted_catalog)
-			{
-				for (int i = 0; i < WAIT_SLOTS; i++)
-					ConditionVariableBroadcast(&Wait->slots[i]);
-			}
-			else
-			{
-				for (int i = 0; i < nnoted; i++)
-					ConditionVariableBroadcast(&Wait->slots[SlotOf(noted_stream[i],
-																   noted_shard[i])]);
-			}
-			Forget();
-			break;
-		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PARALLEL_ABORT:
-		case XACT_EVENT_PREPARE:
-			Forget();
-			break;
-		default:
-			break;
+		if (noted_overflow || noted_catalog)
+		{
+			for (int i = 0; i < WAIT_SLOTS; i++)
+				ConditionVariableBroadcast(&Wait->slots[i]);
+		}
+		else
+		{
+			for (int i = 0; i < nnoted; i++)
+				ConditionVariableBroadcast(&Wait->slots[SlotOf(noted_stream[i],
+															   noted_shard[i])]);
+		}
 	}
+	Forget();
+}
+
+/* A transaction prepared for two-phase commit wakes no one. */
+static void
+ForgetAtPrepare(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_PREPARE)
+		Forget();
 }
 
 static void
@@ -169,5 +174,6 @@ WaitInit(void)
 	shmem_request_hook = WaitShmemRequest;
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = WaitShmemStartup;
-	RegisterXactCallback(WakeAtCommit, NULL);
+	RegisterResourceReleaseCallback(WakeAtEnd, NULL);
+	RegisterXactCallback(ForgetAtPrepare, NULL);
 }

@@ -74,6 +74,7 @@ SELECT set_eq($$SELECT function, runs_as, settings, executable_by, implementatio
 		('stream.set_change_feed(text,boolean)', 'invoker', '', 'public', 'C stream_control'),
 		('stream.set_retention_period(text,interval)', 'invoker', '', 'public', 'C stream_control'),
 		('stream.split_shard(text,text,numeric)', 'invoker', '', 'public', 'C stream_control'),
+		('stream.subscribe_to_shard(text,text,text,text,numeric,timestamp with time zone,interval,integer)', 'invoker', '', 'public', 'C stream_subscribe_to_shard'),
 		('stream.start_stream_encryption(text,text,text)', 'invoker', '', 'public', 'C stream_control'),
 		('stream.stop_stream_encryption(text,text,text)', 'invoker', '', 'public', 'C stream_control'),
 		('stream.unschedule_maintenance()', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),

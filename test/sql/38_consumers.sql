@@ -5,7 +5,7 @@
 -- nothing left behind, delete_stream's enforce_consumer_deletion, and who
 -- may do what, as ordinary roles.
 BEGIN;
-SELECT plan(28);
+SELECT plan(40);
 
 \i test/sql/lib/helpers.sql
 
@@ -103,6 +103,66 @@ SELECT lives_ok($$SELECT stream.deregister_stream_consumer('cs', 'app-1')$$,
 RESET ROLE;
 SELECT is((SELECT count(*) FROM stream.list_stream_consumers('cs') WHERE consumer_name = 'app-1'),
 		  0::bigint, '... which is gone');
+
+-- subscribe_to_shard
+SELECT is(pg_temp.signature('stream.subscribe_to_shard(text, text, text, text, numeric, timestamptz, interval, int)'),
+		  'stream_name text, consumer_name text, shard_id text, starting_position text, '
+		  'starting_sequence_number numeric DEFAULT NULL::numeric, '
+		  '"timestamp" timestamp with time zone DEFAULT NULL::timestamp with time zone, '
+		  'wait interval DEFAULT ''@ 5 secs''::interval, "limit" integer DEFAULT 10000, '
+		  'OUT records stream.record[], OUT continuation_sequence_number numeric, '
+		  'OUT millis_behind_latest bigint, OUT child_shards jsonb -> record',
+		  'subscribe_to_shard has the signature of API.md');
+SELECT count(*) FROM stream.put_records('cs', ARRAY['a', 'b', 'c'], ARRAY['\x01', '\x02', '\x03']::bytea[]);
+GRANT cons_viewer TO cons_manager;
+SELECT stream.grant('read', 'cs', 'cons_viewer');
+SET ROLE cons_viewer;
+CREATE TEMP TABLE batch AS
+	SELECT * FROM stream.subscribe_to_shard('cs', 'app-3', 'shardId-000000000000', 'TRIM_HORIZON');
+SELECT results_eq($$SELECT r.partition_key, r.data FROM batch b, unnest(b.records) r$$,
+				  $$VALUES ('a', '\x01'::bytea), ('b', '\x02'), ('c', '\x03')$$,
+				  'a role with read subscribes: the records from the starting position');
+SELECT is((SELECT continuation_sequence_number FROM batch),
+		  (SELECT max(sequence_number) FROM stream.read('cs')),
+		  '... and the sequence number to go on after: the last record''s');
+SELECT results_eq(format($$SELECT cardinality(records), continuation_sequence_number, child_shards IS NULL
+						   FROM stream.subscribe_to_shard('cs', 'app-3', 'shardId-000000000000',
+								'AFTER_SEQUENCE_NUMBER', %s, wait => '100 ms')$$,
+						 (SELECT continuation_sequence_number FROM batch)),
+				  format($$VALUES (0, %s::numeric, true)$$, (SELECT continuation_sequence_number FROM batch)),
+				  'the next call after it waits, finds nothing, and says to go on from the same place');
+SELECT throws_ok($$SELECT stream.subscribe_to_shard('cs', 'ghost', 'shardId-000000000000', 'LATEST')$$,
+				 '42704', 'consumer "ghost" of stream "cs" does not exist',
+				 'a consumer that does not exist is ResourceNotFoundException');
+SELECT throws_ok($$SELECT stream.subscribe_to_shard('cs', 'app-3', 'shardId-000000000000', 'SOON')$$,
+				 '22023', 'invalid starting position "SOON"',
+				 'a starting position that is none is InvalidArgumentException');
+SELECT throws_ok($$SELECT stream.subscribe_to_shard('cs', 'app-3', 'shardId-000000000000', 'AT_SEQUENCE_NUMBER')$$,
+				 '22023', 'starting position AT_SEQUENCE_NUMBER needs a starting sequence number',
+				 '... and one without its sequence number too');
+SET ROLE cons_nobody;
+SELECT throws_ok($$SELECT stream.subscribe_to_shard('cs', 'app-3', 'shardId-000000000000', 'LATEST')$$,
+				 '42501', 'role "cons_nobody" is not authorized to perform kinesis:SubscribeToShard on stream "cs"',
+				 'a role without read may not subscribe');
+RESET ROLE;
+-- each consumer its own read throughput: one throttled leaves the others be
+SET stream.shard_read_bytes_per_second = 1;
+SELECT cardinality(records) FROM stream.subscribe_to_shard('cs', 'app-3', 'shardId-000000000000', 'TRIM_HORIZON');
+SELECT throws_ok($$SELECT stream.subscribe_to_shard('cs', 'app-3', 'shardId-000000000000', 'TRIM_HORIZON')$$,
+				 'KS001', NULL, 'a consumer that read past its throughput is throttled');
+SELECT is((SELECT cardinality(records) FROM stream.subscribe_to_shard('cs', 'app-4', 'shardId-000000000000', 'TRIM_HORIZON')),
+		  3, '... while another consumer of the shard reads with its own');
+RESET stream.shard_read_bytes_per_second;
+SELECT stream.deregister_stream_consumer('cs', 'app-4');
+SELECT throws_ok($$SELECT stream.subscribe_to_shard('cs', 'app-4', 'shardId-000000000000', 'LATEST')$$,
+				 '42704', NULL, 'a consumer deregistered may not subscribe');
+-- the end of a closed shard
+SELECT stream.split_shard('cs', 'shardId-000000000000', (2::numeric ^ 127)::numeric);
+SELECT results_eq($$SELECT cardinality(records), continuation_sequence_number IS NULL,
+						   jsonb_array_length(child_shards)
+					FROM stream.subscribe_to_shard('cs', 'app-3', 'shardId-000000000000', 'TRIM_HORIZON')$$,
+				  $$VALUES (3, true, 2)$$,
+				  'at the end of a closed shard: no continuation, its children');
 
 -- a stream with consumers is deleted only when told to
 SELECT throws_ok($$SELECT stream.delete_stream('cs')$$, '55006', NULL,

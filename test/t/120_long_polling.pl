@@ -13,6 +13,8 @@
 #  4. pg_cancel_backend and statement_timeout end a waiting call.
 #  5. A split of the shard while a call waits wakes it: it returns the
 #     children.
+#  6. subscribe_to_shard waits the same way, and deregistering its consumer
+#     ends it.
 
 use strict;
 use warnings;
@@ -49,7 +51,8 @@ sub sleeping
 {
 	return wait_until($node, 'postgres',
 		"SELECT count(*) > 0 FROM pg_stat_activity
-		 WHERE wait_event_type = 'Extension' AND query LIKE '%get_records%'", 30);
+		 WHERE wait_event_type = 'Extension'
+		   AND (query LIKE '%get_records%' OR query LIKE '%subscribe_to_shard%')", 30);
 }
 
 # A background call of get_records that prints its records' data (as text,
@@ -168,6 +171,31 @@ FROM stream.get_records('$iterator', 100, '60 s')});
 		"SELECT stream.split_shard('p', 'shardId-000000000000', (2::numeric ^ 126)::numeric)");
 	finish_session($s, 'the call on the split shard');
 	is(${ $s->{out} }, "0|t|2\n", 'a split of its shard wakes it, and it returns the children');
+	cmp_ok(time() - $t0, '<', 30, '... long before its wait');
+}
+
+# ---------------------------------------------------------------------------
+# 6. subscribe_to_shard: woken by a commit; ended by deregistering
+
+{
+	$node->safe_psql('postgres', "SELECT stream.register_stream_consumer('p', 'fan')");
+	my $sub = q{
+SELECT coalesce(string_agg(convert_from(r.data, 'UTF8'), ','), '') AS got
+FROM stream.subscribe_to_shard('p', 'fan', 'shardId-000000000001', 'LATEST', wait => '60 s') g
+LEFT JOIN LATERAL unnest(g.records) r ON true};
+	my $s = start_session($node, 'postgres', $sub);
+	ok(sleeping(), 'a subscription waits on shard 1');
+	$node->safe_psql('postgres', put_sql(1, 'pushed'));
+	finish_session($s, 'the woken subscription');
+	is(${ $s->{out} }, "pushed\n", 'the commit of a record of its shard wakes it, with the record');
+
+	$s = start_session($node, 'postgres', $sub);
+	ok(sleeping(), 'another subscription waits');
+	my $t0 = time();
+	$node->safe_psql('postgres', "SELECT stream.deregister_stream_consumer('p', 'fan')");
+	eval { $s->{h}->finish; };
+	like(${ $s->{err} }, qr/consumer "fan" of stream "p" does not exist/,
+		'deregistering its consumer ends it');
 	cmp_ok(time() - $t0, '<', 30, '... long before its wait');
 }
 
