@@ -34,9 +34,6 @@
 
 #include "access/xact.h"
 #include "access/xlog.h"
-#include "catalog/pg_auth_members.h"
-#include "catalog/pg_authid.h"
-#include "catalog/pg_class.h"
 #include "common/base64.h"
 #include "common/jsonapi.h"
 #include "fmgr.h"
@@ -46,12 +43,12 @@
 #include "replication/reorderbuffer.h"
 #include "replication/slot.h"
 #include "utils/builtins.h"
-#include "utils/catcache.h"
 #include "utils/inval.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
+#include "utils/snapmgr.h"
 
 #include "kinesis/acl.h"
 #include "kinesis/crypt.h"
@@ -113,6 +110,8 @@ StreamFeedTag(StreamInfo *stream, int32 shard_no, StringInfo buf)
 	tag.name_len = (uint16) strlen(stream->name);
 	tag.stream_id = stream->stream_id;
 	tag.shard_no = shard_no;
+	if (buf->data == NULL)
+		initStringInfo(buf);
 	resetStringInfo(buf);
 	appendBinaryStringInfo(buf, (char *) &tag, sizeof(tag));
 	appendBinaryStringInfo(buf, stream->name, tag.name_len);
@@ -134,6 +133,14 @@ OpenEncryptedRecords(int32 stream_id, int32 shard_no, int32 segment_no,
 	ResourceOwner owner = CurrentResourceOwner;
 	bool		started = !IsTransactionOrTransactionBlock();
 
+	/*
+	 * A transaction with no snapshot yet is making a slot that exports its
+	 * first snapshot (CREATE_REPLICATION_SLOT ... USE_SNAPSHOT): a lookup
+	 * would take the transaction's snapshot first.  It decodes only to find
+	 * where the slot starts, and sends nothing of what it decodes.
+	 */
+	if (!started && !FirstSnapshotSet)
+		return;
 	if (started)
 		StartTransactionCommand();
 	BeginInternalSubTransaction(NULL);
@@ -144,14 +151,14 @@ OpenEncryptedRecords(int32 stream_id, int32 shard_no, int32 segment_no,
 		StreamSegmentInfo *segment = NULL;
 
 		/*
-		 * Decoding fills the catalog caches with rows as of the transactions
-		 * it replays (historic snapshots), and empties them only when it
-		 * ends: the privileges are read afresh.
+		 * Decoding fills the caches with catalog rows as of the transactions
+		 * it replays (historic snapshots), and PostgreSQL empties them only
+		 * when a decoding call ends: they are emptied before the lookup, so
+		 * that it reads the catalog as it is, and after it, so that replay
+		 * does not use what the lookup read.
 		 */
 		AcceptInvalidationMessages();
-		CatalogCacheFlushCatalog(RelationRelationId);
-		CatalogCacheFlushCatalog(AuthIdRelationId);
-		CatalogCacheFlushCatalog(AuthMemRelationId);
+		InvalidateSystemCaches();
 		stream = StreamLookupById(stream_id);
 		if (stream != NULL &&
 			StreamHasPrivilege(GetUserId(), stream->acl_relid, STREAM_PRIV_READ))
@@ -167,6 +174,7 @@ OpenEncryptedRecords(int32 stream_id, int32 shard_no, int32 segment_no,
 					(void) StreamOpenDecodedRecord(stream, segment, &records[i]);
 		}
 		ReleaseCurrentSubTransaction();
+		InvalidateSystemCaches();
 	}
 	PG_CATCH();
 	{
@@ -176,6 +184,16 @@ OpenEncryptedRecords(int32 stream_id, int32 shard_no, int32 segment_no,
 		error = CopyErrorData();
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
+		InvalidateSystemCaches();
+
+		/*
+		 * A key missing or disabled leaves the records sealed, as a role
+		 * without read does.  Anything else (a cancel, a timeout, no memory)
+		 * fails the decoding, which goes on from the same place when tried
+		 * again, rather than send sealed what the role may read.
+		 */
+		if (error->sqlerrcode != ERRCODE_STREAM_KMS)
+			ReThrowError(error);
 		ereport(DEBUG1,
 				(errmsg_internal("records of stream %d stay encrypted in the change feed: %s",
 								 stream_id, error->message)));

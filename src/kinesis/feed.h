@@ -18,7 +18,8 @@
 #define STREAM_FEED_PREFIX "stream"
 
 /*
- * The tag an append to a shard of a stream gives storage (into "buf"), or
+ * The tag an append to a shard of a stream gives storage (into "buf", made
+ * on first use if its data is NULL), or
  * NULL when the stream's feed is off, the server logs no logical
  * information or the database has no logical slot: then its records go to
  * no feed and cost nothing more.

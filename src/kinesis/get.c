@@ -727,6 +727,11 @@ ReadCall(FunctionCallInfo fcinfo, ShardCall *call, int64 position, int limit,
 				LookUpCall(call);
 				state.stream = call->stream;
 			}
+			else
+			{
+				/* read revoked meanwhile ends the call at its next read */
+				StreamAuthorize(call->stream, STREAM_PRIV_READ, call->action);
+			}
 			latest = ShardLatestArrival(call->shard);
 			out->end = ReadShard(call->shard, out->next_position,
 								 GetCurrentTimestamp() - call->stream->retention,

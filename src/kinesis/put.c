@@ -191,9 +191,8 @@ AppendToShard(const char *stream_name, const char *action, StreamInfo *stream,
 			  int32 shard_no, StreamAppendRecord *batch, int n)
 {
 	StreamSealPolicy policy;
-	StringInfoData tag;
+	StringInfoData tag = {0};	/* made when a tag is */
 
-	initStringInfo(&tag);
 	for (int attempt = 0;; attempt++)
 	{
 		StreamShardInfo *shard;

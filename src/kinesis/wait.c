@@ -7,8 +7,8 @@
  * (get.c).  A writer notes each shard it appended to in its transaction,
  * and a resource-release callback broadcasts their variables at the end of
  * a commit, after it is visible to others, so that a reader woken then
- * finds the records.  Nothing is broadcast at abort: no record became
- * readable.  A transaction that changed the stream catalog (a reshard, a
+ * finds the records; and at an abort, which may unblock records committed
+ * behind the rolled-back ones.  A transaction that changed the stream catalog (a reshard, a
  * new segment) wakes every sleeper, which looks the catalog up again.
  *
  * The variables are a fixed table in shared memory, a shard hashed to one
@@ -100,32 +100,51 @@ Forget(void)
 	noted_catalog = false;
 }
 
+static void
+BroadcastNoted(void)
+{
+	if (noted_overflow || noted_catalog)
+	{
+		for (int i = 0; i < WAIT_SLOTS; i++)
+			ConditionVariableBroadcast(&Wait->slots[i]);
+	}
+	else
+	{
+		for (int i = 0; i < nnoted; i++)
+			ConditionVariableBroadcast(&Wait->slots[SlotOf(noted_stream[i],
+														   noted_shard[i])]);
+	}
+}
+
 /*
  * At the end of a transaction, after its locks are released: by then its
  * commit is visible and its catalog invalidations are sent (both happen
  * before XACT_EVENT_COMMIT's callbacks would run: the invalidations after),
- * so that a reader woken for a catalog change finds the change.
+ * so that a reader woken for a catalog change finds the change.  An abort
+ * wakes the readers too: they stop at the first record whose writer is in
+ * progress, and records committed behind a rolled-back one become readable.
  */
 static void
 WakeAtEnd(ResourceReleasePhase phase, bool isCommit, bool isTopLevel, void *arg)
 {
 	if (phase != RESOURCE_RELEASE_AFTER_LOCKS || !isTopLevel)
 		return;
-	if (isCommit && Wait != NULL)
-	{
-		if (noted_overflow || noted_catalog)
-		{
-			for (int i = 0; i < WAIT_SLOTS; i++)
-				ConditionVariableBroadcast(&Wait->slots[i]);
-		}
-		else
-		{
-			for (int i = 0; i < nnoted; i++)
-				ConditionVariableBroadcast(&Wait->slots[SlotOf(noted_stream[i],
-															   noted_shard[i])]);
-		}
-	}
+	if (Wait != NULL)
+		BroadcastNoted();
 	Forget();
+}
+
+/*
+ * A subtransaction rolled back ends its records at once: wake the readers
+ * of the shards this transaction appended to (those of the subtransaction
+ * among them).
+ */
+static void
+WakeAtSubAbort(SubXactEvent event, SubTransactionId mySubid,
+			   SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB && Wait != NULL && nnoted > 0)
+		BroadcastNoted();
 }
 
 /* A transaction prepared for two-phase commit wakes no one. */
@@ -176,4 +195,5 @@ WaitInit(void)
 	shmem_startup_hook = WaitShmemStartup;
 	RegisterResourceReleaseCallback(WakeAtEnd, NULL);
 	RegisterXactCallback(ForgetAtPrepare, NULL);
+	RegisterSubXactCallback(WakeAtSubAbort, NULL);
 }

@@ -10,6 +10,9 @@
 #  3. Never an uncommitted record: a call waits its whole wait while another
 #     session holds an appended record uncommitted, and again after that
 #     session rolls back; the next commit brings the committed record only.
+#     A record committed behind one in progress comes when that one is
+#     rolled back (ROLLBACK, or ROLLBACK TO SAVEPOINT in a transaction that
+#     goes on): the rollback wakes the call.
 #  4. pg_cancel_backend and statement_timeout end a waiting call.
 #  5. A split of the shard while a call waits wakes it: it returns the
 #     children.
@@ -134,6 +137,36 @@ ok($sorted[ int(@sorted / 2) ] < 200, 'half of them within 200 ms');
 	$node->safe_psql('postgres', put_sql(0, 'committed'));
 	($got) = result_of($s);
 	is($got, 'committed', 'the next commit brings its record only');
+}
+
+# ---------------------------------------------------------------------------
+# 3b. A record committed behind one in progress: the rollback wakes
+
+foreach my $how ('ROLLBACK', 'ROLLBACK TO SAVEPOINT')
+{
+	my $iterator = latest('shardId-000000000000');
+	my $sql = $how eq 'ROLLBACK'
+	  ? 'BEGIN; ' . put_sql(0, 'blocking') . '; SELECT pg_sleep(1); ROLLBACK;'
+	  : 'BEGIN; SAVEPOINT s; ' . put_sql(0, 'blocking')
+	  . '; SELECT pg_sleep(1); ROLLBACK TO SAVEPOINT s; SELECT pg_sleep(5); COMMIT;';
+	my $writer = start_session($node, 'postgres', $sql);
+	ok( wait_until(
+			$node, 'postgres',
+			"SELECT count(*) > 0 FROM pg_stat_activity WHERE wait_event = 'PgSleep'", 30),
+		"$how: a writer holds a record uncommitted");
+	my $s = start_get($iterator, '20 s');
+	ok(sleeping(), "$how: a call sleeps");
+	$node->safe_psql('postgres', put_sql(0, 'behind'));
+	my ($got) = result_of($s);
+	is($got, 'behind', "$how: the record committed behind the rolled-back one comes");
+	if ($how ne 'ROLLBACK')
+	{
+		# the writer sleeps 5 s after its ROLLBACK TO before it commits
+		is( $node->safe_psql('postgres',
+				"SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'"),
+			'1', '... woken by the rollback to the savepoint, before the writer ends');
+	}
+	finish_session($writer, "$how: the writer");
 }
 
 # ---------------------------------------------------------------------------
