@@ -37,6 +37,17 @@ CREATE FUNCTION stream_internal.segment_end(segment regclass, segment_no int) RE
 CREATE FUNCTION stream_internal.lock_segments(segments regclass[]) RETURNS void
 	AS 'MODULE_PATHNAME', 'stream_lock_segments' LANGUAGE C STRICT;
 
+-- Locks the segments of a stream's open shards: writers in progress finish
+-- first, and writers after see what the caller's transaction changed.
+CREATE FUNCTION stream_internal.lock_open_segments(p_stream_id int) RETURNS void
+	LANGUAGE sql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT stream_internal.lock_segments(ARRAY(
+		SELECT x.relation FROM stream.segments x JOIN stream.shards h USING (stream_id, shard_no)
+		WHERE x.stream_id = p_stream_id AND h.closed_at IS NULL ORDER BY x.segment_no))
+$$;
+
 -- Which of a shard's segments (relations, oldest first) is being written: the
 -- first one not sealed, as a position in the array.  Writers and readers use
 -- the same rule in C.

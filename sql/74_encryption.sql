@@ -92,9 +92,7 @@ AS $$
 DECLARE
 	g record;
 BEGIN
-	PERFORM stream_internal.lock_segments(ARRAY(
-		SELECT x.relation FROM stream.segments x JOIN stream.shards h USING (stream_id, shard_no)
-		WHERE x.stream_id = p_stream_id AND h.closed_at IS NULL ORDER BY x.segment_no));
+	PERFORM stream_internal.lock_open_segments(p_stream_id);
 	FOR g IN SELECT * FROM stream_internal.open_segments(p_stream_id) LOOP
 		CONTINUE WHEN g.has_key = (p_key IS NOT NULL) AND g.key_id IS NOT DISTINCT FROM p_key;
 		IF g.records > 0 THEN

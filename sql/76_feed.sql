@@ -27,9 +27,7 @@ BEGIN
 	IF s.change_feed = p_enabled THEN
 		RETURN;
 	END IF;
-	PERFORM stream_internal.lock_segments(ARRAY(
-		SELECT x.relation FROM stream.segments x JOIN stream.shards h USING (stream_id, shard_no)
-		WHERE x.stream_id = s.stream_id AND h.closed_at IS NULL ORDER BY x.segment_no));
+	PERFORM stream_internal.lock_open_segments(s.stream_id);
 	UPDATE stream.streams SET change_feed = p_enabled WHERE stream_id = s.stream_id;
 END
 $$;

@@ -875,11 +875,7 @@ stream_subscribe_to_shard(PG_FUNCTION_ARGS)
 	AcceptInvalidationMessages();
 	stream = StreamLookupAuthorized(text_to_cstring(PG_GETARG_TEXT_PP(0)), STREAM_PRIV_READ,
 									"SubscribeToShard");
-	if (!StreamConsumerExists(stream->stream_id, consumer))
-		ereport(ERROR,
-				errkinesis(KINESIS_RESOURCE_NOT_FOUND),
-				errmsg("consumer \"%s\" of stream \"%s\" does not exist",
-					   StreamQuote(consumer), stream->name));
+	/* the consumer is looked up with the shard, by ReadCall */
 	shard = LookupShard(stream, text_to_cstring(PG_GETARG_TEXT_PP(2)));
 	position = StartingPosition(stream, shard, type, "starting position",
 								PG_ARGISNULL(4), PG_GETARG_DATUM(4),

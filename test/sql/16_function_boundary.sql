@@ -107,6 +107,7 @@ SELECT set_eq($$SELECT function, runs_as, settings, executable_by, implementatio
 		('stream_internal.deregister_stream_consumer(text,text)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
 		('stream_internal.describe_stream_consumer(text,text)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
 		('stream_internal.find_consumer(stream.streams,text)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
+		('stream_internal.lock_open_segments(integer)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'sql'),
 		('stream_internal.list_stream_consumers(text)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
 		('stream_internal.register_stream_consumer(text,text)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
 		('stream_internal.drop_segment(regclass,boolean)', 'invoker', '', 'owner', 'C stream_drop_segment'),
