@@ -10,7 +10,7 @@
 -- (test/run's server has wal_level logical) and removes what it made at the
 -- end.  TAP test 110_change_feed uses pg_recvlogical with test_decoding,
 -- wal2json and pgoutput, crashes and restarts.
-SELECT plan(34);
+SELECT plan(35);
 
 \i test/sql/lib/helpers.sql
 
@@ -220,6 +220,18 @@ SELECT stream.delete_stream('fed_one');
 SELECT results_eq($$SELECT stream_name, partition_key, data FROM pg_temp.feed('feed_slot')$$,
 				  $$VALUES ('fed_one', 'last', 'before the delete'::bytea)$$,
 				  'records committed before their stream was deleted are in the feed');
+
+-- decode_feed_message needs no privilege: it reads the content it is given
+SET ROLE feed_manager;
+SELECT results_eq($$SELECT stream_name, shard_id, sequence_number, approximate_arrival_timestamp,
+						   partition_key, data
+					FROM stream.decode_feed_message(convert_to('{"FeedVersion":1,"StreamName":"s",'
+						'"ShardId":"shardId-000000000002","Records":[{"SequenceNumber":"7",'
+						'"ApproximateArrivalTimestamp":1.5,"PartitionKey":"k","Data":"AP8="}]}', 'UTF8'))$$,
+				  $$VALUES ('s', 'shardId-000000000002', 7::numeric,
+							'epoch'::timestamptz + interval '1.5 s', 'k', '\x00ff'::bytea)$$,
+				  'an ordinary role decodes a message''s content');
+RESET ROLE;
 
 -- decode_feed_message refuses what is not a message of the feed
 SELECT throws_ok($$SELECT * FROM stream.decode_feed_message('not json')$$, '22023',
