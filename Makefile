@@ -20,6 +20,7 @@ OBJS = \
 	src/log/log_wal.o \
 	src/log/visibility.o \
 	src/kinesis/acl.o \
+	src/kinesis/application.o \
 	src/kinesis/backup.o \
 	src/kinesis/catalog.o \
 	src/kinesis/crypt.o \
@@ -33,6 +34,7 @@ OBJS = \
 	src/kinesis/names.o \
 	src/kinesis/put.o \
 	src/kinesis/quota.o \
+	src/kinesis/reader.o \
 	src/kinesis/segment.o \
 	src/kinesis/sequence.o \
 	src/kinesis/wait.o \

@@ -8,18 +8,22 @@
 SELECT producer, events, puts, batches, retries FROM produced ORDER BY producer;
 SELECT sum(events) AS "events written" FROM produced;
 
-\echo 'Read by the consumer (get_shard_iterator TRIM_HORIZON, then get_records), per shard:'
-SELECT shard_id, count(*) AS records,
+\echo 'Processed by the application shop-analytics (stream.consume), per shard and worker:'
+SELECT shard_id, worker, count(*) AS records,
 	   min(sequence_number) AS first_sequence_number,
 	   max(sequence_number) AS last_sequence_number
-FROM consumed GROUP BY shard_id ORDER BY shard_id;
-SELECT count(*) AS "records read" FROM consumed;
+FROM consumed GROUP BY shard_id, worker ORDER BY shard_id, min(sequence_number);
+SELECT count(*) AS "records processed" FROM consumed;
 
-\echo 'The stream is encrypted at rest with its key; each record says how it was stored:'
+\echo 'Its leases at the end (worker-2 was stopped halfway; worker-1 took its shards over):'
+SELECT shard_id, worker_id, checkpoint, millis_behind_latest
+FROM stream.leases('shop-analytics') ORDER BY shard_id;
+
+\echo 'The stream is encrypted at rest with its key; get_records says how each record was stored:'
 SELECT s.encryption_type, k.alias, k.key_arn
 FROM stream.describe_stream_summary('clickstream') s
 JOIN stream.list_keys() k ON s.key_id = k.alias;
-SELECT encryption_type, count(*) AS records FROM consumed GROUP BY 1 ORDER BY 1;
+SELECT encryption_type, count(*) AS "records (the first 1,000 of each shard)" FROM stored GROUP BY 1 ORDER BY 1;
 
 \echo 'A few events, decoded:'
 SELECT shard_id, partition_key, event - 'at' - 'producer' - 'n' AS event
@@ -40,11 +44,11 @@ FROM fed GROUP BY shard_id ORDER BY shard_id;
 \echo 'Checks:'
 SELECT (SELECT coalesce(sum(events), 0) FROM produced)
 		   = (SELECT count(*) FROM consumed)
-		   AS "written = read",
+		   AS "written = processed",
 	   (SELECT count(*) FROM fed) = (SELECT count(*) FROM consumed)
-		   AS "read = fed",
+		   AS "processed = fed",
 	   (SELECT count(*) = count(DISTINCT (shard_id, sequence_number))
-		FROM consumed) AS "nothing read twice",
+		FROM consumed) AS "nothing processed twice",
 	   NOT EXISTS (
 		   SELECT FROM (
 			   SELECT event -> 'n' AS n,

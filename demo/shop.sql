@@ -1,8 +1,9 @@
 -- The demo shop: a click stream of 4 shards, the producers that write page
--- views and add-to-cart events into it, and the consumer that reads it back
--- shard by shard.  demo/run loads this file into the database "shop", then
--- calls produce() from three concurrent sessions as the role shop_producer
--- and consume() from a fourth as shop_consumer, and reads the change feed.
+-- views and add-to-cart events into it, and the consumer application that
+-- processes it with two workers.  demo/run loads this file into the
+-- database "shop", then calls produce() from three concurrent sessions as
+-- the role shop_producer and work() from two more as shop_consumer (one of
+-- which it stops halfway), and reads the change feed.
 
 CREATE EXTENSION stream;
 
@@ -15,7 +16,7 @@ SELECT stream.start_stream_encryption('clickstream', 'KMS', 'alias/shop');
 
 -- The application's roles, as a real deployment has them (never a
 -- superuser): the producers may only write to the stream, the consumer
--- read it, and list its shards to know what to read.
+-- read it, and see its leases.
 CREATE ROLE shop_producer LOGIN;
 CREATE ROLE shop_consumer LOGIN;
 SELECT stream.grant('write', 'clickstream', 'shop_producer');
@@ -40,6 +41,15 @@ CREATE VIEW fed AS
 		 stream.decode_feed_message(convert_to(substring(l.line FROM 'content:(.*)$'), 'UTF8')) f
 	WHERE l.line LIKE 'message: transactional: 1 prefix: stream,%';
 
+-- How the first 1,000 records of each shard are stored, as get_records
+-- says (consume returns the plaintext, not how it was stored).
+CREATE VIEW stored AS
+	SELECT s.shard_id, r.encryption_type
+	FROM stream.list_shards('clickstream') s,
+		 LATERAL stream.get_records(stream.get_shard_iterator('clickstream', s.shard_id,
+															   'TRIM_HORIZON'), 1000) g,
+		 LATERAL unnest(g.records) r;
+
 -- One row per producer, written when it has finished.
 CREATE TABLE produced (
 	producer int PRIMARY KEY,
@@ -49,14 +59,20 @@ CREATE TABLE produced (
 	retries  int NOT NULL		-- attempts refused for throughput, sent again
 );
 
--- One row per record the consumer read.
+-- The consumer application (README, "Consumer applications"): workers
+-- that share the shards through leases of 2 seconds, each record
+-- checkpointed in the transaction that processes it.
+SELECT stream.create_application('shop-analytics', 'clickstream', lease_duration => '2 seconds');
+
+-- One row per record a worker processed, written in the transaction of
+-- the consume call that returned it.
 CREATE TABLE consumed (
 	shard_id        text NOT NULL,
 	sequence_number numeric NOT NULL,
 	partition_key   text NOT NULL,
 	arrived         timestamptz NOT NULL,
-	encryption_type text NOT NULL,
-	event           jsonb NOT NULL
+	event           jsonb NOT NULL,
+	worker          text NOT NULL
 );
 
 GRANT INSERT ON produced TO shop_producer;
@@ -160,73 +176,48 @@ BEGIN
 END
 $$;
 
--- Read every shard of the stream from TRIM_HORIZON, following
--- next_shard_iterator, until all "producers" have finished and a whole
--- round over the shards has read nothing while 0 ms behind the newest
--- record.  Each round calls get_records once per shard, then sleeps a
--- quarter second: 4 calls per shard and second, within the quota of 5.
-CREATE PROCEDURE consume(producers int, give_up_after numeric)
+-- A worker of the application "shop-analytics": consume records of the
+-- shards it holds, process them (here, into "consumed"), commit, and again,
+-- until all "producers" have finished and no shard has a record left to
+-- process (the workers share that: a worker goes on until its peers' shards
+-- are done too, taking over those of a worker that stopped).  The
+-- processing and the checkpoint commit together: exactly once.
+CREATE PROCEDURE work(worker text, producers int, give_up_after numeric)
 LANGUAGE plpgsql AS $$
 DECLARE
 	deadline  timestamptz := clock_timestamp() + make_interval(secs => give_up_after);
 	reported  timestamptz := clock_timestamp();
-	shards    text[];
-	iterators text[];
 	finished  boolean;
-	quiet     boolean;
-	behind    bigint;
-	got       int;
+	got       bigint;
 	total     bigint := 0;
-	res       record;
 BEGIN
-	SELECT array_agg(shard_id ORDER BY shard_id) INTO shards
-	FROM stream.list_shards('clickstream');
-	FOR i IN 1 .. cardinality(shards) LOOP
-		iterators[i] := stream.get_shard_iterator('clickstream', shards[i],
-												  'TRIM_HORIZON');
-	END LOOP;
-
 	LOOP
 		-- A producer commits its last event before it says it has finished,
-		-- so after this, one quiet round means everything has been read.
+		-- so after this, shards with nothing left to process are done.
 		finished := (SELECT count(*) FROM produced) = producers;
-		quiet := true;
-		behind := 0;
-		FOR i IN 1 .. cardinality(shards) LOOP
-			CONTINUE WHEN iterators[i] IS NULL;		-- closed, read to its end
-			BEGIN
-				SELECT * INTO res FROM stream.get_records(iterators[i], 1000);
-			EXCEPTION WHEN SQLSTATE 'KS001' THEN	-- over the read quota
-				quiet := false;
-				CONTINUE;
-			END;
-			iterators[i] := res.next_shard_iterator;
-			INSERT INTO consumed
-				SELECT shards[i], r.sequence_number, r.partition_key,
-					   r.approximate_arrival_timestamp, r.encryption_type,
-					   convert_from(r.data, 'UTF8')::jsonb
-				FROM unnest(res.records) AS r;
-			got := coalesce(cardinality(res.records), 0);
-			total := total + got;
-			behind := greatest(behind, res.millis_behind_latest);
-			IF got > 0 OR res.millis_behind_latest > 0 THEN
-				quiet := false;
-			END IF;
-		END LOOP;
+		INSERT INTO consumed
+			SELECT c.shard_id, c.sequence_number, c.partition_key,
+				   c.approximate_arrival_timestamp, convert_from(c.data, 'UTF8')::jsonb, worker
+			FROM stream.consume('shop-analytics', worker, 1000, wait => '500 ms') AS c;
+		GET DIAGNOSTICS got = ROW_COUNT;
 		COMMIT;
+		total := total + got;
 
-		EXIT WHEN finished AND quiet;
+		EXIT WHEN finished AND got = 0
+			AND NOT EXISTS (SELECT FROM stream.leases('shop-analytics')
+							WHERE millis_behind_latest > 0);
 		IF clock_timestamp() > deadline THEN
-			RAISE WARNING 'consumer: gave up after % s; % of % producers finished',
-				give_up_after, (SELECT count(*) FROM produced), producers;
+			RAISE WARNING '%: gave up after % s; % of % producers finished',
+				worker, give_up_after, (SELECT count(*) FROM produced), producers;
 			EXIT;
 		END IF;
 		IF clock_timestamp() - reported >= interval '2 seconds' THEN
-			RAISE NOTICE 'consumer: % records read, % ms behind', total, behind;
+			RAISE NOTICE '%: % records processed, holding %', worker, total,
+				(SELECT string_agg(shard_id, ', ') FROM stream.leases('shop-analytics')
+				 WHERE worker_id = worker AND lease_expires_at > clock_timestamp());
 			reported := clock_timestamp();
 		END IF;
-		PERFORM pg_sleep(0.25);
 	END LOOP;
-	RAISE NOTICE 'consumer: caught up, % records read', total;
+	RAISE NOTICE '%: done, % records processed', worker, total;
 END
 $$;

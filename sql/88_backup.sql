@@ -5,8 +5,8 @@
 ----------------------------------------------------------------------------
 
 -- Rows of kinds header, key, key_version, stream, shard, consumer,
--- scaling, mode_change, segment (each followed by its records), record and
--- end.  Columns are only
+-- scaling, mode_change, application, lease, segment (each followed by its
+-- records), record and end.  Columns are only
 -- ever added, so that older dumps still load.
 CREATE TABLE stream_internal.dump (
 	kind			text NOT NULL,
@@ -44,7 +44,9 @@ AS $$
 $$;
 
 -- The catalog part of a dump, in the order a restore needs: the header, the
--- keys, then each stream's row, shards, consumers and limits of changes.  No
+-- keys, then each stream's row, shards, consumers, limits of changes,
+-- applications and their leases (checkpoints, without holders: a worker
+-- of the restored database takes them anew).  No
 -- view is read: pg_dump forbids it (restrict_nonsystem_relation_kind).
 CREATE FUNCTION stream_internal.dump_catalog()
 	RETURNS TABLE(kind text, stream_id int, info jsonb)
@@ -77,6 +79,11 @@ AS $$
 		SELECT 2, x.stream_id, 1, 'scaling', pg_catalog.to_jsonb(x) FROM stream.scalings x
 		UNION ALL
 		SELECT 2, x.stream_id, 2, 'mode_change', pg_catalog.to_jsonb(x) FROM stream.mode_changes x
+		UNION ALL
+		SELECT 2, x.stream_id, 3, 'application', pg_catalog.to_jsonb(x) FROM stream.applications x
+		UNION ALL
+		SELECT 2, x.stream_id, 4, 'lease', pg_catalog.to_jsonb(x) - 'worker_id' - 'lease_expires_at'
+		FROM stream.leases x
 	) r
 	ORDER BY r.part, r.stream_id, r.sub
 $$;
@@ -181,6 +188,11 @@ BEGIN
 	WHEN 'mode_change' THEN
 		INSERT INTO stream.mode_changes
 			SELECT (pg_catalog.jsonb_populate_record(NULL::stream.mode_changes, p_info)).*;
+	WHEN 'application' THEN
+		INSERT INTO stream.applications
+			SELECT (pg_catalog.jsonb_populate_record(NULL::stream.applications, p_info)).*;
+	WHEN 'lease' THEN
+		INSERT INTO stream.leases SELECT (pg_catalog.jsonb_populate_record(NULL::stream.leases, p_info)).*;
 	WHEN 'segment' THEN
 		g := pg_catalog.jsonb_populate_record(NULL::stream.segments, p_info);
 		IF g.stream_id IS DISTINCT FROM p_stream_id THEN

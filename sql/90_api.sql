@@ -132,3 +132,24 @@ CREATE FUNCTION stream.list_stream_consumers(stream_name text)
 	RETURNS TABLE(consumer_name text, consumer_arn text, consumer_status text,
 				  consumer_creation_timestamp timestamptz)
 	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C STABLE;
+
+-- Consumer applications (README, "Consumer applications"); consume is in
+-- sql/79_applications.sql.
+CREATE FUNCTION stream.create_application(application_name text, stream_name text,
+										  initial_position text DEFAULT 'TRIM_HORIZON',
+										  "timestamp" timestamptz DEFAULT NULL,
+										  lease_duration interval DEFAULT '10 seconds')
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
+
+CREATE FUNCTION stream.drop_application(application_name text) RETURNS void
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
+
+CREATE FUNCTION stream.checkpoint(application_name text, worker_id text, shard_id text,
+								  sequence_number numeric) RETURNS void
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
+
+CREATE FUNCTION stream.leases(application_name text)
+	RETURNS TABLE(shard_id text, worker_id text, lease_expires_at timestamptz, checkpoint numeric,
+				  parent_shard_ids text[], shard_end_reached boolean, millis_behind_latest bigint)
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C STABLE;

@@ -52,6 +52,7 @@
 #include "utils/syscache.h"
 
 #include "kinesis/acl.h"
+#include "kinesis/application.h"
 #include "kinesis/kinesis.h"
 
 PG_FUNCTION_INFO_V1(stream_control);
@@ -83,9 +84,11 @@ static const struct
 /*
  * The public functions of the control plane: the privilege each needs, on
  * the stream its argument stream_arg names ('*' too), or on '*' for
- * create_stream (stream_arg -1).  Those marked "everyone" check nothing
- * here, nor do the others when stream_arg is NULL: they show each role only
- * what it may describe, or say what is wrong.
+ * create_stream (stream_arg -1), or, for those that name an application
+ * (by_application), on the stream it reads.  Those marked "everyone" check
+ * nothing here, nor do the others when stream_arg is NULL or names no
+ * application: they show each role only what it may describe, or say what
+ * is wrong.
  */
 typedef struct ControlFunction
 {
@@ -94,40 +97,46 @@ typedef struct ControlFunction
 	StreamPrivilege privilege;
 	const char *action;
 	bool		everyone;
+	bool		by_application;
 } ControlFunction;
 
 static const ControlFunction control_functions[] = {
-	{"create_stream", -1, STREAM_PRIV_CREATE, "CreateStream", false},
-	{"delete_stream", 0, STREAM_PRIV_MANAGE, "DeleteStream", false},
-	{"list_streams", -1, STREAM_PRIV_DESCRIBE, "ListStreams", true},
-	{"describe_stream", 0, STREAM_PRIV_DESCRIBE, "DescribeStream", false},
-	{"describe_stream_summary", 0, STREAM_PRIV_DESCRIBE, "DescribeStreamSummary", false},
-	{"list_shards", 0, STREAM_PRIV_DESCRIBE, "ListShards", false},
+	{"create_stream", -1, STREAM_PRIV_CREATE, "CreateStream", false, false},
+	{"delete_stream", 0, STREAM_PRIV_MANAGE, "DeleteStream", false, false},
+	{"list_streams", -1, STREAM_PRIV_DESCRIBE, "ListStreams", true, false},
+	{"describe_stream", 0, STREAM_PRIV_DESCRIBE, "DescribeStream", false, false},
+	{"describe_stream_summary", 0, STREAM_PRIV_DESCRIBE, "DescribeStreamSummary", false, false},
+	{"list_shards", 0, STREAM_PRIV_DESCRIBE, "ListShards", false, false},
 	{"increase_stream_retention_period", 0, STREAM_PRIV_MANAGE,
-	"IncreaseStreamRetentionPeriod", false},
+	"IncreaseStreamRetentionPeriod", false, false},
 	{"decrease_stream_retention_period", 0, STREAM_PRIV_MANAGE,
-	"DecreaseStreamRetentionPeriod", false},
-	{"set_retention_period", 0, STREAM_PRIV_MANAGE, "SetRetentionPeriod", false},
-	{"split_shard", 0, STREAM_PRIV_MANAGE, "SplitShard", false},
-	{"merge_shards", 0, STREAM_PRIV_MANAGE, "MergeShards", false},
-	{"update_shard_count", 0, STREAM_PRIV_MANAGE, "UpdateShardCount", false},
-	{"update_stream_mode", 0, STREAM_PRIV_MANAGE, "UpdateStreamMode", false},
-	{"grant", 1, STREAM_PRIV_MANAGE, "Grant", false},
-	{"revoke", 1, STREAM_PRIV_MANAGE, "Revoke", false},
-	{"privileges", 0, STREAM_PRIV_DESCRIBE, "Privileges", false},
+	"DecreaseStreamRetentionPeriod", false, false},
+	{"set_retention_period", 0, STREAM_PRIV_MANAGE, "SetRetentionPeriod", false, false},
+	{"split_shard", 0, STREAM_PRIV_MANAGE, "SplitShard", false, false},
+	{"merge_shards", 0, STREAM_PRIV_MANAGE, "MergeShards", false, false},
+	{"update_shard_count", 0, STREAM_PRIV_MANAGE, "UpdateShardCount", false, false},
+	{"update_stream_mode", 0, STREAM_PRIV_MANAGE, "UpdateStreamMode", false, false},
+	{"grant", 1, STREAM_PRIV_MANAGE, "Grant", false, false},
+	{"revoke", 1, STREAM_PRIV_MANAGE, "Revoke", false, false},
+	{"privileges", 0, STREAM_PRIV_DESCRIBE, "Privileges", false, false},
 	/* keys: the account's, managed with manage on every stream */
-	{"create_key", -1, STREAM_PRIV_MANAGE, "CreateKey", false},
-	{"list_keys", -1, STREAM_PRIV_DESCRIBE, "ListKeys", false},
-	{"disable_key", -1, STREAM_PRIV_MANAGE, "DisableKey", false},
-	{"enable_key", -1, STREAM_PRIV_MANAGE, "EnableKey", false},
-	{"rotate_key", -1, STREAM_PRIV_MANAGE, "RotateKey", false},
-	{"start_stream_encryption", 0, STREAM_PRIV_MANAGE, "StartStreamEncryption", false},
-	{"stop_stream_encryption", 0, STREAM_PRIV_MANAGE, "StopStreamEncryption", false},
-	{"set_change_feed", 0, STREAM_PRIV_MANAGE, "SetChangeFeed", false},
-	{"register_stream_consumer", 0, STREAM_PRIV_MANAGE, "RegisterStreamConsumer", false},
-	{"deregister_stream_consumer", 0, STREAM_PRIV_MANAGE, "DeregisterStreamConsumer", false},
-	{"describe_stream_consumer", 0, STREAM_PRIV_DESCRIBE, "DescribeStreamConsumer", false},
-	{"list_stream_consumers", 0, STREAM_PRIV_DESCRIBE, "ListStreamConsumers", false},
+	{"create_key", -1, STREAM_PRIV_MANAGE, "CreateKey", false, false},
+	{"list_keys", -1, STREAM_PRIV_DESCRIBE, "ListKeys", false, false},
+	{"disable_key", -1, STREAM_PRIV_MANAGE, "DisableKey", false, false},
+	{"enable_key", -1, STREAM_PRIV_MANAGE, "EnableKey", false, false},
+	{"rotate_key", -1, STREAM_PRIV_MANAGE, "RotateKey", false, false},
+	{"start_stream_encryption", 0, STREAM_PRIV_MANAGE, "StartStreamEncryption", false, false},
+	{"stop_stream_encryption", 0, STREAM_PRIV_MANAGE, "StopStreamEncryption", false, false},
+	{"set_change_feed", 0, STREAM_PRIV_MANAGE, "SetChangeFeed", false, false},
+	{"register_stream_consumer", 0, STREAM_PRIV_MANAGE, "RegisterStreamConsumer", false, false},
+	{"deregister_stream_consumer", 0, STREAM_PRIV_MANAGE, "DeregisterStreamConsumer", false, false},
+	{"describe_stream_consumer", 0, STREAM_PRIV_DESCRIBE, "DescribeStreamConsumer", false, false},
+	{"list_stream_consumers", 0, STREAM_PRIV_DESCRIBE, "ListStreamConsumers", false, false},
+	/* consumer applications: consume itself is C of the data plane */
+	{"create_application", 1, STREAM_PRIV_MANAGE, "CreateApplication", false, false},
+	{"drop_application", 0, STREAM_PRIV_MANAGE, "DropApplication", false, true},
+	{"checkpoint", 0, STREAM_PRIV_READ, "Checkpoint", false, true},
+	{"leases", 0, STREAM_PRIV_DESCRIBE, "ListLeases", false, true},
 };
 
 /*
@@ -310,6 +319,15 @@ AuthorizeControlCall(const ControlFunction *function, FunctionCallInfo fcinfo)
 	if (PG_ARGISNULL(function->stream_arg))
 		return;
 	stream_name = text_to_cstring(PG_GETARG_TEXT_PP(function->stream_arg));
+	if (function->by_application)
+	{
+		int32		stream_id = StreamApplicationStreamId(stream_name);
+		StreamInfo *stream = stream_id != 0 ? StreamLookupById(stream_id) : NULL;
+
+		if (stream != NULL)
+			StreamAuthorize(stream, function->privilege, function->action);
+		return;
+	}
 	if (strcmp(stream_name, "*") == 0)
 	{
 		if (!StreamHasPrivilege(StreamCaller(), InvalidOid, function->privilege))

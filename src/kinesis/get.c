@@ -1,13 +1,13 @@
 /*-------------------------------------------------------------------------
  *
  * get.c
- *	  stream.get_shard_iterator, stream.get_records and stream.read.
+ *	  stream.get_shard_iterator, stream.get_records,
+ *	  stream.subscribe_to_shard and stream.read.
  *
- * A read of a shard walks its segments in order from a position (a sequence
- * number) and obeys the visibility rule of visibility.c: it stops before the
- * first record whose writer is still in progress.  The position where it
- * stopped is what the next iterator holds, so a consumer never skips a
- * record that commits later and never gets one twice.
+ * Each reads shards through reader.c, which stops before the first record
+ * whose writer is still in progress; the position where it stopped is what
+ * the next iterator holds, so a consumer never skips a record that commits
+ * later and never gets one twice.
  *
  *-------------------------------------------------------------------------
  */
@@ -41,6 +41,7 @@
 #include "kinesis/kinesis.h"
 #include "kinesis/names.h"
 #include "kinesis/quota.h"
+#include "kinesis/reader.h"
 #include "kinesis/segment.h"
 #include "kinesis/sequence.h"
 #include "kinesis/wait.h"
@@ -67,231 +68,10 @@ LookupShard(StreamInfo *stream, const char *shard_id)
 }
 
 /*----------
- * Reading a shard
- *----------
- */
-
-/* Why a shard read stopped */
-typedef enum ShardReadEnd
-{
-	SHARD_READ_FULL,			/* the caller wants no more records */
-	SHARD_READ_WAITING,			/* a writer in progress comes next */
-	SHARD_READ_CAUGHT_UP		/* everything present was read */
-} ShardReadEnd;
-
-/*
- * Called for each record, with its header read; takes it (StreamReadRecordBody
- * copies its key and data) or returns false to stop before it.
- */
-typedef bool (*RecordSink) (void *arg, int64 seq, StreamSegmentInfo *segment,
-							StreamLogReader *reader, StreamRecord *record);
-
-/*
- * Reads a shard from a position, handing records to the sink, and returns
- * why it stopped and the position to continue from.  A segment that has
- * been dropped since the catalog was read (it expired) is skipped.
- *
- * The read goes on to a shard's next segment only once the current one is
- * sealed, and reads what was appended to it before the seal first: a writer
- * moves on only after sealing, so no record can appear behind the reader.
- *
- * Records that arrived before the horizon (now minus the retention period)
- * are passed over: they have expired even if their segment, which also holds
- * newer records, has not been dropped yet.
- */
-static ShardReadEnd
-ReadShard(StreamShardInfo *shard, int64 position, TimestampTz horizon,
-		  RecordSink sink, void *arg, int64 *next_position)
-{
-	int32		start_segment = StreamSeqSegment(position);
-
-	*next_position = position;
-	for (int i = 0; i < shard->nsegments; i++)
-	{
-		StreamSegmentInfo *segment = &shard->segments[i];
-		StreamLogReader reader;
-		StreamRecord record;
-		Relation	rel;
-		BlockNumber block = 1;
-		OffsetNumber offset = FirstOffsetNumber;
-		StreamReadResult result;
-
-		if (segment->segment_no < start_segment)
-			continue;
-		if (segment->segment_no == start_segment)
-		{
-			block = StreamSeqBlock(position);
-			offset = StreamSeqOffset(position);
-		}
-		*next_position = StreamSeqMake(segment->segment_no, block, offset);
-
-		rel = StreamTryOpenSegment(segment->relid, AccessShareLock);
-		if (rel == NULL)
-			continue;
-		for (bool seen_sealed = false;; seen_sealed = true)
-		{
-			StreamLogReaderBegin(&reader, rel, block, offset, NULL);
-			while ((result = StreamLogReadNext(&reader, &record)) == STREAM_READ_RECORD)
-			{
-				int64		seq = StreamSeqMake(segment->segment_no, record.block,
-												record.offset);
-
-				if (record.arrival < horizon)
-				{
-					*next_position = seq + 1;
-					continue;
-				}
-				if (!sink(arg, seq, segment, &reader, &record))
-				{
-					StreamLogReaderEnd(&reader);
-					table_close(rel, AccessShareLock);
-					*next_position = seq;
-					return SHARD_READ_FULL;
-				}
-				*next_position = seq + 1;
-			}
-			block = reader.block;
-			offset = reader.offset;
-			*next_position = StreamSeqMake(segment->segment_no, block, offset);
-			StreamLogReaderEnd(&reader);
-
-			if (result == STREAM_READ_IN_PROGRESS ||
-				i == shard->nsegments - 1 || seen_sealed)
-				break;
-			STREAM_INJECTION_POINT("read-segment-end");
-			if (!StreamLogIsSealed(rel))
-			{
-				/* still being written: this is where the shard ends */
-				table_close(rel, AccessShareLock);
-				return SHARD_READ_CAUGHT_UP;
-			}
-			/* sealed: once more for what came before the seal, then on */
-		}
-		table_close(rel, AccessShareLock);
-		if (result == STREAM_READ_IN_PROGRESS)
-			return SHARD_READ_WAITING;
-	}
-	return SHARD_READ_CAUGHT_UP;
-}
-
-/* The arrival time of a shard's newest record, or 0 if it has none. */
-static TimestampTz
-ShardLatestArrival(StreamShardInfo *shard)
-{
-	for (int i = shard->nsegments - 1; i >= 0; i--)
-	{
-		Relation	rel = StreamTryOpenSegment(shard->segments[i].relid, AccessShareLock);
-		StreamMetaData meta;
-		bool		has_meta;
-
-		if (rel == NULL)
-			continue;
-		has_meta = StreamLogReadMeta(rel, &meta);
-		table_close(rel, AccessShareLock);
-		if (has_meta && meta.last_arrival != 0)
-			return meta.last_arrival;
-	}
-	return 0;
-}
-
-/*
- * The position just past the newest record of a shard: the end of the
- * segment being written (that of the last one of a closed shard).
- */
-static int64
-ShardEndPosition(StreamShardInfo *shard)
-{
-	Oid		   *relids;
-	StreamSegmentInfo *segment;
-	Relation	rel;
-	BlockNumber block = 1;
-	OffsetNumber offset = FirstOffsetNumber;
-
-	if (shard->nsegments == 0)
-		return 0;				/* a closed shard whose records all expired */
-	relids = palloc(sizeof(Oid) * shard->nsegments);
-	for (int i = 0; i < shard->nsegments; i++)
-		relids[i] = shard->segments[i].relid;
-	segment = &shard->segments[StreamWritableSegment(relids, shard->nsegments)];
-	pfree(relids);
-	rel = StreamTryOpenSegment(segment->relid, AccessShareLock);
-	if (rel != NULL)
-	{
-		StreamLogEndPosition(rel, &block, &offset);
-		table_close(rel, AccessShareLock);
-	}
-	return StreamSeqMake(segment->segment_no, block, offset);
-}
-
-/*----------
  * get_shard_iterator
  *----------
  */
 
-/* The position of a shard's oldest retained record. */
-static int64
-TrimHorizon(StreamShardInfo *shard)
-{
-	return shard->nsegments == 0 ? 0 :
-		StreamSeqMake(shard->segments[0].segment_no, 0, 0);
-}
-
-/*
- * The position AT_SEQUENCE_NUMBER starts from.  The sequence number must be
- * of this shard and not beyond its end; one older than the oldest retained
- * segment starts at the trim horizon.
- */
-static int64
-CheckSequenceNumber(StreamInfo *stream, StreamShardInfo *shard, int64 seq,
-					const char *text)
-{
-	int32		segment_no = StreamSeqSegment(seq);
-	bool		ours = StreamFindSegment(shard, segment_no) != NULL;
-	bool		trimmed = shard->nsegments == 0 ||
-		segment_no < shard->segments[0].segment_no;
-
-	if (!ours && trimmed)
-	{
-		for (int i = 0; i < stream->nshards; i++)
-			if (StreamFindSegment(&stream->shards[i], segment_no) != NULL)
-				trimmed = false;
-	}
-	if (!ours && !trimmed)
-		ereport(ERROR,
-				errkinesis(KINESIS_INVALID_ARGUMENT),
-				errmsg("sequence number %s is not in shard \"%s\" of stream \"%s\"",
-					   StreamQuote(text), StreamFormatShardId(shard->shard_no), stream->name));
-	if (ours && seq > ShardEndPosition(shard))
-		ereport(ERROR,
-				errkinesis(KINESIS_INVALID_ARGUMENT),
-				errmsg("sequence number %s is beyond the end of shard \"%s\" of stream \"%s\"",
-					   StreamQuote(text), StreamFormatShardId(shard->shard_no), stream->name));
-	return trimmed ? TrimHorizon(shard) : seq;
-}
-
-/* The position of the first record at or after ts. */
-static int64
-TimestampPosition(StreamShardInfo *shard, TimestampTz ts)
-{
-	for (int i = 0; i < shard->nsegments; i++)
-	{
-		Relation	rel = StreamTryOpenSegment(shard->segments[i].relid, AccessShareLock);
-		StreamMetaData meta;
-		BlockNumber block;
-		OffsetNumber offset;
-
-		if (rel == NULL)
-			continue;
-		if (StreamLogReadMeta(rel, &meta) && meta.last_arrival >= ts)
-		{
-			StreamLogFindTime(rel, ts, &block, &offset);
-			table_close(rel, AccessShareLock);
-			return StreamSeqMake(shard->segments[i].segment_no, block, offset);
-		}
-		table_close(rel, AccessShareLock);
-	}
-	return ShardEndPosition(shard);
-}
 
 /* InvalidArgumentException unless a starting position is one of Kinesis' */
 static void
@@ -321,16 +101,16 @@ StartingPosition(StreamInfo *stream, StreamShardInfo *shard, const char *type,
 	char	   *text;
 
 	if (strcmp(type, "TRIM_HORIZON") == 0)
-		return TrimHorizon(shard);
+		return StreamTrimHorizon(shard);
 	if (strcmp(type, "LATEST") == 0)
-		return ShardEndPosition(shard);
+		return StreamShardEndPosition(shard);
 	if (strcmp(type, "AT_TIMESTAMP") == 0)
 	{
 		if (ts_null)
 			ereport(ERROR,
 					errkinesis(KINESIS_INVALID_ARGUMENT),
 					errmsg("%s AT_TIMESTAMP needs a timestamp", what));
-		return TimestampPosition(shard, ts);
+		return StreamTimestampPosition(shard, ts);
 	}
 	CheckPositionType(type, what);
 
@@ -350,7 +130,7 @@ StartingPosition(StreamInfo *stream, StreamShardInfo *shard, const char *type,
 					errhint("No sequence number comes after it."));
 		seq++;
 	}
-	return CheckSequenceNumber(stream, shard, seq, text);
+	return StreamCheckSequenceNumber(stream, shard, seq, text);
 }
 
 /*
@@ -457,9 +237,7 @@ CollectRecord(void *arg, int64 seq, StreamSegmentInfo *segment,
 			  StreamLogReader *reader, StreamRecord *record)
 {
 	GetRecordsState *state = (GetRecordsState *) arg;
-	/* what the caller gets: the plaintext, not what encryption adds */
-	int64		size = record->key_len + record->data_len -
-		(record->encrypted ? STREAM_RECORD_OVERHEAD : 0);
+	int64		size = StreamRecordSize(record);
 	Datum		values[lengthof(record_columns)];
 	bool		nulls[lengthof(record_columns)] = {false, false, false, false, false};
 	HeapTuple	tuple;
@@ -595,53 +373,13 @@ LookUpCall(ShardCall *call)
 					   StreamQuote(call->consumer), call->stream->name));
 }
 
-/* The milliseconds of a wait argument: from 0 to MAX_WAIT_MS */
-#define MAX_WAIT_MS (5 * 60 * 1000)
-
-static long
-WaitMilliseconds(bool isnull, Interval *wait)
-{
-	int64		us;
-
-	if (isnull)
-		ereport(ERROR,
-				errkinesis(KINESIS_INVALID_ARGUMENT),
-				errmsg("wait must not be null"));
-	/* months are of no fixed length; days are (no time zone here) */
-	us = wait->time + (int64) wait->day * USECS_PER_DAY;
-	if (wait->month != 0 || wait->day < -1000 || wait->day > 1000 ||
-		us < 0 || us > (int64) MAX_WAIT_MS * 1000)
-		ereport(ERROR,
-				errkinesis(KINESIS_INVALID_ARGUMENT),
-				wait->month != 0 ?
-				errmsg("wait of %d months is out of range", wait->month) :
-				errmsg("wait of %.3f seconds is out of range", (double) us / USECS_PER_SEC),
-				errhint("A wait is from 0 to 5 minutes."));
-	/* rounded up: a wait of 100 microseconds waits */
-	return (long) ((us + 999) / 1000);
-}
-
-static int
-LimitOf(bool isnull, int32 limit)
-{
-	if (isnull)
-		ereport(ERROR,
-				errkinesis(KINESIS_INVALID_ARGUMENT),
-				errmsg("limit must not be null"));
-	if (limit < 1 || limit > STREAM_MAX_GET_RECORDS)
-		ereport(ERROR,
-				errkinesis(KINESIS_INVALID_ARGUMENT),
-				errmsg("limit %d is out of range", limit),
-				errhint("The limit is from 1 to %d.", STREAM_MAX_GET_RECORDS));
-	return limit;
-}
 
 /* What ReadCall found */
 typedef struct CallResult
 {
 	Datum		records;		/* the stream.record[] */
 	int			count;
-	ShardReadEnd end;
+	StreamShardReadEnd end;
 	int64		next_position;
 	bool		shard_end;		/* a closed shard read to its end */
 	int64		millis_behind;
@@ -670,7 +408,7 @@ ReadCall(FunctionCallInfo fcinfo, ShardCall *call, int64 position, int limit,
 	LookUpCall(call);
 	if (call->consumer == NULL ?
 		!StreamQuotaTakeReadCall(call->stream_id, call->shard_no) :
-		!StreamQuotaTakeConsumerRead(call->stream_id, call->shard_no, call->consumer_key))
+		!StreamQuotaHasReadBytes(call->stream_id, call->shard_no, call->consumer_key))
 		ereport(ERROR,
 				errkinesis(KINESIS_THROUGHPUT_EXCEEDED),
 				errmsg("rate exceeded for shard \"%s\" of stream \"%s\"",
@@ -697,8 +435,8 @@ ReadCall(FunctionCallInfo fcinfo, ShardCall *call, int64 position, int limit,
 	state.encryption_kms = CStringGetTextDatum("KMS");
 	BlessTupleDesc(state.record_desc);
 
-	latest = ShardLatestArrival(call->shard);
-	out->end = ReadShard(call->shard, position,
+	latest = StreamShardLatestArrival(call->shard);
+	out->end = StreamReadShard(call->shard, position,
 						 GetCurrentTimestamp() - call->stream->retention, CollectRecord,
 						 &state, &out->next_position);
 
@@ -732,8 +470,8 @@ ReadCall(FunctionCallInfo fcinfo, ShardCall *call, int64 position, int limit,
 				/* read revoked meanwhile ends the call at its next read */
 				StreamAuthorize(call->stream, STREAM_PRIV_READ, call->action);
 			}
-			latest = ShardLatestArrival(call->shard);
-			out->end = ReadShard(call->shard, out->next_position,
+			latest = StreamShardLatestArrival(call->shard);
+			out->end = StreamReadShard(call->shard, out->next_position,
 								 GetCurrentTimestamp() - call->stream->retention,
 								 CollectRecord, &state, &out->next_position);
 			if (state.count > 0 || (out->end == SHARD_READ_CAUGHT_UP && !call->shard->open))
@@ -799,8 +537,8 @@ stream_get_records(PG_FUNCTION_ARGS)
 	 * its next one with the new key.
 	 */
 	AcceptInvalidationMessages();
-	limit = LimitOf(PG_ARGISNULL(1), PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1));
-	wait_ms = WaitMilliseconds(PG_ARGISNULL(2), PG_ARGISNULL(2) ? NULL : PG_GETARG_INTERVAL_P(2));
+	limit = StreamReadLimit(PG_ARGISNULL(1), PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1));
+	wait_ms = StreamWaitMilliseconds(PG_ARGISNULL(2), PG_ARGISNULL(2) ? NULL : PG_GETARG_INTERVAL_P(2));
 	StreamIteratorDecode(text_to_cstring(PG_GETARG_TEXT_PP(0)), &iterator);
 
 	memset(&call, 0, sizeof(call));
@@ -868,8 +606,8 @@ stream_subscribe_to_shard(PG_FUNCTION_ARGS)
 						   i == 2 ? "shard id" : "starting position"));
 	consumer = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	type = text_to_cstring(PG_GETARG_TEXT_PP(3));
-	wait_ms = WaitMilliseconds(PG_ARGISNULL(6), PG_ARGISNULL(6) ? NULL : PG_GETARG_INTERVAL_P(6));
-	limit = LimitOf(PG_ARGISNULL(7), PG_ARGISNULL(7) ? 0 : PG_GETARG_INT32(7));
+	wait_ms = StreamWaitMilliseconds(PG_ARGISNULL(6), PG_ARGISNULL(6) ? NULL : PG_GETARG_INTERVAL_P(6));
+	limit = StreamReadLimit(PG_ARGISNULL(7), PG_ARGISNULL(7) ? 0 : PG_GETARG_INT32(7));
 	CheckPositionType(type, "starting position");
 
 	AcceptInvalidationMessages();
@@ -929,24 +667,14 @@ EmitRow(void *arg, int64 seq, StreamSegmentInfo *segment,
 		StreamLogReader *reader, StreamRecord *record)
 {
 	ReadState  *state = (ReadState *) arg;
-	Datum		values[lengthof(record_columns)];
-	bool		nulls[lengthof(record_columns)] = {false, false, false, false, false};
 
 	if (state->remaining == 0)
 		return false;
 	if (state->has_since && record->arrival < state->since)
 		return true;
 
-	StreamReadRecordBody(state->stream, segment, reader, record);
-	values[0] = PointerGetDatum(state->shard_id);
-	values[1] = StreamSeqToNumeric(seq);
-	values[2] = TimestampTzGetDatum(record->arrival);
-	values[3] = PointerGetDatum(record->key);
-	values[4] = PointerGetDatum(record->data);
-	tuplestore_putvalues(state->rsinfo->setResult, state->rsinfo->setDesc,
-						 values, nulls);
-	pfree(record->data);
-	pfree(record->key);
+	StreamEmitRecordRow(state->rsinfo, state->stream, state->shard_id, seq,
+						segment, reader, record);
 	if (state->remaining > 0)
 		state->remaining--;
 	return true;
@@ -1013,9 +741,9 @@ stream_read(PG_FUNCTION_ARGS)
 		if (only != NULL && shard != only)
 			continue;
 		if (state.has_since)
-			position = Max(position, TimestampPosition(shard, state.since));
+			position = Max(position, StreamTimestampPosition(shard, state.since));
 		state.shard_id = cstring_to_text(StreamFormatShardId(shard->shard_no));
-		ReadShard(shard, position, horizon, EmitRow, &state, &next);
+		StreamReadShard(shard, position, horizon, EmitRow, &state, &next);
 	}
 	return (Datum) 0;
 }

@@ -331,14 +331,13 @@ StreamQuotaTakeReadCall(int32 stream_id, int32 shard_no)
 }
 
 bool
-StreamQuotaTakeConsumerRead(int32 stream_id, int32 shard_no, uint32 consumer)
+StreamQuotaHasReadBytes(int32 stream_id, int32 shard_no, uint32 consumer)
 {
 	TimestampTz now;
 	ShardSlot  *slot;
 	LWLock	   *lock;
 	bool		ok;
 
-	Assert(consumer != 0);
 	if (Quota == NULL || stream_shard_read_bytes_per_second <= 0)
 		return true;
 

@@ -45,11 +45,12 @@ extern void StreamQuotaTakeWrites(int32 stream_id, int32 shard_no,
 extern bool StreamQuotaTakeReadCall(int32 stream_id, int32 shard_no);
 
 /*
- * Whether a registered consumer (consumer: not 0) may read a shard now, by
- * its own bytes bucket.
+ * Whether a shard has read bytes left now: in a registered consumer's own
+ * bucket (consumer: not 0), or the shard's (0: consume, which counts no
+ * calls: it does not poll).
  */
-extern bool StreamQuotaTakeConsumerRead(int32 stream_id, int32 shard_no,
-										uint32 consumer);
+extern bool StreamQuotaHasReadBytes(int32 stream_id, int32 shard_no,
+									uint32 consumer);
 
 /* Charges what a read returned: to the shard (consumer 0) or a consumer. */
 extern void StreamQuotaChargeReadBytes(int32 stream_id, int32 shard_no,

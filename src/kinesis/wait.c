@@ -4,8 +4,10 @@
  *	  Waking readers at commit.
  *
  * A reader with nothing to read sleeps on its shard's condition variable
- * (get.c).  A writer notes each shard it appended to in its transaction,
- * and a resource-release callback broadcasts their variables at the end of
+ * (get.c), or on its stream's when it reads several shards (consume, in
+ * application.c).  A writer notes each shard it appended to in its
+ * transaction, and a resource-release callback broadcasts their variables,
+ * and their streams', at the end of
  * a commit, after it is visible to others, so that a reader woken then
  * finds the records; and at an abort, which may unblock records committed
  * behind the rolled-back ones.  A transaction that changed the stream catalog (a reshard, a
@@ -62,12 +64,21 @@ SlotOf(int32 stream_id, int32 shard_no)
 	return h % WAIT_SLOTS;
 }
 
+/* A stream's own variable takes the slot of a shard number none has */
+#define ANY_SHARD (-1)
+
 ConditionVariable *
 StreamShardWaitVariable(int32 stream_id, int32 shard_no)
 {
 	if (Wait == NULL)
 		return NULL;
 	return &Wait->slots[SlotOf(stream_id, shard_no)];
+}
+
+ConditionVariable *
+StreamAnyShardWaitVariable(int32 stream_id)
+{
+	return StreamShardWaitVariable(stream_id, ANY_SHARD);
 }
 
 void
@@ -111,8 +122,13 @@ BroadcastNoted(void)
 	else
 	{
 		for (int i = 0; i < nnoted; i++)
+		{
 			ConditionVariableBroadcast(&Wait->slots[SlotOf(noted_stream[i],
 														   noted_shard[i])]);
+			/* a broadcast that finds no sleeper costs a spinlock */
+			ConditionVariableBroadcast(&Wait->slots[SlotOf(noted_stream[i],
+														   ANY_SHARD)]);
+		}
 	}
 }
 

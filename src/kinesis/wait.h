@@ -21,6 +21,12 @@
 extern ConditionVariable *StreamShardWaitVariable(int32 stream_id,
 												  int32 shard_no);
 
+/*
+ * The condition variable that the commit of an append to any shard of a
+ * stream broadcasts, for a reader of several shards.
+ */
+extern ConditionVariable *StreamAnyShardWaitVariable(int32 stream_id);
+
 /* Notes an append to a shard: its commit wakes the shard's readers. */
 extern void StreamWaitNoteAppend(int32 stream_id, int32 shard_no);
 

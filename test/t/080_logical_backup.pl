@@ -121,6 +121,18 @@ INSERT INTO stream.consumers (stream_id, consumer_name)
 CALL stream.run_maintenance();
 });
 write_batch('resharded', 300, 'r5');
+# an application that has read part of the resharded stream: its
+# checkpoints, with parents read to their end, come through
+$node->safe_psql('src', q{
+SELECT stream.create_application('resharded-app', 'resharded', lease_duration => '1 minute');
+DO $$
+BEGIN
+	FOR i IN 1..4 LOOP
+		PERFORM count(*) FROM stream.consume('resharded-app', 'w1', 250);
+	END LOOP;
+END
+$$;
+});
 
 # A writer holds a record in progress when the dump begins; a record
 # committed after it on the same shard is in the dump, behind a hole.
@@ -159,6 +171,10 @@ my %queries = (
 	keys => q{SELECT k.*, (SELECT string_agg(v.version || ':' || md5(v.material), ',' ORDER BY v.version)
 						   FROM stream_internal.key_versions v WHERE v.key_id = k.key_id)
 			  FROM stream.keys k ORDER BY 1},
+	applications => q{SELECT a.application_name, a.initial_position, a.lease_duration, a.created_at,
+						 l.shard_id, l.checkpoint, l.parent_shard_ids, l.shard_end_reached
+					  FROM stream.applications a, LATERAL stream.leases(a.application_name) l
+					  ORDER BY 1, 5},
 	changes => q{SELECT 'scaling', stream_id, scaled_at::text FROM stream.scalings
 				 UNION ALL SELECT 'mode', stream_id, changed_at::text FROM stream.mode_changes
 				 UNION ALL SELECT 'consumer', stream_id, row(c.*)::text FROM stream.consumers c
@@ -175,6 +191,11 @@ cmp_ok($node->safe_psql('src', q{SELECT count(*) FROM stream_internal.dump_rows(
 is($node->safe_psql('src', q{SELECT (SELECT count(*) FROM stream.scalings) || '/' ||
 	(SELECT count(*) FROM stream.mode_changes) || '/' || (SELECT count(*) FROM stream.consumers)}),
 	'1/1/1', 'a scaling, a change of mode and a consumer are recorded');
+like($node->safe_psql('src', q{SELECT string_agg(DISTINCT (checkpoint IS NOT NULL)::text || '/'
+										|| shard_end_reached::text, ',')
+							   FROM stream.leases('resharded-app')}),
+	qr/^false\/false,.*true\/true$/,
+	'the application has shards read to their end and shards not begun');
 
 # The dumps
 $node->command_ok([ 'pg_dump', '-Fc', '-f', "$tmp/src.dump", '-d', 'src' ], 'pg_dump -Fc');
@@ -223,8 +244,32 @@ $node->command_ok(
 is($node->safe_psql('r_schema', 'SELECT count(*) FROM stream.streams'), '0',
 	'... and it has no stream');
 
+# What the application reads from its checkpoints on, to the end, as a new
+# worker (a parent read to its end lets its children be read at the next
+# call: a few calls find nothing before the last).
+my $read_rest = q{
+CREATE TEMP TABLE got AS SELECT * FROM stream.consume('resharded-app', 'w2', 1) LIMIT 0;
+DO $$
+DECLARE
+	n int;
+	empty int := 0;
+BEGIN
+	WHILE empty < 5 LOOP
+		INSERT INTO got SELECT * FROM stream.consume('resharded-app', 'w2', 10000);
+		GET DIAGNOSTICS n = ROW_COUNT;
+		empty := CASE WHEN n = 0 THEN empty + 1 ELSE 0 END;
+	END LOOP;
+END
+$$;
+SELECT count(*), md5(string_agg(shard_id || sequence_number || encode(data, 'hex'), ','
+								ORDER BY shard_id, sequence_number))
+FROM got};
+my $rest_in_src = $node->safe_psql('src', $read_rest);
+like($rest_in_src, qr/^[1-9]\d*\|/, 'the original application has records left to read');
+
 foreach my $db (qw(r_custom r_plain r_dir r_data r_inserts))
 {
+
 	foreach my $what (sort keys %queries)
 	{
 		my $after = $node->safe_psql($db, $queries{$what});
@@ -262,6 +307,10 @@ SELECT (SELECT string_agg(r.sequence_number::text || ':' || encode(r.data, 'hex'
 SELECT count(*) > 0 FROM stream.read('plain', 'shardId-000000000000');
 SELECT stream.put_record('owned', 'k', '\x01') IS NOT NULL}),
 		"t\nt", "$db: the roles read and write as they did");
+
+	# (last: it moves the checkpoints compared above)
+	is($node->safe_psql($db, $read_rest), $rest_in_src,
+		"$db: the application reads on from its checkpoints what the original does");
 }
 
 # What a restore wrote is in the WAL: after a crash, recovery replays it.

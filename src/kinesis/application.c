@@ -1,0 +1,604 @@
+/*-------------------------------------------------------------------------
+ *
+ * application.c
+ *	  stream.consume, and what the SQL of consumer applications asks of C
+ *	  (sql/79_applications.sql).
+ *
+ * An application reads one stream with workers, as the Kinesis Client
+ * Library does; the leases and checkpoints are rows of stream.leases, one a
+ * shard.  A consume call of a worker:
+ *
+ *	1. takes, renews and balances its leases (stream_internal.take_leases),
+ *	   which locks the row of each shard it will read (FOR UPDATE), so that
+ *	   no other worker reads the shard until this transaction ends;
+ *	2. reads each of those shards from its checkpoint (reader.c), sharing
+ *	   the limit among them;
+ *	3. moves each checkpoint to the last record returned, and renews the
+ *	   leases (stream_internal.finish_consume), in the caller's transaction.
+ *
+ * So the records come again if the transaction rolls back, and never again
+ * once it commits: a worker that writes its results in the same
+ * transaction processes each record exactly once.  A worker that dies or
+ * blocks keeps its rows locked until its transaction ends, however long
+ * its lease was: the next holder starts from what committed.
+ *
+ * A call that waits does steps 1 and 2 in a subtransaction, and rolls it
+ * back while it sleeps: it holds no lease locks then, so that other workers
+ * may take over expired leases or steal to balance meanwhile.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/condition_variable.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+#include "utils/wait_event.h"
+
+#include "kinesis/acl.h"
+#include "kinesis/application.h"
+#include "kinesis/catalog.h"
+#include "kinesis/crypt.h"
+#include "kinesis/kinesis.h"
+#include "kinesis/names.h"
+#include "kinesis/quota.h"
+#include "kinesis/reader.h"
+#include "kinesis/sequence.h"
+#include "kinesis/wait.h"
+#include "log/seqno.h"
+
+PG_FUNCTION_INFO_V1(stream_consume);
+PG_FUNCTION_INFO_V1(stream_check_checkpoint);
+PG_FUNCTION_INFO_V1(stream_lease_millis_behind);
+
+/* The longest worker id */
+#define MAX_WORKER_ID 256
+
+/* While throttled, a waiting call looks again this often */
+#define THROTTLED_RETRY_MS 100
+
+/*----------
+ * The SQL side, run as the extension's owner
+ *----------
+ */
+
+static SPIPlanPtr application_plan = NULL;
+static SPIPlanPtr take_plan = NULL;
+static SPIPlanPtr finish_plan = NULL;
+
+static SPIPlanPtr
+KeptPlan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
+{
+	if (*plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare(sql, nargs, argtypes);
+
+		if (p == NULL)
+			elog(ERROR, "could not prepare \"%s\": %s", sql,
+				 SPI_result_code_string(SPI_result));
+		SPI_keepplan(p);
+		*plan = p;
+	}
+	return *plan;
+}
+
+/* What an SPI query of this file runs as, and restores */
+typedef struct AsOwner
+{
+	Oid			save_userid;
+	int			save_sec_context;
+} AsOwner;
+
+static void
+BeginAsOwner(AsOwner *as)
+{
+	int			ret;
+
+	GetUserIdAndSecContext(&as->save_userid, &as->save_sec_context);
+	SetUserIdAndSecContext(StreamExtensionOwner(),
+						   as->save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	if ((ret = SPI_connect()) != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(ret));
+}
+
+static void
+EndAsOwner(AsOwner *as)
+{
+	SPI_finish();
+	SetUserIdAndSecContext(as->save_userid, as->save_sec_context);
+}
+
+/*
+ * The stream of an application, or 0 if there is no application of the
+ * name (stream ids start at 1).  For consume, and for stream_control, which
+ * checks the caller's privilege on that stream.
+ */
+int32
+StreamApplicationStreamId(const char *application_name)
+{
+	AsOwner		as;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1] = {CStringGetTextDatum(application_name)};
+	int32		stream_id = 0;
+	int			ret;
+
+	BeginAsOwner(&as);
+	ret = SPI_execute_plan(KeptPlan(&application_plan,
+									"SELECT a.stream_id FROM stream.applications a "
+									"WHERE a.application_name OPERATOR(pg_catalog.=) $1",
+									1, argtypes),
+						   args, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "application lookup failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed > 0)
+	{
+		bool		isnull;
+
+		stream_id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+												SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	EndAsOwner(&as);
+	return stream_id;
+}
+
+/* A shard that a consume call reads, and how far it got */
+typedef struct LeasedShard
+{
+	int32		shard_no;
+	bool		has_checkpoint;
+	int64		checkpoint;		/* the last sequence number processed */
+	bool		has_start_at;
+	TimestampTz start_at;		/* where it starts without a checkpoint */
+
+	int64		position;		/* where the read goes on */
+	StreamShardReadEnd end;
+	int			count;			/* records returned */
+	int64		bytes;
+	int64		last_seq;		/* the last returned, when count > 0 */
+	bool		shard_end;		/* a closed shard read to its end */
+} LeasedShard;
+
+/*
+ * Takes the worker's leases (stream_internal.take_leases, which locks their
+ * rows) and returns the shards to read.
+ */
+static LeasedShard *
+TakeLeases(const char *application_name, const char *worker_id,
+		   bool max_leases_null, int32 max_leases, int *nleases)
+{
+	AsOwner		as;
+	Oid			argtypes[3] = {TEXTOID, TEXTOID, INT4OID};
+	Datum		args[3] = {CStringGetTextDatum(application_name),
+		CStringGetTextDatum(worker_id), Int32GetDatum(max_leases)};
+	char		nulls[3] = {' ', ' ', max_leases_null ? 'n' : ' '};
+	LeasedShard *leases;
+	int			ret;
+
+	BeginAsOwner(&as);
+	ret = SPI_execute_plan(KeptPlan(&take_plan,
+									"SELECT o_shard_no, o_checkpoint, o_start_at "
+									"FROM stream_internal.take_leases($1, $2, $3)",
+									3, argtypes),
+						   args, nulls, false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "taking leases failed: %s", SPI_result_code_string(ret));
+	*nleases = (int) SPI_processed;
+	leases = SPI_palloc(sizeof(LeasedShard) * Max(1, *nleases));
+	memset(leases, 0, sizeof(LeasedShard) * Max(1, *nleases));
+	for (int i = 0; i < *nleases; i++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Datum		value;
+
+		leases[i].shard_no = DatumGetInt32(SPI_getbinval(tuple, desc, 1, &isnull));
+		value = SPI_getbinval(tuple, desc, 2, &isnull);
+		leases[i].has_checkpoint = !isnull;
+		if (!isnull)
+			leases[i].checkpoint = StreamSeqFromNumeric(value);
+		value = SPI_getbinval(tuple, desc, 3, &isnull);
+		leases[i].has_start_at = !isnull;
+		if (!isnull)
+			leases[i].start_at = DatumGetTimestampTz(value);
+	}
+	EndAsOwner(&as);
+	return leases;
+}
+
+/*
+ * Moves the checkpoints to the last records returned and renews the leases
+ * (stream_internal.finish_consume).
+ */
+static void
+FinishConsume(const char *application_name, const char *worker_id,
+			  LeasedShard *leases, int nleases)
+{
+	AsOwner		as;
+	Oid			argtypes[5] = {TEXTOID, TEXTOID, INT4ARRAYOID, NUMERICARRAYOID, BOOLARRAYOID};
+	Datum		args[5];
+	Datum	   *shard_nos = palloc(sizeof(Datum) * nleases);
+	Datum	   *checkpoints = palloc(sizeof(Datum) * nleases);
+	bool	   *checkpoint_nulls = palloc(sizeof(bool) * nleases);
+	Datum	   *ends = palloc(sizeof(Datum) * nleases);
+	int			dims[1] = {nleases};
+	int			lbs[1] = {1};
+	int			ret;
+
+	if (nleases == 0)
+		return;
+	for (int i = 0; i < nleases; i++)
+	{
+		shard_nos[i] = Int32GetDatum(leases[i].shard_no);
+		checkpoint_nulls[i] = leases[i].count == 0;
+		checkpoints[i] = leases[i].count == 0 ? (Datum) 0 :
+			StreamSeqToNumeric(leases[i].last_seq);
+		ends[i] = BoolGetDatum(leases[i].shard_end);
+	}
+	args[0] = CStringGetTextDatum(application_name);
+	args[1] = CStringGetTextDatum(worker_id);
+	args[2] = PointerGetDatum(construct_array(shard_nos, nleases, INT4OID,
+											  sizeof(int32), true, TYPALIGN_INT));
+	args[3] = PointerGetDatum(construct_md_array(checkpoints, checkpoint_nulls, 1,
+												 dims, lbs, NUMERICOID, -1, false,
+												 TYPALIGN_INT));
+	args[4] = PointerGetDatum(construct_array(ends, nleases, BOOLOID,
+											  sizeof(bool), true, TYPALIGN_CHAR));
+
+	BeginAsOwner(&as);
+	ret = SPI_execute_plan(KeptPlan(&finish_plan,
+									"SELECT stream_internal.finish_consume($1, $2, $3, $4, $5)",
+									5, argtypes),
+						   args, NULL, false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "saving checkpoints failed: %s", SPI_result_code_string(ret));
+	EndAsOwner(&as);
+}
+
+/*----------
+ * consume
+ *----------
+ */
+
+typedef struct ConsumeState
+{
+	ReturnSetInfo *rsinfo;
+	StreamInfo *stream;
+	int			limit;
+	int			count;			/* records returned by the call */
+	int64		bytes;
+	LeasedShard *lease;			/* the shard being read */
+	text	   *shard_id;		/* its id */
+	int			cap;			/* the most records it may return */
+} ConsumeState;
+
+/* Adds a record of the shard being read to the call's result. */
+static bool
+EmitConsumed(void *arg, int64 seq, StreamSegmentInfo *segment,
+			 StreamLogReader *reader, StreamRecord *record)
+{
+	ConsumeState *state = (ConsumeState *) arg;
+	LeasedShard *lease = state->lease;
+	int64		size = StreamRecordSize(record);
+
+	if (lease->count >= state->cap || state->count >= state->limit ||
+		(state->count > 0 && state->bytes + size > STREAM_MAX_GET_RECORDS_SIZE))
+		return false;
+
+	StreamEmitRecordRow(state->rsinfo, state->stream, state->shard_id, seq,
+						segment, reader, record);
+	state->count++;
+	state->bytes += size;
+	lease->count++;
+	lease->bytes += size;
+	lease->last_seq = seq;
+	return true;
+}
+
+/*
+ * Where a leased shard is read from: after its checkpoint, or from where
+ * the application starts it.
+ */
+static int64
+LeasePosition(StreamShardInfo *shard, bool has_checkpoint, int64 checkpoint,
+			  bool has_start_at, TimestampTz start_at)
+{
+	if (has_checkpoint)
+		return checkpoint == PG_INT64_MAX ? checkpoint : checkpoint + 1;
+	if (has_start_at)
+		return StreamTimestampPosition(shard, start_at);
+	return StreamTrimHorizon(shard);
+}
+
+/*
+ * Reads the leased shards into the call's result: first each up to an even
+ * share of the limit, then, with what is left of it, those that had more.
+ * A shard whose read throughput is used up is passed over for now (consume
+ * counts bytes against the shard's read quota, not calls: it does not
+ * poll).  Returns whether a shard was passed over.
+ */
+static bool
+ReadLeases(ConsumeState *state, LeasedShard *leases, int nleases)
+{
+	StreamInfo *stream = state->stream;
+	TimestampTz horizon = GetCurrentTimestamp() - stream->retention;
+	int			share = Max(1, state->limit / Max(1, nleases));
+	bool		throttled = false;
+
+	for (int pass = 0; pass < 2; pass++)
+	{
+		for (int i = 0; i < nleases && state->count < state->limit; i++)
+		{
+			LeasedShard *lease = &leases[i];
+			StreamShardInfo *shard = StreamFindShard(stream, lease->shard_no);
+
+			/* gone: it expired since the leases were read */
+			if (shard == NULL)
+				continue;
+			if (pass == 0)
+			{
+				if (!StreamQuotaHasReadBytes(stream->stream_id, lease->shard_no, 0))
+				{
+					throttled = true;
+					lease->end = SHARD_READ_WAITING;
+					continue;
+				}
+				lease->position = LeasePosition(shard, lease->has_checkpoint,
+												lease->checkpoint,
+												lease->has_start_at,
+												lease->start_at);
+			}
+			else if (lease->end != SHARD_READ_FULL)
+				continue;
+
+			state->lease = lease;
+			state->shard_id = cstring_to_text(StreamFormatShardId(lease->shard_no));
+			state->cap = pass == 0 ? share : INT_MAX;
+			lease->end = StreamReadShard(shard, lease->position, horizon,
+										 EmitConsumed, state, &lease->position);
+			lease->shard_end = lease->end == SHARD_READ_CAUGHT_UP && !shard->open;
+		}
+	}
+	for (int i = 0; i < nleases; i++)
+		StreamQuotaChargeReadBytes(stream->stream_id, leases[i].shard_no, 0,
+								   leases[i].bytes);
+	return throttled;
+}
+
+/*
+ * The application's stream, for a caller that may read it and whose key,
+ * if any, is enabled: at the call, and again after each SPI query and
+ * sleep (the catalog may have changed; privileges too).
+ */
+static StreamInfo *
+LookUpStream(int32 stream_id, const char *application_name)
+{
+	StreamInfo *stream;
+
+	AcceptInvalidationMessages();
+	stream = StreamLookupById(stream_id);
+	if (stream == NULL)
+		ereport(ERROR,
+				errkinesis(KINESIS_RESOURCE_NOT_FOUND),
+				errmsg("the stream of application \"%s\" no longer exists",
+					   application_name));
+	StreamAuthorize(stream, STREAM_PRIV_READ, "Consume");
+	StreamCheckKey(stream);
+	return stream;
+}
+
+/*
+ * stream.consume(application_name, worker_id, limit, wait, max_leases)
+ *   RETURNS TABLE(shard_id, sequence_number, approximate_arrival_timestamp,
+ *                 partition_key, data)
+ *
+ * Up to "limit" records of the shards the worker holds, each shard's in
+ * order from its checkpoint, checkpointed by the caller's transaction.
+ * With a wait, a call that finds nothing sleeps until a record of the
+ * stream commits or the wait ends, and looks again.  A call that reads a
+ * closed shard to its end returns at once, so that its commit lets its
+ * children be read.
+ */
+Datum
+stream_consume(PG_FUNCTION_ARGS)
+{
+	char	   *application_name;
+	char	   *worker_id;
+	int			limit;
+	long		wait_ms;
+	int32		stream_id;
+	ConsumeState state;
+	TimestampTz deadline;
+	ConditionVariable *cv = NULL;
+	MemoryContext call_context = CurrentMemoryContext;
+	ResourceOwner call_owner = CurrentResourceOwner;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				errkinesis(KINESIS_INVALID_ARGUMENT),
+				errmsg("application name must not be null"));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				errkinesis(KINESIS_INVALID_ARGUMENT),
+				errmsg("worker id must not be null"));
+	application_name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	worker_id = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	if (worker_id[0] == '\0' || strlen(worker_id) > MAX_WORKER_ID)
+		ereport(ERROR,
+				errkinesis(KINESIS_INVALID_ARGUMENT),
+				errmsg("invalid worker id \"%s\"", StreamQuote(worker_id)),
+				errhint("A worker id is 1 to %d bytes.", MAX_WORKER_ID));
+	limit = StreamReadLimit(PG_ARGISNULL(2), PG_ARGISNULL(2) ? 0 : PG_GETARG_INT32(2));
+	wait_ms = StreamWaitMilliseconds(PG_ARGISNULL(3), PG_ARGISNULL(3) ? NULL : PG_GETARG_INTERVAL_P(3));
+	if (!PG_ARGISNULL(4) && PG_GETARG_INT32(4) < 1)
+		ereport(ERROR,
+				errkinesis(KINESIS_INVALID_ARGUMENT),
+				errmsg("max_leases %d is out of range", PG_GETARG_INT32(4)),
+				errhint("A worker holds at least 1 lease, or any number (NULL)."));
+
+	AcceptInvalidationMessages();
+	stream_id = StreamApplicationStreamId(application_name);
+	if (stream_id == 0)
+		ereport(ERROR,
+				errkinesis(KINESIS_RESOURCE_NOT_FOUND),
+				errmsg("application \"%s\" does not exist", StreamQuote(application_name)));
+	(void) LookUpStream(stream_id, application_name);
+
+	InitMaterializedSRF(fcinfo, 0);
+	memset(&state, 0, sizeof(state));
+	state.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	state.limit = limit;
+
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), wait_ms);
+	if (wait_ms > 0)
+	{
+		/* on the wait list before the first read: no commit after it is missed */
+		cv = StreamAnyShardWaitVariable(stream_id);
+		if (cv != NULL)
+			ConditionVariablePrepareToSleep(cv);
+	}
+	for (;;)
+	{
+		LeasedShard *leases;
+		int			nleases;
+		bool		throttled;
+		bool		progress = false;
+		long		remaining;
+
+		if (cv != NULL)
+			BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(call_context);
+
+		leases = TakeLeases(application_name, worker_id, PG_ARGISNULL(4),
+							PG_ARGISNULL(4) ? 0 : PG_GETARG_INT32(4), &nleases);
+		state.stream = LookUpStream(stream_id, application_name);
+		throttled = ReadLeases(&state, leases, nleases);
+		for (int i = 0; i < nleases; i++)
+			progress |= leases[i].shard_end;
+		progress |= state.count > 0;
+
+		remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
+		if (progress || remaining <= 0 || cv == NULL)
+		{
+			FinishConsume(application_name, worker_id, leases, nleases);
+			if (cv != NULL)
+			{
+				ReleaseCurrentSubTransaction();
+				MemoryContextSwitchTo(call_context);
+				CurrentResourceOwner = call_owner;
+			}
+			break;
+		}
+
+		/* nothing yet: let the leases go while sleeping */
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(call_context);
+		CurrentResourceOwner = call_owner;
+		(void) ConditionVariableTimedSleep(cv, throttled ?
+										   Min(remaining, THROTTLED_RETRY_MS) : remaining,
+										   PG_WAIT_EXTENSION);
+	}
+	if (cv != NULL)
+		ConditionVariableCancelSleep();
+	return (Datum) 0;
+}
+
+/*----------
+ * Helpers of the SQL functions
+ *----------
+ */
+
+/* The shard of a stream, for SQL that has both from the catalog */
+static StreamShardInfo *
+CatalogShard(int32 stream_id, int32 shard_no, StreamInfo **stream)
+{
+	StreamShardInfo *shard;
+
+	AcceptInvalidationMessages();
+	*stream = StreamLookupById(stream_id);
+	shard = *stream != NULL ? StreamFindShard(*stream, shard_no) : NULL;
+	if (shard == NULL)
+		ereport(ERROR,
+				errkinesis(KINESIS_RESOURCE_NOT_FOUND),
+				errmsg("shard \"%s\" no longer exists", StreamFormatShardId(shard_no)));
+	return shard;
+}
+
+/*
+ * stream_internal.check_checkpoint(stream_id, shard_no, sequence_number)
+ *
+ * InvalidArgumentException unless a checkpoint set by hand is a sequence
+ * number of the shard and not past its end: consume goes on after it, as
+ * AFTER_SEQUENCE_NUMBER does.
+ */
+Datum
+stream_check_checkpoint(PG_FUNCTION_ARGS)
+{
+	StreamInfo *stream;
+	StreamShardInfo *shard = CatalogShard(PG_GETARG_INT32(0), PG_GETARG_INT32(1), &stream);
+	Datum		seq_datum = PG_GETARG_DATUM(2);
+	char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out, seq_datum));
+	int64		seq = StreamSeqFromNumeric(seq_datum);
+
+	if (seq == PG_INT64_MAX)
+		ereport(ERROR,
+				errkinesis(KINESIS_INVALID_ARGUMENT),
+				errmsg("invalid sequence number %s", StreamQuote(text)),
+				errhint("No sequence number comes after it."));
+	(void) StreamCheckSequenceNumber(stream, shard, seq + 1, text);
+	PG_RETURN_VOID();
+}
+
+/* Takes the arrival time of the first record, and stops. */
+static bool
+FirstArrival(void *arg, int64 seq, StreamSegmentInfo *segment,
+			 StreamLogReader *reader, StreamRecord *record)
+{
+	TimestampTz *arrival = (TimestampTz *) arg;
+
+	if (*arrival != 0)
+		return false;
+	*arrival = record->arrival;
+	return true;
+}
+
+/*
+ * stream_internal.lease_millis_behind(stream_id, shard_no, checkpoint,
+ *                                     start_at) RETURNS bigint
+ *
+ * How long the oldest record of a leased shard that was not processed yet
+ * has waited (now minus its arrival), in milliseconds; 0 when every record
+ * committed so far was processed.
+ */
+Datum
+stream_lease_millis_behind(PG_FUNCTION_ARGS)
+{
+	StreamInfo *stream;
+	StreamShardInfo *shard;
+	TimestampTz arrival = 0;
+	TimestampTz now = GetCurrentTimestamp();
+	int64		next;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	shard = CatalogShard(PG_GETARG_INT32(0), PG_GETARG_INT32(1), &stream);
+	(void) StreamReadShard(shard,
+						   LeasePosition(shard, !PG_ARGISNULL(2),
+										 PG_ARGISNULL(2) ? 0 : StreamSeqFromNumeric(PG_GETARG_DATUM(2)),
+										 !PG_ARGISNULL(3),
+										 PG_ARGISNULL(3) ? 0 : PG_GETARG_TIMESTAMPTZ(3)),
+						   now - stream->retention, FirstArrival, &arrival, &next);
+	PG_RETURN_INT64(arrival == 0 || arrival >= now ? 0 : (now - arrival) / 1000);
+}
