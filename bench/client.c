@@ -19,6 +19,17 @@
  *		(partition key and data together) of random bytes, one a
  *		transaction, as binary parameters: TARGET is a stream name
  *		(stream.put_record) or "wal" (pg_logical_emit_message).
+ *	  consume-stream APPLICATION WORKERS LIMIT WAIT TOTAL
+ *		WORKERS workers of a consumer application each run, until TOTAL
+ *		records were delivered to all of them: BEGIN; INSERT INTO
+ *		w9_results SELECT sequence_number FROM stream.consume(APPLICATION,
+ *		worker, LIMIT, wait => WAIT); COMMIT (exactly once: the checkpoint
+ *		commits with the results).
+ *	  consume-pgq QUEUE CONSUMER WORKERS
+ *		WORKERS workers, worker i consuming queue QUEUE_i as CONSUMER (PgQ
+ *		has no shards: a queue each), each running until its queue has no
+ *		batch left: BEGIN; pgq.next_batch; INSERT INTO w9_results SELECT
+ *		ev_id FROM pgq.get_batch_events; pgq.finish_batch; COMMIT.
  *	  latency STREAM SHARDS RATE SECONDS POLL_MS [WAIT_MS]
  *		One producer writes RATE records a second with put_record for
  *		SECONDS; one consumer a shard calls get_records in a loop, waiting
@@ -448,6 +459,156 @@ CmdReadPgq(int argc, char **argv)
 }
 
 /*----------
+ * consume-stream and consume-pgq
+ *----------
+ */
+typedef struct Consumer
+{
+	const char *name;			/* application, or queue prefix */
+	const char *consumer;		/* PgQ's consumer */
+	int			worker;
+	int			limit;
+	const char *wait;			/* consume's wait, as an interval */
+	long long	total;			/* stop once all delivered this many */
+	long long	records;
+	long long	calls;
+} Consumer;
+
+/* Records all the workers of a consume-stream run delivered so far */
+static long long delivered = 0;
+
+static void
+Exec(PGconn *conn, const char *sql)
+{
+	PGresult   *res = PQexec(conn, sql);
+
+	Check(conn, res, sql);
+	PQclear(res);
+}
+
+static void *
+ConsumeStream(void *arg)
+{
+	Consumer   *c = arg;
+	PGconn	   *conn = Connect();
+	const Oid	types[4] = {TEXTOID, TEXTOID, INT4OID, TEXTOID};
+	char		worker[32];
+	char		limit[16];
+
+	snprintf(worker, sizeof(worker), "worker-%d", c->worker);
+	snprintf(limit, sizeof(limit), "%d", c->limit);
+	Prepare(conn, "c", "INSERT INTO w9_results SELECT sequence_number::bigint "
+			"FROM stream.consume($1, $2, $3, wait => $4::interval)", 4, types);
+
+	pthread_barrier_wait(&start_barrier);
+	while (__atomic_load_n(&delivered, __ATOMIC_RELAXED) < c->total)
+	{
+		const char *params[4] = {c->name, worker, limit, c->wait};
+		PGresult   *res;
+		long long	n;
+
+		Exec(conn, "BEGIN");
+		res = PQexecPrepared(conn, "c", 4, params, NULL, NULL, 0);
+		Check(conn, res, "stream.consume");
+		n = atoll(PQcmdTuples(res));
+		PQclear(res);
+		Exec(conn, "COMMIT");
+		c->calls++;
+		c->records += n;
+		__atomic_add_fetch(&delivered, n, __ATOMIC_RELAXED);
+	}
+	PQfinish(conn);
+	return NULL;
+}
+
+static void *
+ConsumePgq(void *arg)
+{
+	Consumer   *c = arg;
+	PGconn	   *conn = Connect();
+	const Oid	types[2] = {TEXTOID, TEXTOID};
+	const Oid	batch_type[1] = {INT8OID};
+	char		queue[64];
+
+	snprintf(queue, sizeof(queue), "%s_%d", c->name, c->worker);
+	Prepare(conn, "n", "SELECT pgq.next_batch($1, $2)::text", 2, types);
+	Prepare(conn, "e", "INSERT INTO w9_results SELECT ev_id FROM pgq.get_batch_events($1)",
+			1, batch_type);
+	Prepare(conn, "f", "SELECT pgq.finish_batch($1)", 1, batch_type);
+
+	pthread_barrier_wait(&start_barrier);
+	for (;;)
+	{
+		const char *params[2] = {queue, c->consumer};
+		PGresult   *res;
+		char	   *batch;
+
+		Exec(conn, "BEGIN");
+		res = PQexecPrepared(conn, "n", 2, params, NULL, NULL, 0);
+		Check(conn, res, "pgq.next_batch");
+		c->calls++;
+		if (PQgetisnull(res, 0, 0))
+		{
+			PQclear(res);
+			Exec(conn, "COMMIT");
+			break;
+		}
+		batch = strdup(PQgetvalue(res, 0, 0));
+		PQclear(res);
+		params[0] = batch;
+		res = PQexecPrepared(conn, "e", 1, params, NULL, NULL, 0);
+		Check(conn, res, "pgq.get_batch_events");
+		c->records += atoll(PQcmdTuples(res));
+		PQclear(res);
+		res = PQexecPrepared(conn, "f", 1, params, NULL, NULL, 0);
+		Check(conn, res, "pgq.finish_batch");
+		PQclear(res);
+		Exec(conn, "COMMIT");
+		free(batch);
+	}
+	PQfinish(conn);
+	return NULL;
+}
+
+static int
+CmdConsume(int argc, char **argv, int pgq)
+{
+	int			workers;
+	Consumer   *c;
+	long long	records = 0;
+	long long	calls = 0;
+	double		secs;
+
+	if (pgq ? argc != 3 : argc != 5)
+		Die(pgq ? "usage: consume-pgq QUEUE CONSUMER WORKERS"
+			: "usage: consume-stream APPLICATION WORKERS LIMIT WAIT TOTAL");
+	workers = IntArg(argv[pgq ? 2 : 1], "WORKERS");
+	c = calloc(workers, sizeof(Consumer));
+	for (int i = 0; i < workers; i++)
+	{
+		c[i].name = argv[0];
+		c[i].worker = i + 1;
+		if (pgq)
+			c[i].consumer = argv[1];
+		else
+		{
+			c[i].limit = IntArg(argv[2], "LIMIT");
+			c[i].wait = argv[3];
+			c[i].total = IntArg(argv[4], "TOTAL");
+		}
+	}
+	secs = RunThreads(workers, pgq ? ConsumePgq : ConsumeStream, c, sizeof(Consumer));
+	for (int i = 0; i < workers; i++)
+	{
+		records += c[i].records;
+		calls += c[i].calls;
+	}
+	printf("records=%lld calls=%lld seconds=%.6f\n", records, calls, secs);
+	free(c);
+	return 0;
+}
+
+/*----------
  * put-big
  *----------
  */
@@ -776,7 +937,7 @@ main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2)
-		Die("usage: client read-stream|read-heap|read-pgq|put-big|latency ARGS...");
+		Die("usage: client read-stream|read-heap|read-pgq|put-big|latency|consume-stream|consume-pgq ARGS...");
 	if (strcmp(argv[1], "read-stream") == 0)
 		return CmdRead(argc - 2, argv + 2, 0);
 	if (strcmp(argv[1], "read-heap") == 0)
@@ -787,6 +948,10 @@ main(int argc, char **argv)
 		return CmdPutBig(argc - 2, argv + 2);
 	if (strcmp(argv[1], "latency") == 0)
 		return CmdLatency(argc - 2, argv + 2);
+	if (strcmp(argv[1], "consume-stream") == 0)
+		return CmdConsume(argc - 2, argv + 2, 0);
+	if (strcmp(argv[1], "consume-pgq") == 0)
+		return CmdConsume(argc - 2, argv + 2, 1);
 	Die("unknown command %s", argv[1]);
 	return 1;
 }

@@ -3,7 +3,7 @@
 -- chart.  Run by bench/run with psql -At and the variables rounds_file (the
 -- measurements: workload, system, round, value, tab-separated), plot_file
 -- (where the chart's data goes) and the sizes w3_records, w4_records,
--- w5_large, w5_small and w8_records.  A workload that was not run has no
+-- w5_large, w5_small, w8_records and w9_records.  A workload that was not run has no
 -- row.
 
 \set ON_ERROR_STOP 1
@@ -84,6 +84,17 @@ INSERT INTO spec VALUES
   'consumer_lag', NULL, '', 'bytes', 'report', NULL, 'report'),
  (17.4, 'W8', 'writers: CPU the consumer (its walsender and pg_recvlogical) spent on each record written',
   'consumer_cpu_us', NULL, '', 'µs', 'report', NULL, 'report'),
+ (17.5, 'W9', format('exactly once: %s records delivered by 4 workers of an application calling consume '
+	 '(limit 1,000), each call a transaction that inserts the sequence numbers into a table', :'w9_records'),
+  'stream', 'pgq', 'PgQ: a queue a worker (4), each batch (1,000 events, a tick after each 1,000) a transaction: pgq.next_batch, '
+  'the INSERT of pgq.get_batch_events, pgq.finish_batch', 'rec/s', 'higher', 3.0, '≥ 3×'),
+ (17.55, 'W9', 'the same, against its ceiling', 'stream', 'insert_only',
+  'the INSERTs of the results alone: 1,000 made-up rows a transaction, 4 clients', 'rec/s', 'info', NULL,
+  '(information)'),
+ (17.6, 'W9', 'consume calls (transactions) the stream''s workers made', 'stream_calls', NULL, '', 'calls',
+  'report', NULL, 'report'),
+ (17.7, 'W9', 'next_batch calls (transactions) the PgQ workers made', 'pgq_calls', NULL, '', 'calls',
+  'report', NULL, 'report'),
  (18, 'W12', 'W2 (put_records of 500) on a stream encrypted with a KMS key', 'encrypted', 'plain',
   'the same on a plain stream', 'rec/s', 'higher', 0.8, '≥ 0.8×'),
  (19, 'W12', format('W3 (read back %s records) on a stream encrypted with a KMS key', :'w3_records'),

@@ -16,13 +16,21 @@ CREATE TABLE stream.applications (
 	created_at		timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX ON stream.applications (stream_id);
+-- consume caches the stream of an application; a change tells it to look
+-- again (src/kinesis/catalog.c)
+CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+	ON stream.applications FOR EACH STATEMENT EXECUTE FUNCTION stream_internal.catalog_changed();
 
 -- One row a shard of the application's stream, made with the application
 -- and with each new shard (the trigger below), deleted with the shard.
 -- consume updates the rows of the shards it read, once a call: no column of
--- an index changes and the pages keep room (fillfactor), so the updates are
--- HOT and pruned as pages fill, and a steady consume loop does not bloat
--- the table (doc/architecture.md).
+-- an index changes, so the updates are HOT, and pruned as the page fills,
+-- and a steady consume loop does not bloat the table.  Each row has a page
+-- of its own: it is inserted with "spread", more than a tenth of a page
+-- (the fillfactor), which only an empty page takes, and its first update
+-- drops it.  Rows of workers that share a page pin it for each other, and
+-- a page that is pinned by another backend cannot be pruned: the versions
+-- pile up (doc/architecture.md).
 CREATE TABLE stream.leases (
 	application_name text NOT NULL REFERENCES stream.applications ON DELETE CASCADE,
 	stream_id		int NOT NULL,
@@ -34,9 +42,12 @@ CREATE TABLE stream.leases (
 	lease_expires_at timestamptz,
 	checkpoint		numeric,		-- the last sequence number processed
 	shard_end_reached boolean NOT NULL DEFAULT false,
+	spread			text DEFAULT pg_catalog.repeat('-', 1000),
 	PRIMARY KEY (application_name, shard_no),
 	FOREIGN KEY (stream_id, shard_no) REFERENCES stream.shards ON DELETE CASCADE
-) WITH (fillfactor = 50);
+) WITH (fillfactor = 10);
+-- neither compressed nor moved out of line: it must take the room
+ALTER TABLE stream.leases ALTER COLUMN spread SET STORAGE PLAIN;
 
 -- The children of a reshard are read from their first record, once their
 -- parents were read to their end.
@@ -168,6 +179,19 @@ BEGIN
 END
 $$;
 
+-- Workers that hold less than their share of an application's shards and
+-- could take none (every lease held, and the holders' rows locked by their
+-- transactions, which a thief skips): each says so here at each call, so
+-- that the holders count it and hand shards over.  Only waiting workers
+-- write here, a row each; a row older than a lease duration is ignored.
+-- Not dumped: like the leases' holders, it is the state of running workers.
+CREATE TABLE stream.lease_workers (
+	application_name text NOT NULL REFERENCES stream.applications ON DELETE CASCADE,
+	worker_id		text NOT NULL,
+	seen_at			timestamptz NOT NULL,
+	PRIMARY KEY (application_name, worker_id)
+) WITH (fillfactor = 50);
+
 -- For consume (application.c), which checked the caller's read privilege:
 -- takes, renews and balances the worker's leases, and returns the shards
 -- to read now, each locked (FOR UPDATE) until the caller's transaction
@@ -175,22 +199,27 @@ $$;
 -- checkpoint commits or rolls back.
 --
 -- A shard is ready while it is not read to its end and its parents (those
--- still retained) are.  A worker keeps the ready shards it holds, even
--- expired ones nobody took, then takes free and expired ones up to its
--- share (the ready shards divided among the workers holding unexpired
--- leases, rounded up, at most max_leases), then steals one from the most
--- loaded worker if that one holds more than the share, or the share and
--- this one is two or more short of it (as the KCL balances).  Rows locked
--- by another transaction are skipped: their holder is between consume and
--- commit.
+-- still retained) are.  The workers are those holding unexpired leases of
+-- ready shards and those waiting for one (stream.lease_workers); a
+-- worker's share is the ready shards divided among them, rounded up, at
+-- most max_leases.  A worker keeps the ready shards it holds, even expired
+-- ones nobody took, up to its share, and lets the rest go (a new worker
+-- came); takes free and expired ones up to its share; then steals one from
+-- the most loaded worker if that one holds more than the share, or the
+-- share and this one is two or more short of it (as the KCL balances).
+-- Rows locked by another transaction are skipped: their holder is between
+-- consume and commit.
 CREATE FUNCTION stream_internal.take_leases(p_application_name text, p_worker_id text,
 											p_max_leases int)
 	RETURNS TABLE(o_shard_no int, o_checkpoint numeric, o_start_at timestamptz)
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
+	-- planned once: its statements' plans do not depend on the arguments
+	SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
 	at_now timestamptz := pg_catalog.clock_timestamp();
+	duration interval;
 	ready int[];
 	held int[];
 	n_workers int;
@@ -198,6 +227,8 @@ DECLARE
 	victim text;
 	victim_count bigint;
 BEGIN
+	SELECT a.lease_duration INTO duration FROM stream.applications a
+	WHERE a.application_name = p_application_name;
 	ready := ARRAY(
 		SELECT l.shard_no
 		FROM stream.leases l
@@ -215,21 +246,24 @@ BEGIN
 		ORDER BY l.shard_no
 		FOR UPDATE SKIP LOCKED);
 
-	SELECT pg_catalog.count(DISTINCT l.worker_id) + 1 INTO n_workers
-	FROM stream.leases l
-	WHERE l.application_name = p_application_name AND l.shard_no = ANY (ready)
-	  AND l.worker_id <> p_worker_id AND l.lease_expires_at > at_now;
+	SELECT pg_catalog.count(DISTINCT x.worker_id) + 1 INTO n_workers
+	FROM (SELECT l.worker_id FROM stream.leases l
+		  WHERE l.application_name = p_application_name AND l.shard_no = ANY (ready)
+			AND l.worker_id <> p_worker_id AND l.lease_expires_at > at_now
+		  UNION ALL
+		  SELECT w.worker_id FROM stream.lease_workers w
+		  WHERE w.application_name = p_application_name AND w.worker_id <> p_worker_id
+			AND w.seen_at > at_now - duration) x;
 	share := (pg_catalog.cardinality(ready) + n_workers - 1) / n_workers;
 	IF p_max_leases IS NOT NULL AND share > p_max_leases THEN
 		share := p_max_leases;
 	END IF;
 
-	IF pg_catalog.cardinality(held) > share AND p_max_leases IS NOT NULL
-	   AND pg_catalog.cardinality(held) > p_max_leases THEN
-		-- more than max_leases: let the rest go
-		UPDATE stream.leases l SET worker_id = NULL, lease_expires_at = NULL
-		WHERE l.application_name = p_application_name AND l.shard_no = ANY (held[p_max_leases + 1:]);
-		held := held[1:p_max_leases];
+	IF pg_catalog.cardinality(held) > share THEN
+		-- more than its share (more workers now, or max_leases): let the rest go
+		UPDATE stream.leases l SET worker_id = NULL, lease_expires_at = NULL, spread = NULL
+		WHERE l.application_name = p_application_name AND l.shard_no = ANY (held[share + 1:]);
+		held := held[1:share];
 	END IF;
 
 	IF pg_catalog.cardinality(held) < share THEN
@@ -263,9 +297,59 @@ BEGIN
 		END IF;
 	END IF;
 
+	IF pg_catalog.cardinality(held) = 0 AND pg_catalog.cardinality(ready) > 0 THEN
+		-- nothing to read: say so, for the holders to count this worker
+		INSERT INTO stream.lease_workers AS w (application_name, worker_id, seen_at)
+			VALUES (p_application_name, p_worker_id, at_now)
+		ON CONFLICT (application_name, worker_id) DO UPDATE SET seen_at = at_now;
+	ELSIF EXISTS (SELECT FROM stream.lease_workers w
+				  WHERE w.application_name = p_application_name AND w.worker_id = p_worker_id) THEN
+		DELETE FROM stream.lease_workers w
+		WHERE w.application_name = p_application_name AND w.worker_id = p_worker_id;
+	END IF;
+
 	RETURN QUERY
 	SELECT l.shard_no, l.checkpoint, l.start_at FROM stream.leases l
 	WHERE l.application_name = p_application_name AND l.shard_no = ANY (held)
+	ORDER BY l.shard_no;
+END
+$$;
+
+-- For consume, between the calls of take_leases (at least one a second,
+-- and after a shard ended, application.c): locks and returns the shards
+-- the worker held at its last call, the cheap way, if it still holds them
+-- all and no worker waits for a share; otherwise it balances as
+-- take_leases does.
+CREATE FUNCTION stream_internal.keep_leases(p_application_name text, p_worker_id text,
+											p_max_leases int, p_shard_nos int[])
+	RETURNS TABLE(o_shard_no int, o_checkpoint numeric, o_start_at timestamptz)
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	-- planned once: its statements' plans do not depend on the arguments
+	SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+	kept int[];
+BEGIN
+	kept := ARRAY(
+		SELECT l.shard_no FROM stream.leases l
+		WHERE l.application_name = p_application_name AND l.shard_no = ANY (p_shard_nos)
+		  AND l.worker_id = p_worker_id AND NOT l.shard_end_reached
+		ORDER BY l.shard_no
+		FOR UPDATE SKIP LOCKED);
+	IF pg_catalog.cardinality(kept) < pg_catalog.cardinality(p_shard_nos)
+	   OR EXISTS (SELECT FROM stream.lease_workers w
+				  WHERE w.application_name = p_application_name AND w.worker_id <> p_worker_id
+					AND w.seen_at > pg_catalog.clock_timestamp()
+									- (SELECT a.lease_duration FROM stream.applications a
+									   WHERE a.application_name = p_application_name)) THEN
+		RETURN QUERY SELECT * FROM stream_internal.take_leases(p_application_name, p_worker_id,
+															   p_max_leases);
+		RETURN;
+	END IF;
+	RETURN QUERY
+	SELECT l.shard_no, l.checkpoint, l.start_at FROM stream.leases l
+	WHERE l.application_name = p_application_name AND l.shard_no = ANY (kept)
 	ORDER BY l.shard_no;
 END
 $$;
@@ -278,20 +362,25 @@ CREATE FUNCTION stream_internal.finish_consume(p_application_name text, p_worker
 											   p_shard_nos int[], p_checkpoints numeric[],
 											   p_shard_ends boolean[])
 	RETURNS void
-	LANGUAGE sql
+	LANGUAGE plpgsql	-- not sql: PL/pgSQL keeps its plan from call to call
 	SET search_path = pg_catalog, pg_temp
+	-- planned once: its statements' plans do not depend on the arguments
+	SET plan_cache_mode = force_generic_plan
 AS $$
+BEGIN
 	UPDATE stream.leases l
 	SET worker_id = CASE WHEN u.shard_end THEN NULL ELSE p_worker_id END,
 		lease_expires_at = CASE WHEN u.shard_end THEN NULL
 								ELSE pg_catalog.clock_timestamp() + a.lease_duration END,
 		checkpoint = coalesce(u.checkpoint, l.checkpoint),
-		shard_end_reached = l.shard_end_reached OR u.shard_end
+		shard_end_reached = l.shard_end_reached OR u.shard_end,
+		spread = NULL
 	FROM stream.applications a,
 		 ROWS FROM (pg_catalog.unnest(p_shard_nos), pg_catalog.unnest(p_checkpoints),
 					pg_catalog.unnest(p_shard_ends)) AS u(shard_no, checkpoint, shard_end)
 	WHERE a.application_name = p_application_name
-	  AND l.application_name = p_application_name AND l.shard_no = u.shard_no
+	  AND l.application_name = p_application_name AND l.shard_no = u.shard_no;
+END
 $$;
 
 -- Whether a checkpoint is a sequence number of a shard (application.c).
@@ -345,7 +434,7 @@ BEGIN
 	END IF;
 	PERFORM stream_internal.check_checkpoint(s.stream_id, l.shard_no, p_sequence_number);
 	-- read again from there, to the end and then the children
-	UPDATE stream.leases x SET checkpoint = p_sequence_number, shard_end_reached = false
+	UPDATE stream.leases x SET checkpoint = p_sequence_number, shard_end_reached = false, spread = NULL
 	WHERE x.application_name = a.application_name AND x.shard_no = l.shard_no;
 END
 $$;

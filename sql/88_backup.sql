@@ -82,7 +82,8 @@ AS $$
 		UNION ALL
 		SELECT 2, x.stream_id, 3, 'application', pg_catalog.to_jsonb(x) FROM stream.applications x
 		UNION ALL
-		SELECT 2, x.stream_id, 4, 'lease', pg_catalog.to_jsonb(x) - 'worker_id' - 'lease_expires_at'
+		SELECT 2, x.stream_id, 4, 'lease',
+			   pg_catalog.to_jsonb(x) - 'worker_id' - 'lease_expires_at' - 'spread'
 		FROM stream.leases x
 	) r
 	ORDER BY r.part, r.stream_id, r.sub
@@ -192,7 +193,12 @@ BEGIN
 		INSERT INTO stream.applications
 			SELECT (pg_catalog.jsonb_populate_record(NULL::stream.applications, p_info)).*;
 	WHEN 'lease' THEN
-		INSERT INTO stream.leases SELECT (pg_catalog.jsonb_populate_record(NULL::stream.leases, p_info)).*;
+		-- (spread as a new lease has it: the restored row gets a page of its own)
+		INSERT INTO stream.leases (application_name, stream_id, shard_no, start_at, checkpoint,
+								   shard_end_reached)
+			SELECT x.application_name, x.stream_id, x.shard_no, x.start_at, x.checkpoint,
+				   x.shard_end_reached
+			FROM pg_catalog.jsonb_populate_record(NULL::stream.leases, p_info) x;
 	WHEN 'segment' THEN
 		g := pg_catalog.jsonb_populate_record(NULL::stream.segments, p_info);
 		IF g.stream_id IS DISTINCT FROM p_stream_id THEN

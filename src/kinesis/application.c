@@ -24,7 +24,10 @@
  *
  * A call that waits does steps 1 and 2 in a subtransaction, and rolls it
  * back while it sleeps: it holds no lease locks then, so that other workers
- * may take over expired leases or steal to balance meanwhile.
+ * may take over expired leases or steal to balance meanwhile (unless the
+ * worker's last call returned records: see stream_consume).  Step 1
+ * balances the leases at least once a second, and otherwise locks the
+ * shards of the last call again (HeldLeases).
  *
  *-------------------------------------------------------------------------
  */
@@ -76,6 +79,7 @@ PG_FUNCTION_INFO_V1(stream_lease_millis_behind);
 
 static SPIPlanPtr application_plan = NULL;
 static SPIPlanPtr take_plan = NULL;
+static SPIPlanPtr keep_plan = NULL;
 static SPIPlanPtr finish_plan = NULL;
 
 static SPIPlanPtr
@@ -128,11 +132,20 @@ EndAsOwner(AsOwner *as)
 int32
 StreamApplicationStreamId(const char *application_name)
 {
+	/* the last one looked up, until the catalog changes (a trigger says so) */
+	static char *cached_name = NULL;
+	static int32 cached_stream_id = 0;
+	static uint64 cached_generation = 0;
 	AsOwner		as;
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1] = {CStringGetTextDatum(application_name)};
 	int32		stream_id = 0;
 	int			ret;
+
+	AcceptInvalidationMessages();
+	if (cached_name != NULL && strcmp(cached_name, application_name) == 0 &&
+		!StreamCatalogIsStale(cached_generation))
+		return cached_stream_id;
 
 	BeginAsOwner(&as);
 	ret = SPI_execute_plan(KeptPlan(&application_plan,
@@ -150,6 +163,16 @@ StreamApplicationStreamId(const char *application_name)
 												SPI_tuptable->tupdesc, 1, &isnull));
 	}
 	EndAsOwner(&as);
+
+	/* a generation of a valid catalog: that of the stream just looked up */
+	if (stream_id != 0 && StreamLookupById(stream_id) != NULL)
+	{
+		if (cached_name != NULL)
+			pfree(cached_name);
+		cached_name = MemoryContextStrdup(TopMemoryContext, application_name);
+		cached_stream_id = stream_id;
+		cached_generation = StreamCatalogGeneration();
+	}
 	return stream_id;
 }
 
@@ -171,7 +194,58 @@ typedef struct LeasedShard
 } LeasedShard;
 
 /*
- * Takes the worker's leases (stream_internal.take_leases, which locks their
+ * What this backend's last consume call held.  Balancing the leases
+ * (stream_internal.take_leases) reads every lease of the application; a
+ * call does it at least once a second, and whenever the worker held
+ * nothing or read a shard to its end; in between,
+ * stream_internal.keep_leases locks the same shards again (and balances
+ * when it lost one, or a worker waits for a share).  The KCL's lease taker runs every few
+ * seconds too.  The cache is only a hint: what counts is the rows locked.
+ */
+#define BALANCE_INTERVAL_MS 1000
+
+typedef struct HeldLeases
+{
+	char	   *application_name;	/* NULL: nothing cached */
+	char	   *worker_id;
+	bool		max_leases_null;
+	int32		max_leases;
+	int			nshards;
+	int32	   *shard_nos;
+	TimestampTz balanced_at;
+	bool		balance;		/* the next call balances */
+	bool		busy;			/* the last call returned records */
+} HeldLeases;
+
+static HeldLeases held = {0};
+
+static void
+ForgetHeld(void)
+{
+	if (held.application_name != NULL)
+		pfree(held.application_name);
+	if (held.worker_id != NULL)
+		pfree(held.worker_id);
+	if (held.shard_nos != NULL)
+		pfree(held.shard_nos);
+	memset(&held, 0, sizeof(held));
+}
+
+static bool
+MustBalance(const char *application_name, const char *worker_id,
+			bool max_leases_null, int32 max_leases)
+{
+	return held.application_name == NULL || held.balance || held.nshards == 0 ||
+		strcmp(held.application_name, application_name) != 0 ||
+		strcmp(held.worker_id, worker_id) != 0 ||
+		held.max_leases_null != max_leases_null ||
+		(!max_leases_null && held.max_leases != max_leases) ||
+		TimestampDifferenceExceeds(held.balanced_at, GetCurrentTimestamp(),
+								   BALANCE_INTERVAL_MS);
+}
+
+/*
+ * Takes the worker's leases (take_leases or keep_leases, which lock their
  * rows) and returns the shards to read.
  */
 static LeasedShard *
@@ -179,19 +253,40 @@ TakeLeases(const char *application_name, const char *worker_id,
 		   bool max_leases_null, int32 max_leases, int *nleases)
 {
 	AsOwner		as;
-	Oid			argtypes[3] = {TEXTOID, TEXTOID, INT4OID};
-	Datum		args[3] = {CStringGetTextDatum(application_name),
-		CStringGetTextDatum(worker_id), Int32GetDatum(max_leases)};
-	char		nulls[3] = {' ', ' ', max_leases_null ? 'n' : ' '};
+	bool		balance = MustBalance(application_name, worker_id,
+									  max_leases_null, max_leases);
+	Oid			argtypes[4] = {TEXTOID, TEXTOID, INT4OID, INT4ARRAYOID};
+	Datum		args[4];
+	char		nulls[4] = {' ', ' ', max_leases_null ? 'n' : ' ', ' '};
 	LeasedShard *leases;
 	int			ret;
 
+	args[0] = CStringGetTextDatum(application_name);
+	args[1] = CStringGetTextDatum(worker_id);
+	args[2] = Int32GetDatum(max_leases);
+	if (!balance)
+	{
+		Datum	   *elems = palloc(sizeof(Datum) * held.nshards);
+
+		for (int i = 0; i < held.nshards; i++)
+			elems[i] = Int32GetDatum(held.shard_nos[i]);
+		args[3] = PointerGetDatum(construct_array(elems, held.nshards, INT4OID,
+												  sizeof(int32), true, TYPALIGN_INT));
+	}
+
 	BeginAsOwner(&as);
-	ret = SPI_execute_plan(KeptPlan(&take_plan,
-									"SELECT o_shard_no, o_checkpoint, o_start_at "
-									"FROM stream_internal.take_leases($1, $2, $3)",
-									3, argtypes),
-						   args, nulls, false, 0);
+	if (balance)
+		ret = SPI_execute_plan(KeptPlan(&take_plan,
+										"SELECT o_shard_no, o_checkpoint, o_start_at "
+										"FROM stream_internal.take_leases($1, $2, $3)",
+										3, argtypes),
+							   args, nulls, false, 0);
+	else
+		ret = SPI_execute_plan(KeptPlan(&keep_plan,
+										"SELECT o_shard_no, o_checkpoint, o_start_at "
+										"FROM stream_internal.keep_leases($1, $2, $3, $4)",
+										4, argtypes),
+							   args, nulls, false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "taking leases failed: %s", SPI_result_code_string(ret));
 	*nleases = (int) SPI_processed;
@@ -215,6 +310,25 @@ TakeLeases(const char *application_name, const char *worker_id,
 			leases[i].start_at = DatumGetTimestampTz(value);
 	}
 	EndAsOwner(&as);
+
+	/* what the next call keeps */
+	{
+		TimestampTz balanced_at = held.balanced_at;
+		bool		busy = held.busy;
+
+		ForgetHeld();
+		held.busy = busy;
+		held.application_name = MemoryContextStrdup(TopMemoryContext, application_name);
+		held.worker_id = MemoryContextStrdup(TopMemoryContext, worker_id);
+		held.max_leases_null = max_leases_null;
+		held.max_leases = max_leases;
+		held.nshards = *nleases;
+		held.shard_nos = MemoryContextAlloc(TopMemoryContext,
+											sizeof(int32) * Max(1, *nleases));
+		for (int i = 0; i < *nleases; i++)
+			held.shard_nos[i] = leases[i].shard_no;
+		held.balanced_at = balance ? GetCurrentTimestamp() : balanced_at;
+	}
 	return leases;
 }
 
@@ -422,6 +536,9 @@ stream_consume(PG_FUNCTION_ARGS)
 	ConsumeState state;
 	TimestampTz deadline;
 	ConditionVariable *cv = NULL;
+	bool		in_subxact;
+	LeasedShard *leases = NULL;
+	int			nleases = 0;
 	MemoryContext call_context = CurrentMemoryContext;
 	ResourceOwner call_owner = CurrentResourceOwner;
 
@@ -469,31 +586,46 @@ stream_consume(PG_FUNCTION_ARGS)
 		if (cv != NULL)
 			ConditionVariablePrepareToSleep(cv);
 	}
+	/*
+	 * A call that may wait takes its leases in a subtransaction, to let them
+	 * go while it sleeps; but not when the worker's last call returned
+	 * records (it most likely finds more; a subtransaction and the
+	 * MultiXact that its locks make cost a busy worker), and if it finds
+	 * none, it waits holding its leases, this once.
+	 */
+	in_subxact = cv != NULL &&
+		!(held.busy && held.application_name != NULL &&
+		  strcmp(held.application_name, application_name) == 0 &&
+		  strcmp(held.worker_id, worker_id) == 0);
 	for (;;)
 	{
-		LeasedShard *leases;
-		int			nleases;
 		bool		throttled;
 		bool		progress = false;
 		long		remaining;
 
-		if (cv != NULL)
-			BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(call_context);
-
-		leases = TakeLeases(application_name, worker_id, PG_ARGISNULL(4),
-							PG_ARGISNULL(4) ? 0 : PG_GETARG_INT32(4), &nleases);
+		if (leases == NULL || in_subxact)
+		{
+			if (in_subxact)
+				BeginInternalSubTransaction(NULL);
+			MemoryContextSwitchTo(call_context);
+			leases = TakeLeases(application_name, worker_id, PG_ARGISNULL(4),
+								PG_ARGISNULL(4) ? 0 : PG_GETARG_INT32(4), &nleases);
+		}
 		state.stream = LookUpStream(stream_id, application_name);
 		throttled = ReadLeases(&state, leases, nleases);
+		/* a shard read to its end may let its children be read */
 		for (int i = 0; i < nleases; i++)
+		{
 			progress |= leases[i].shard_end;
+			held.balance |= leases[i].shard_end;
+		}
 		progress |= state.count > 0;
 
 		remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
 		if (progress || remaining <= 0 || cv == NULL)
 		{
 			FinishConsume(application_name, worker_id, leases, nleases);
-			if (cv != NULL)
+			if (in_subxact)
 			{
 				ReleaseCurrentSubTransaction();
 				MemoryContextSwitchTo(call_context);
@@ -502,14 +634,18 @@ stream_consume(PG_FUNCTION_ARGS)
 			break;
 		}
 
-		/* nothing yet: let the leases go while sleeping */
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(call_context);
-		CurrentResourceOwner = call_owner;
+		if (in_subxact)
+		{
+			/* nothing yet: let the leases go while sleeping */
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(call_context);
+			CurrentResourceOwner = call_owner;
+		}
 		(void) ConditionVariableTimedSleep(cv, throttled ?
 										   Min(remaining, THROTTLED_RETRY_MS) : remaining,
 										   PG_WAIT_EXTENSION);
 	}
+	held.busy = state.count > 0;
 	if (cv != NULL)
 		ConditionVariableCancelSleep();
 	return (Datum) 0;

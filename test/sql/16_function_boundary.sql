@@ -23,7 +23,8 @@ JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'stream';
 
 SELECT is_empty($$SELECT function FROM extension_functions
 				  WHERE implementation IN ('sql', 'plpgsql')
-					AND settings <> 'search_path=pg_catalog, pg_temp'
+					AND settings NOT IN ('search_path=pg_catalog, pg_temp',
+										 'search_path=pg_catalog, pg_temp,plan_cache_mode=force_generic_plan')
 					AND function <> 'stream.run_maintenance_for(interval,interval)'$$,
 				'every SQL and PL/pgSQL function pins its search_path (but the one that commits)');
 SELECT is_empty($$SELECT function FROM extension_functions
@@ -121,11 +122,12 @@ SELECT set_eq($$SELECT function, runs_as, settings, executable_by, implementatio
 		('stream_internal.create_application(text,text,text,timestamp with time zone,interval)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
 		('stream_internal.drop_application(text)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
 		('stream_internal.find_application(text,boolean)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
-		('stream_internal.finish_consume(text,text,integer[],numeric[],boolean[])', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'sql'),
+		('stream_internal.finish_consume(text,text,integer[],numeric[],boolean[])', 'invoker', 'search_path=pg_catalog, pg_temp,plan_cache_mode=force_generic_plan', 'owner', 'plpgsql'),
+		('stream_internal.keep_leases(text,text,integer,integer[])', 'invoker', 'search_path=pg_catalog, pg_temp,plan_cache_mode=force_generic_plan', 'owner', 'plpgsql'),
 		('stream_internal.lease_millis_behind(integer,integer,numeric,timestamp with time zone)', 'invoker', '', 'owner', 'C stream_lease_millis_behind'),
 		('stream_internal.lease_new_shards()', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
 		('stream_internal.leases(text)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
-		('stream_internal.take_leases(text,text,integer)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
+		('stream_internal.take_leases(text,text,integer)', 'invoker', 'search_path=pg_catalog, pg_temp,plan_cache_mode=force_generic_plan', 'owner', 'plpgsql'),
 		('stream_internal.drop_segment(regclass,boolean)', 'invoker', '', 'owner', 'C stream_drop_segment'),
 		('stream_internal.drop_stream_acl(regclass)', 'invoker', '', 'owner', 'C stream_drop_stream_acl'),
 		('stream_internal.dump_catalog()', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'sql'),

@@ -120,7 +120,10 @@ my $resharder = start_session($node, $db, 'CALL reshard()');
 
 # w3 is killed once it has processed records
 ok( wait_until($node, $db, q{SELECT count(*) > 50 FROM processed WHERE worker = 'w3'}, 30),
-	'w3 processes records');
+	'w3 processes records')
+  or diag $node->safe_psql($db, q{SELECT * FROM stream.leases('ea-app');
+								  SELECT * FROM stream.lease_workers;
+								  SELECT worker, count(*) FROM processed GROUP BY 1});
 is( $node->safe_psql(
 		$db, q{SELECT pg_terminate_backend(pid) FROM worker_log WHERE worker = 'w3' AND what = 'started'}),
 	't', 'w3 is terminated');
