@@ -54,3 +54,10 @@ AS $$
 				ELSE (i + 1) * pg_catalog.div(340282366920938463463374607431768211456, n) - 1
 		   END
 $$;
+
+-- The next tokens of paged listings (src/kinesis/iterator.c): signed,
+-- expiring after 300 seconds (ExpiredNextTokenException).
+CREATE FUNCTION stream_internal.next_token(kind text, state text) RETURNS text
+	AS 'MODULE_PATHNAME', 'stream_next_token' LANGUAGE C STRICT;
+CREATE FUNCTION stream_internal.next_token_state(kind text, token text) RETURNS text
+	AS 'MODULE_PATHNAME', 'stream_next_token_state' LANGUAGE C STRICT;

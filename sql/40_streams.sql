@@ -91,7 +91,8 @@ $$;
 
 CREATE FUNCTION stream_internal.create_stream(stream_name text, shard_count int DEFAULT 4,
 									 stream_mode text DEFAULT 'PROVISIONED',
-									 retention_period_hours int DEFAULT 24)
+									 retention_period_hours int DEFAULT 24,
+									 tags jsonb DEFAULT NULL)
 	RETURNS void
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
@@ -99,6 +100,7 @@ AS $$
 DECLARE
 	p_name text := stream_name;
 	new_id int;
+	s stream.streams;
 BEGIN
 	IF p_name IS NULL THEN
 		PERFORM stream_internal.raise('InvalidArgumentException',
@@ -120,15 +122,22 @@ BEGIN
 	END IF;
 	PERFORM stream_internal.check_stream_mode(stream_mode);
 	PERFORM stream_internal.check_retention_hours(retention_period_hours);
+	IF tags IS NOT NULL THEN
+		PERFORM stream_internal.check_tags(tags);
+	END IF;
 
 	-- Serialize stream creation so that the shard limit holds.
 	LOCK TABLE stream.streams IN SHARE ROW EXCLUSIVE MODE;
-	IF EXISTS (SELECT 1 FROM stream.streams s WHERE s.stream_name = p_name) THEN
+	IF EXISTS (SELECT 1 FROM stream.streams x WHERE x.stream_name = p_name) THEN
 		PERFORM stream_internal.raise('ResourceExistsException',
 			pg_catalog.format('stream "%s" already exists', p_name));
 	END IF;
 	PERFORM stream_internal.check_shard_limit(shard_count,
 		pg_catalog.format('creating stream "%s" with %s shards', p_name, shard_count));
+	IF stream_mode = 'ON_DEMAND' THEN
+		PERFORM stream_internal.check_on_demand_limit(
+			pg_catalog.format('creating stream "%s" in on-demand mode', p_name));
+	END IF;
 
 	INSERT INTO stream.streams (stream_name, stream_mode, retention_period, next_shard_no,
 								next_segment_no)
@@ -151,7 +160,11 @@ BEGIN
 	-- its privileges: a view that the calling role owns (src/kinesis/acl.c)
 	UPDATE stream.streams
 		SET acl = stream_internal.create_stream_acl(new_id, stream_internal.caller())
-		WHERE stream_id = new_id;
+		WHERE stream_id = new_id
+		RETURNING * INTO s;
+	IF tags IS NOT NULL THEN
+		PERFORM stream_internal.put_tags(s, tags);
+	END IF;
 END
 $$;
 
@@ -198,6 +211,56 @@ BEGIN
 	FROM stream.streams s
 	WHERE stream_internal.has_privilege(stream_internal.caller(), s.acl, 'describe')
 	ORDER BY s.stream_name;
+END
+$$;
+
+-- A page of max_results of them, from where next_token says (README,
+-- "Paging"): the streams by name, each row with the token of the next page,
+-- NULL on the last.
+CREATE FUNCTION stream_internal.list_streams(p_max_results int, p_next_token text)
+	RETURNS TABLE(o_stream_name text, o_stream_arn text, o_stream_status text, o_stream_mode text,
+				  o_stream_creation_timestamp timestamptz, o_next_token text)
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	after text;
+	names text[];
+	token text;
+BEGIN
+	PERFORM stream_internal.check_max_results(p_max_results);
+	IF p_next_token IS NOT NULL THEN
+		after := stream_internal.next_token_state('list_streams', p_next_token);
+	END IF;
+	names := ARRAY(
+		SELECT s.stream_name FROM stream.streams s
+		WHERE stream_internal.has_privilege(stream_internal.caller(), s.acl, 'describe')
+		  AND (after IS NULL OR s.stream_name COLLATE "C" > after)
+		ORDER BY s.stream_name COLLATE "C"
+		LIMIT p_max_results + 1);
+	IF pg_catalog.cardinality(names) > p_max_results THEN
+		token := stream_internal.next_token('list_streams', names[p_max_results]);
+	END IF;
+	RETURN QUERY
+	SELECT s.stream_name, stream_internal.stream_arn(s.stream_name), s.stream_status,
+		   s.stream_mode, s.created_at, token
+	FROM stream.streams s
+	WHERE s.stream_name = ANY (names[1:p_max_results])
+	ORDER BY s.stream_name COLLATE "C";
+END
+$$;
+
+-- InvalidArgumentException unless a page size is from 1 to 10,000.
+CREATE FUNCTION stream_internal.check_max_results(p_max_results int) RETURNS void
+	LANGUAGE plpgsql IMMUTABLE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF p_max_results IS NULL OR p_max_results NOT BETWEEN 1 AND 10000 THEN
+		PERFORM stream_internal.raise('InvalidArgumentException',
+			pg_catalog.format('max_results %s is out of range', coalesce(p_max_results::text, 'NULL')),
+			'A page has from 1 to 10000 rows.');
+	END IF;
 END
 $$;
 
@@ -285,6 +348,71 @@ BEGIN
 			ELSE h.closed_at IS NULL OR h.closed_at > horizon
 		  END
 	ORDER BY h.shard_no;
+END
+$$;
+
+-- A page of list_shards: max_results shards of a stream, from where
+-- next_token says (which holds the stream and the filter: those arguments
+-- are then NULL, shard_filter aside, which is taken from the token).
+CREATE FUNCTION stream_internal.list_shards(p_stream_name text, p_max_results int,
+											p_next_token text, p_shard_filter text,
+											p_shard_id text, p_time timestamptz)
+	RETURNS TABLE(o_shard_id text, o_parent_shard_id text, o_adjacent_parent_shard_id text,
+				  o_starting_hash_key numeric, o_ending_hash_key numeric,
+				  o_starting_sequence_number numeric, o_ending_sequence_number numeric,
+				  o_next_token text)
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	state jsonb;
+	name text := p_stream_name;
+	filter text := p_shard_filter;
+	sid text := p_shard_id;
+	ts timestamptz := p_time;
+	after_no int := -1;
+	id int;
+	more boolean;
+	last_no int;
+	token text;
+BEGIN
+	PERFORM stream_internal.check_max_results(p_max_results);
+	IF p_next_token IS NOT NULL THEN
+		IF p_stream_name IS NOT NULL OR p_shard_id IS NOT NULL OR p_time IS NOT NULL THEN
+			PERFORM stream_internal.raise('InvalidArgumentException',
+				'a next token is given without stream name, shard id or timestamp',
+				'The token holds them, from the call that listed the first page.');
+		END IF;
+		state := stream_internal.next_token_state('list_shards', p_next_token)::jsonb;
+		id := (state->>'stream_id')::int;
+		SELECT x.stream_name INTO name FROM stream.streams x WHERE x.stream_id = id;
+		IF NOT FOUND THEN
+			PERFORM stream_internal.raise('ResourceNotFoundException',
+										  'the stream of the next token no longer exists');
+		END IF;
+		filter := state->>'shard_filter';
+		sid := state->>'shard_id';
+		ts := (state->>'timestamp')::timestamptz;
+		after_no := (state->>'after')::int;
+	END IF;
+	-- the rule of list_shards, and its privilege check, in one place
+	SELECT pg_catalog.count(*) > p_max_results,
+		   (pg_catalog.array_agg(l.shard_no ORDER BY l.shard_no))[p_max_results]
+	INTO more, last_no
+	FROM (SELECT stream_internal.shard_no(x.o_shard_id) AS shard_no
+		  FROM stream_internal.list_shards(name, filter, sid, ts) x
+		  WHERE stream_internal.shard_no(x.o_shard_id) > after_no
+		  LIMIT p_max_results + 1) l;
+	IF more THEN
+		token := stream_internal.next_token('list_shards', pg_catalog.jsonb_build_object(
+			'stream_id', (SELECT x.stream_id FROM stream.streams x WHERE x.stream_name = name),
+			'shard_filter', filter, 'shard_id', sid, 'timestamp', ts, 'after', last_no)::text);
+	END IF;
+	RETURN QUERY
+	SELECT l.*, token
+	FROM stream_internal.list_shards(name, filter, sid, ts) l
+	WHERE stream_internal.shard_no(l.o_shard_id) > after_no
+	LIMIT p_max_results;
 END
 $$;
 

@@ -21,6 +21,39 @@ BEGIN
 END
 $$;
 
+-- Raises LimitExceededException when one more stream in on-demand mode
+-- would pass stream.on_demand_stream_limit; "what" says what would add it.
+CREATE FUNCTION stream_internal.check_on_demand_limit(what text) RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	on_demand bigint;
+	lim int := pg_catalog.current_setting('stream.on_demand_stream_limit')::int;
+BEGIN
+	SELECT pg_catalog.count(*) INTO on_demand FROM stream.streams s WHERE s.stream_mode = 'ON_DEMAND';
+	IF on_demand + 1 > lim THEN
+		PERFORM stream_internal.raise('LimitExceededException',
+			pg_catalog.format('%s would exceed the limit of %s streams in on-demand mode', what, lim),
+			pg_catalog.format('%s streams are in on-demand mode in this database; stream.on_demand_stream_limit sets the limit.',
+							  on_demand));
+	END IF;
+END
+$$;
+
+-- The limits of the database (what DescribeLimits says of an account).
+CREATE FUNCTION stream_internal.describe_limits()
+	RETURNS TABLE(o_shard_limit int, o_open_shard_count int, o_on_demand_stream_count int,
+				  o_on_demand_stream_count_limit int)
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT pg_catalog.current_setting('stream.shard_limit')::int,
+		   (SELECT pg_catalog.count(*)::int FROM stream.shards h WHERE h.closed_at IS NULL),
+		   (SELECT pg_catalog.count(*)::int FROM stream.streams s WHERE s.stream_mode = 'ON_DEMAND'),
+		   pg_catalog.current_setting('stream.on_demand_stream_limit')::int
+$$;
+
 -- Switches a stream between PROVISIONED and ON_DEMAND.  Kinesis allows two
 -- switches in a rolling 24 hours.
 CREATE FUNCTION stream_internal.update_stream_mode(stream_name text, stream_mode text) RETURNS void
@@ -43,6 +76,12 @@ BEGIN
 			pg_catalog.format('the mode of stream "%s" was changed %s times in the last 24 hours',
 							  s.stream_name, recent),
 			'The mode of a stream changes at most twice in a rolling 24 hours.');
+	END IF;
+	IF stream_mode = 'ON_DEMAND' THEN
+		-- switches to on-demand take turns, so that the limit holds
+		LOCK TABLE stream.streams IN SHARE ROW EXCLUSIVE MODE;
+		PERFORM stream_internal.check_on_demand_limit(
+			pg_catalog.format('switching stream "%s" to on-demand mode', s.stream_name));
 	END IF;
 	UPDATE stream.streams SET stream_mode = update_stream_mode.stream_mode
 		WHERE stream_id = s.stream_id;

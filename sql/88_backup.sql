@@ -5,7 +5,7 @@
 ----------------------------------------------------------------------------
 
 -- Rows of kinds header, key, key_version, stream, shard, consumer,
--- scaling, mode_change, application, lease, segment (each followed by its
+-- scaling, mode_change, tag, application, lease, segment (each followed by its
 -- records), record and end.  Columns are only
 -- ever added, so that older dumps still load.
 CREATE TABLE stream_internal.dump (
@@ -44,7 +44,7 @@ AS $$
 $$;
 
 -- The catalog part of a dump, in the order a restore needs: the header, the
--- keys, then each stream's row, shards, consumers, limits of changes,
+-- keys, then each stream's row, shards, consumers, limits of changes, tags,
 -- applications and their leases (checkpoints, without holders: a worker
 -- of the restored database takes them anew).  No
 -- view is read: pg_dump forbids it (restrict_nonsystem_relation_kind).
@@ -80,9 +80,11 @@ AS $$
 		UNION ALL
 		SELECT 2, x.stream_id, 2, 'mode_change', pg_catalog.to_jsonb(x) FROM stream.mode_changes x
 		UNION ALL
-		SELECT 2, x.stream_id, 3, 'application', pg_catalog.to_jsonb(x) FROM stream.applications x
+		SELECT 2, x.stream_id, 3, 'tag', pg_catalog.to_jsonb(x) FROM stream.tags x
 		UNION ALL
-		SELECT 2, x.stream_id, 4, 'lease',
+		SELECT 2, x.stream_id, 4, 'application', pg_catalog.to_jsonb(x) FROM stream.applications x
+		UNION ALL
+		SELECT 2, x.stream_id, 5, 'lease',
 			   pg_catalog.to_jsonb(x) - 'worker_id' - 'lease_expires_at' - 'spread'
 		FROM stream.leases x
 	) r
@@ -189,6 +191,8 @@ BEGIN
 	WHEN 'mode_change' THEN
 		INSERT INTO stream.mode_changes
 			SELECT (pg_catalog.jsonb_populate_record(NULL::stream.mode_changes, p_info)).*;
+	WHEN 'tag' THEN
+		INSERT INTO stream.tags SELECT (pg_catalog.jsonb_populate_record(NULL::stream.tags, p_info)).*;
 	WHEN 'application' THEN
 		INSERT INTO stream.applications
 			SELECT (pg_catalog.jsonb_populate_record(NULL::stream.applications, p_info)).*;

@@ -10,7 +10,8 @@
 
 CREATE FUNCTION stream.create_stream(stream_name text, shard_count int DEFAULT 4,
 									 stream_mode text DEFAULT 'PROVISIONED',
-									 retention_period_hours int DEFAULT 24)
+									 retention_period_hours int DEFAULT 24,
+									 tags jsonb DEFAULT NULL)
 	RETURNS void
 	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
 
@@ -23,6 +24,12 @@ CREATE FUNCTION stream.list_streams()
 	RETURNS TABLE(stream_name text, stream_arn text, stream_status text, stream_mode text,
 				  stream_creation_timestamp timestamptz)
 	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C STABLE;
+
+-- A page of them (README, "Paging")
+CREATE FUNCTION stream.list_streams(max_results int, next_token text DEFAULT NULL)
+	RETURNS TABLE(stream_name text, stream_arn text, stream_status text, stream_mode text,
+				  stream_creation_timestamp timestamptz, next_token text)
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
 
 CREATE FUNCTION stream.describe_stream_summary(stream_name text)
 	RETURNS TABLE(stream_name text, stream_arn text, stream_status text, stream_mode text,
@@ -40,6 +47,17 @@ CREATE FUNCTION stream.list_shards(stream_name text, shard_filter text DEFAULT '
 				  starting_hash_key numeric, ending_hash_key numeric,
 				  starting_sequence_number numeric, ending_sequence_number numeric)
 	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C STABLE;
+
+-- A page of them: with next_token, stream_name, shard_id and timestamp are
+-- NULL and the rest comes from the token (README, "Paging")
+CREATE FUNCTION stream.list_shards(stream_name text, max_results int, next_token text DEFAULT NULL,
+								   shard_filter text DEFAULT 'FROM_TRIM_HORIZON',
+								   shard_id text DEFAULT NULL, "timestamp" timestamptz DEFAULT NULL)
+	RETURNS TABLE(shard_id text, parent_shard_id text, adjacent_parent_shard_id text,
+				  starting_hash_key numeric, ending_hash_key numeric,
+				  starting_sequence_number numeric, ending_sequence_number numeric,
+				  next_token text)
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
 
 CREATE FUNCTION stream.increase_stream_retention_period(stream_name text,
 														retention_period_hours int)
@@ -152,4 +170,20 @@ CREATE FUNCTION stream.checkpoint(application_name text, worker_id text, shard_i
 CREATE FUNCTION stream.leases(application_name text)
 	RETURNS TABLE(shard_id text, worker_id text, lease_expires_at timestamptz, checkpoint numeric,
 				  parent_shard_ids text[], shard_end_reached boolean, millis_behind_latest bigint)
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C STABLE;
+
+-- Tags and limits (README, "Tags, limits and paging")
+CREATE FUNCTION stream.add_tags_to_stream(stream_name text, tags jsonb) RETURNS void
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
+
+CREATE FUNCTION stream.remove_tags_from_stream(stream_name text, tag_keys text[]) RETURNS void
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
+
+CREATE FUNCTION stream.list_tags_for_stream(stream_name text)
+	RETURNS TABLE(key text, value text)
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C STABLE;
+
+CREATE FUNCTION stream.describe_limits()
+	RETURNS TABLE(shard_limit int, open_shard_count int, on_demand_stream_count int,
+				  on_demand_stream_count_limit int)
 	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C STABLE;

@@ -132,6 +132,10 @@ static const ControlFunction control_functions[] = {
 	{"deregister_stream_consumer", 0, STREAM_PRIV_MANAGE, "DeregisterStreamConsumer", false, false},
 	{"describe_stream_consumer", 0, STREAM_PRIV_DESCRIBE, "DescribeStreamConsumer", false, false},
 	{"list_stream_consumers", 0, STREAM_PRIV_DESCRIBE, "ListStreamConsumers", false, false},
+	{"add_tags_to_stream", 0, STREAM_PRIV_MANAGE, "AddTagsToStream", false, false},
+	{"remove_tags_from_stream", 0, STREAM_PRIV_MANAGE, "RemoveTagsFromStream", false, false},
+	{"list_tags_for_stream", 0, STREAM_PRIV_DESCRIBE, "ListTagsForStream", false, false},
+	{"describe_limits", -1, STREAM_PRIV_DESCRIBE, "DescribeLimits", false, false},
 	/* consumer applications: consume itself is C of the data plane */
 	{"create_application", 1, STREAM_PRIV_MANAGE, "CreateApplication", false, false},
 	{"drop_application", 0, STREAM_PRIV_MANAGE, "DropApplication", false, true},

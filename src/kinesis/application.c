@@ -199,8 +199,9 @@ typedef struct LeasedShard
  * call does it at least once a second, and whenever the worker held
  * nothing or read a shard to its end; in between,
  * stream_internal.keep_leases locks the same shards again (and balances
- * when it lost one, or a worker waits for a share).  The KCL's lease taker runs every few
- * seconds too.  The cache is only a hint: what counts is the rows locked.
+ * when it lost one, or a worker waits for a share).  The KCL's lease
+ * taker runs every few seconds too.  The cache is only a hint: what counts
+ * is the rows locked.
  */
 #define BALANCE_INTERVAL_MS 1000
 

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * iterator.c
- *	  Shard iterators.
+ *	  Shard iterators, and the next tokens of paged listings.
  *
  * An iterator is the position to read from (a sequence number, which is a
  * record address), the stream and shard it belongs to, the database, and
@@ -11,6 +11,11 @@
  * nor keep one longer: the expiry is fixed, under the signature, when the
  * iterator is issued (stream.iterator_ttl, a superuser setting, later), so
  * the reader's own settings do not matter.
+ *
+ * A next token (list_streams, list_shards) is signed the same way: the
+ * state of the listing where the page ended, the database, the kind of
+ * listing, and its expiry, 300 seconds after it was issued as Kinesis has
+ * it (stream.next_token_ttl; ExpiredNextTokenException after).
  *
  * The key is read once per backend and forgotten when its table is dropped
  * (DROP EXTENSION): an extension made again has a new key and numbers its
@@ -27,8 +32,10 @@
 #include "common/hmac.h"
 #include "common/sha2.h"
 #include "executor/tuptable.h"
+#include "fmgr.h"
 #include "miscadmin.h"
 #include "port/pg_bswap.h"
+#include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -50,8 +57,16 @@
 #define ITERATOR_KEY_LEN	32
 
 PG_FUNCTION_INFO_V1(stream_new_iterator_key);
+PG_FUNCTION_INFO_V1(stream_next_token);
+PG_FUNCTION_INFO_V1(stream_next_token_state);
+
+#define TOKEN_VERSION		1
+/* version, kind, database, expiry; then the state, then the MAC */
+#define TOKEN_HEADER_LEN	(1 + 1 + 4 + 8)
+#define TOKEN_MAX_STATE		1024
 
 int			stream_iterator_ttl = 300;
+int			stream_next_token_ttl = 300;
 
 /* The signing key as read from stream_internal.iterator_key, or NULL */
 static uint8 *iterator_key = NULL;
@@ -79,6 +94,11 @@ IteratorInit(void)
 							"How long a shard iterator stays valid after it is issued.",
 							"Only superusers may change it: a role that could would keep its iterators for as long as it liked.",
 							&stream_iterator_ttl, 300, 1, 24 * 3600,
+							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("stream.next_token_ttl",
+							"How long the next token of a paged listing stays valid after it is issued.",
+							"Kinesis' are valid for 300 seconds; only superusers may change it.",
+							&stream_next_token_ttl, 300, 1, 24 * 3600,
 							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
 	CacheRegisterRelcacheCallback(InvalidateKey, (Datum) 0);
 }
@@ -145,8 +165,9 @@ stream_new_iterator_key(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(key);
 }
 
+/* The first ITERATOR_MAC_LEN bytes of the HMAC-SHA256 of len bytes */
 static void
-ComputeMac(const uint8 *payload, uint8 *mac)
+ComputeMacOf(const uint8 *payload, int len, uint8 *mac)
 {
 	int			key_len;
 	const uint8 *key = IteratorKey(&key_len);
@@ -155,12 +176,18 @@ ComputeMac(const uint8 *payload, uint8 *mac)
 
 	if (ctx == NULL ||
 		pg_hmac_init(ctx, key, key_len) < 0 ||
-		pg_hmac_update(ctx, payload, ITERATOR_PAYLOAD_LEN) < 0 ||
+		pg_hmac_update(ctx, payload, len) < 0 ||
 		pg_hmac_final(ctx, digest, sizeof(digest)) < 0)
 		elog(ERROR, "could not sign shard iterator: %s",
 			 ctx ? pg_hmac_error(ctx) : "out of memory");
 	pg_hmac_free(ctx);
 	memcpy(mac, digest, ITERATOR_MAC_LEN);
+}
+
+static void
+ComputeMac(const uint8 *payload, uint8 *mac)
+{
+	ComputeMacOf(payload, ITERATOR_PAYLOAD_LEN, mac);
 }
 
 static uint8 *
@@ -266,4 +293,115 @@ StreamIteratorDecode(const char *text, StreamIterator *iterator)
 				errmsg("shard iterator expired at %s",
 					   timestamptz_to_str(iterator->expires_at)),
 				errhint("Get a new one with stream.get_shard_iterator after the last sequence number read."));
+}
+
+/*----------
+ * Next tokens
+ *----------
+ */
+
+/* The kinds of listing, each a byte of the token */
+static uint8
+TokenKind(const char *kind)
+{
+	if (strcmp(kind, "list_streams") == 0)
+		return 1;
+	if (strcmp(kind, "list_shards") == 0)
+		return 2;
+	elog(ERROR, "unknown kind of next token \"%s\"", kind);
+	return 0;
+}
+
+/*
+ * stream_internal.next_token(kind text, state text) RETURNS text
+ *
+ * A signed token of a listing's state, valid for stream.next_token_ttl.
+ */
+Datum
+stream_next_token(PG_FUNCTION_ARGS)
+{
+	uint8		kind = TokenKind(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	text	   *state = PG_GETARG_TEXT_PP(1);
+	int			state_len = VARSIZE_ANY_EXHDR(state);
+	int			raw_len = TOKEN_HEADER_LEN + state_len + ITERATOR_MAC_LEN;
+	uint8	   *raw;
+	uint8	   *p;
+	char	   *token;
+	int			len;
+
+	if (state_len > TOKEN_MAX_STATE)
+		elog(ERROR, "the state of a listing is too long for a next token");
+	raw = palloc(raw_len);
+	p = raw;
+	*p++ = TOKEN_VERSION;
+	*p++ = kind;
+	p = Put32(p, MyDatabaseId);
+	p = Put64(p, (uint64) (GetCurrentTimestamp() +
+						   (TimestampTz) stream_next_token_ttl * USECS_PER_SEC));
+	memcpy(p, VARDATA_ANY(state), state_len);
+	ComputeMacOf(raw, raw_len - ITERATOR_MAC_LEN, raw + raw_len - ITERATOR_MAC_LEN);
+
+	len = pg_b64_enc_len(raw_len);
+	token = palloc(len + 1);
+	len = pg_b64_encode((char *) raw, raw_len, token, len);
+	if (len < 0)
+		elog(ERROR, "could not encode a next token");
+	token[len] = '\0';
+	PG_RETURN_TEXT_P(cstring_to_text(token));
+}
+
+static void
+InvalidToken(const char *text)
+{
+	ereport(ERROR,
+			errkinesis(KINESIS_INVALID_ARGUMENT),
+			errmsg("invalid next token \"%s\"", StreamQuote(text)),
+			errhint("Pass the next_token of the last page, as it came."));
+}
+
+/*
+ * stream_internal.next_token_state(kind text, token text) RETURNS text
+ *
+ * The state a token of that kind holds: InvalidArgumentException unless it
+ * is one this database signed, ExpiredNextTokenException once expired.
+ */
+Datum
+stream_next_token_state(PG_FUNCTION_ARGS)
+{
+	uint8		kind = TokenKind(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	char	   *token = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	int			token_len = strlen(token);
+	int			max_raw = TOKEN_HEADER_LEN + TOKEN_MAX_STATE + ITERATOR_MAC_LEN;
+	uint8	   *raw;
+	uint8		mac[ITERATOR_MAC_LEN];
+	const uint8 *p;
+	int			raw_len;
+	uint32		u32;
+	uint64		u64;
+
+	if (pg_b64_dec_len(token_len) > max_raw + 4)
+		InvalidToken(token);
+	raw = palloc(pg_b64_dec_len(token_len) + 1);
+	raw_len = pg_b64_decode(token, token_len, (char *) raw, pg_b64_dec_len(token_len));
+	if (raw_len < TOKEN_HEADER_LEN + ITERATOR_MAC_LEN)
+		InvalidToken(token);
+	ComputeMacOf(raw, raw_len - ITERATOR_MAC_LEN, mac);
+	if (timingsafe_bcmp(mac, raw + raw_len - ITERATOR_MAC_LEN, ITERATOR_MAC_LEN) != 0)
+		InvalidToken(token);
+
+	p = raw;
+	if (*p++ != TOKEN_VERSION || *p++ != kind)
+		InvalidToken(token);
+	p = Get32(p, &u32);
+	if (u32 != MyDatabaseId)
+		InvalidToken(token);
+	p = Get64(p, &u64);
+	if (GetCurrentTimestamp() > (TimestampTz) u64)
+		ereport(ERROR,
+				errkinesis(KINESIS_EXPIRED_NEXT_TOKEN),
+				errmsg("next token expired at %s", timestamptz_to_str((TimestampTz) u64)),
+				errhint("A next token is valid for %d seconds: list again from the start.",
+						stream_next_token_ttl));
+	PG_RETURN_TEXT_P(cstring_to_text_with_len((const char *) p,
+											  raw_len - TOKEN_HEADER_LEN - ITERATOR_MAC_LEN));
 }

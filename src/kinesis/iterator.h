@@ -22,6 +22,8 @@ typedef struct StreamIterator
 
 /* Setting: how long an iterator stays valid, in seconds */
 extern int	stream_iterator_ttl;
+/* Setting: how long a next token stays valid, in seconds */
+extern int	stream_next_token_ttl;
 
 extern void IteratorInit(void);
 

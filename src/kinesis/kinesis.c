@@ -31,6 +31,7 @@ PG_FUNCTION_INFO_V1(stream_quote);
 
 int			stream_min_retention_period = 24 * 3600;
 int			stream_shard_limit = 500;
+int			stream_on_demand_stream_limit = 50;
 
 /*
  * The table of API.md's errors: a Kinesis exception, the name SQL raises it
@@ -120,6 +121,10 @@ KinesisInit(void)
 	DefineCustomIntVariable("stream.shard_limit",
 							"Most open shards of all streams in a database.",
 							NULL, &stream_shard_limit, 500, 1, 1000000,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("stream.on_demand_stream_limit",
+							"Most streams in on-demand mode in a database.",
+							NULL, &stream_on_demand_stream_limit, 50, 0, 1000000,
 							PGC_SUSET, 0, NULL, NULL, NULL);
 }
 

@@ -76,6 +76,7 @@ extern const char *KinesisExceptionName(KinesisException exception);
 /* Settings of the account, which the SQL control plane reads */
 extern int	stream_min_retention_period;
 extern int	stream_shard_limit;
+extern int	stream_on_demand_stream_limit;
 
 extern void KinesisInit(void);
 

@@ -11,6 +11,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
@@ -21,6 +22,7 @@ PG_FUNCTION_INFO_V1(stream_shard_id);
 PG_FUNCTION_INFO_V1(stream_shard_no);
 PG_FUNCTION_INFO_V1(stream_stream_arn);
 PG_FUNCTION_INFO_V1(stream_valid_stream_name);
+PG_FUNCTION_INFO_V1(stream_valid_tag_text);
 
 #define SHARD_ID_PREFIX "shardId-"
 #define SHARD_ID_PREFIX_LEN 8
@@ -140,6 +142,39 @@ stream_valid_stream_name(PG_FUNCTION_ARGS)
 			  p[i] == '-'))
 			PG_RETURN_BOOL(false);
 	PG_RETURN_BOOL(true);
+}
+
+/*
+ * stream_internal.valid_tag_text(value text, min_chars int, max_chars int)
+ *   RETURNS boolean
+ *
+ * Whether a tag key or value is as AWS allows tags: min_chars to max_chars
+ * characters, each a letter or digit (of any script), white space, or one of
+ * "_ . : / = + - @ %".
+ */
+Datum
+stream_valid_tag_text(PG_FUNCTION_ARGS)
+{
+	text	   *value = PG_GETARG_TEXT_PP(0);
+	const char *p = VARDATA_ANY(value);
+	const char *end = p + VARSIZE_ANY_EXHDR(value);
+	int			chars = 0;
+
+	while (p < end)
+	{
+		int			len = pg_mblen(p);
+		unsigned char c = (unsigned char) *p;
+
+		/* any character beyond ASCII counts as a letter */
+		if (len == 1 &&
+			!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == ' ' || c == '\t' ||
+			  strchr("_.:/=+-@%", c) != NULL))
+			PG_RETURN_BOOL(false);
+		p += len;
+		chars++;
+	}
+	PG_RETURN_BOOL(chars >= PG_GETARG_INT32(1) && chars <= PG_GETARG_INT32(2));
 }
 
 /*

@@ -7,11 +7,11 @@ SELECT plan(20);
 
 \i test/sql/lib/helpers.sql
 
-SELECT is(pg_temp.signature('stream.create_stream(text, int, text, int)'),
+SELECT is(pg_temp.signature('stream.create_stream(text, int, text, int, jsonb)'),
 		  'stream_name text, shard_count integer DEFAULT 4, '
 		  'stream_mode text DEFAULT ''PROVISIONED''::text, '
-		  'retention_period_hours integer DEFAULT 24 -> void',
-		  'create_stream');
+		  'retention_period_hours integer DEFAULT 24, tags jsonb DEFAULT NULL::jsonb -> void',
+		  'create_stream (with the tags of part two)');
 SELECT is(pg_temp.signature('stream.delete_stream(text, boolean)'),
 		  'stream_name text, enforce_consumer_deletion boolean DEFAULT false -> void',
 		  'delete_stream');

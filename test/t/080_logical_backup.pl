@@ -11,7 +11,8 @@
 # a database that has the extension already, psql --single-transaction for
 # --inserts), and compared stream by stream with what the original database
 # showed when the dump began: list_streams, list_shards, describe_stream,
-# privileges, scalings, changes of mode and consumers, keys with their
+# privileges, scalings, changes of mode, consumers, tags, applications and
+# their checkpoints, keys with their
 # sealed material, every segment with its sealed state and data key, and
 # every record with its sequence number, arrival time, partition key, hash
 # key and data, encrypted records as the same ciphertext, which reads back.
@@ -118,6 +119,7 @@ SELECT stream.update_shard_count('resharded', 4, 'UNIFORM_SCALING');
 SELECT stream.update_stream_mode('owned', 'ON_DEMAND');
 INSERT INTO stream.consumers (stream_id, consumer_name)
 	SELECT stream_id, 'app-1' FROM stream.streams WHERE stream_name = 'plain';
+SELECT stream.add_tags_to_stream('plain', '{"team": "web", "Ünïcode key": ""}');
 CALL stream.run_maintenance();
 });
 write_batch('resharded', 300, 'r5');
@@ -171,6 +173,8 @@ my %queries = (
 	keys => q{SELECT k.*, (SELECT string_agg(v.version || ':' || md5(v.material), ',' ORDER BY v.version)
 						   FROM stream_internal.key_versions v WHERE v.key_id = k.key_id)
 			  FROM stream.keys k ORDER BY 1},
+	tags => q{SELECT s.stream_name, t.* FROM stream.list_streams() s,
+				  LATERAL stream.list_tags_for_stream(s.stream_name) t ORDER BY 1, 2},
 	applications => q{SELECT a.application_name, a.initial_position, a.lease_duration, a.created_at,
 						 l.shard_id, l.checkpoint, l.parent_shard_ids, l.shard_end_reached
 					  FROM stream.applications a, LATERAL stream.leases(a.application_name) l
