@@ -31,6 +31,7 @@ OBJS = \
 	src/kinesis/iterator.o \
 	src/kinesis/kinesis.o \
 	src/kinesis/kms.o \
+	src/kinesis/metrics.o \
 	src/kinesis/names.o \
 	src/kinesis/put.o \
 	src/kinesis/quota.o \

@@ -97,6 +97,10 @@ INSERT INTO spec VALUES
   'report', NULL, 'report'),
  (18, 'W12', 'W2 (put_records of 500) on a stream encrypted with a KMS key', 'encrypted', 'plain',
   'the same on a plain stream', 'rec/s', 'higher', 0.8, '≥ 0.8×'),
+ (18.8, 'W13', 'W1 (put_record, autocommit, 4 clients) with the metrics counted', 'on', 'off',
+  'the same with stream.metrics = off', 'rec/s', 'higher', 0.98, '≥ 0.98×'),
+ (18.9, 'W13', 'W2 (put_records of 500, 4 clients) with the metrics counted', 'on', 'off',
+  'the same with stream.metrics = off', 'rec/s', 'higher', 0.98, '≥ 0.98×'),
  (19, 'W12', format('W3 (read back %s records) on a stream encrypted with a KMS key', :'w3_records'),
   'encrypted', 'plain', 'the same on a plain stream', 'rec/s', 'higher', 0.8, '≥ 0.8×');
 
@@ -122,7 +126,7 @@ SELECT s.*, ms.v AS s_v, mb.v AS b_v, ms.n,
 		   WHEN 'faster' THEN mb.v / nullif(ms.v, 0)
 		   WHEN 'absolute' THEN ms.v / s.target
 	   END AS ratio
-FROM (SELECT *, CASE WHEN workload IN ('W5', 'W12') THEN workload || '-' || split_part(what, ' ', 1)
+FROM (SELECT *, CASE WHEN workload IN ('W5', 'W12', 'W13') THEN workload || '-' || split_part(what, ' ', 1)
 					  WHEN workload = 'W8' THEN workload || '-' || split_part(what, ':', 1)
 					  ELSE workload END AS rw FROM spec) s
 JOIN medians ms ON ms.workload = s.rw AND ms.system = s.s_sys
@@ -167,7 +171,7 @@ ORDER BY r.workload, min(r.round), r.system;
 -- The chart: one line per comparison with a target, "label" ratio target.
 \o :plot_file
 SELECT format('"%s" %s %s', CASE WHEN kind = 'absolute' THEN workload || ' vs 500k/s'
-								 WHEN workload IN ('W5', 'W12') THEN workload || ' (' || split_part(what, ' ', 1) || ')'
+								 WHEN workload IN ('W5', 'W12', 'W13') THEN workload || ' (' || split_part(what, ' ', 1) || ')'
 								 WHEN workload = 'W8' THEN workload || ' (' || split_part(what, ':', 1) || ')'
 								 WHEN b_sys IS NOT NULL THEN workload || ' vs ' || b_sys
 								 ELSE workload END,

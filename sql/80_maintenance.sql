@@ -141,5 +141,11 @@ BEGIN
 			END;
 		END IF;
 	END LOOP;
+	-- the minutes of the metrics that are over, from shared memory to stream.metrics
+	BEGIN
+		PERFORM stream_internal.store_metrics();
+	EXCEPTION WHEN OTHERS THEN
+		RAISE WARNING 'could not store the metrics of streams: %', SQLERRM;
+	END;
 END
 $$;

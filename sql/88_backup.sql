@@ -5,7 +5,7 @@
 ----------------------------------------------------------------------------
 
 -- Rows of kinds header, key, key_version, stream, shard, consumer,
--- scaling, mode_change, tag, application, lease, segment (each followed by its
+-- scaling, mode_change, tag, application, lease, metric, segment (each followed by its
 -- records), record and end.  Columns are only
 -- ever added, so that older dumps still load.
 CREATE TABLE stream_internal.dump (
@@ -45,7 +45,7 @@ $$;
 
 -- The catalog part of a dump, in the order a restore needs: the header, the
 -- keys, then each stream's row, shards, consumers, limits of changes, tags,
--- applications and their leases (checkpoints, without holders: a worker
+-- the minutes of its metrics that the maintenance pass stored, applications and their leases (checkpoints, without holders: a worker
 -- of the restored database takes them anew).  No
 -- view is read: pg_dump forbids it (restrict_nonsystem_relation_kind).
 CREATE FUNCTION stream_internal.dump_catalog()
@@ -83,6 +83,8 @@ AS $$
 		SELECT 2, x.stream_id, 3, 'tag', pg_catalog.to_jsonb(x) FROM stream.tags x
 		UNION ALL
 		SELECT 2, x.stream_id, 4, 'application', pg_catalog.to_jsonb(x) FROM stream.applications x
+		UNION ALL
+		SELECT 2, x.stream_id, 6, 'metric', pg_catalog.to_jsonb(x) FROM stream.metrics x
 		UNION ALL
 		SELECT 2, x.stream_id, 5, 'lease',
 			   pg_catalog.to_jsonb(x) - 'worker_id' - 'lease_expires_at' - 'spread'
@@ -193,6 +195,8 @@ BEGIN
 			SELECT (pg_catalog.jsonb_populate_record(NULL::stream.mode_changes, p_info)).*;
 	WHEN 'tag' THEN
 		INSERT INTO stream.tags SELECT (pg_catalog.jsonb_populate_record(NULL::stream.tags, p_info)).*;
+	WHEN 'metric' THEN
+		INSERT INTO stream.metrics SELECT (pg_catalog.jsonb_populate_record(NULL::stream.metrics, p_info)).*;
 	WHEN 'application' THEN
 		INSERT INTO stream.applications
 			SELECT (pg_catalog.jsonb_populate_record(NULL::stream.applications, p_info)).*;

@@ -187,3 +187,13 @@ CREATE FUNCTION stream.describe_limits()
 	RETURNS TABLE(shard_limit int, open_shard_count int, on_demand_stream_count int,
 				  on_demand_stream_count_limit int)
 	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C STABLE;
+
+-- Metrics (README, "Metrics")
+CREATE FUNCTION stream.get_metric_statistics(stream_name text, metric_name text,
+											 start_time timestamptz, end_time timestamptz,
+											 period interval DEFAULT '1 minute',
+											 shard_id text DEFAULT NULL,
+											 consumer_name text DEFAULT NULL)
+	RETURNS TABLE(period_start timestamptz, sample_count bigint, sum float8, minimum float8,
+				  maximum float8, average float8)
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C STABLE;

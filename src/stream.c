@@ -29,6 +29,7 @@
 #include "kinesis/iterator.h"
 #include "kinesis/kinesis.h"
 #include "kinesis/kms.h"
+#include "kinesis/metrics.h"
 #include "kinesis/names.h"
 #include "kinesis/quota.h"
 #include "kinesis/segment.h"
@@ -58,6 +59,7 @@ _PG_init(void)
 	SegmentInit();
 	IteratorInit();
 	QuotaInit();
+	MetricsInit();
 	WaitInit();
 	KmsInit();
 	BackupInit();

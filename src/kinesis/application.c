@@ -55,6 +55,7 @@
 #include "kinesis/catalog.h"
 #include "kinesis/crypt.h"
 #include "kinesis/kinesis.h"
+#include "kinesis/metrics.h"
 #include "kinesis/names.h"
 #include "kinesis/quota.h"
 #include "kinesis/reader.h"
@@ -397,6 +398,7 @@ typedef struct ConsumeState
 	LeasedShard *lease;			/* the shard being read */
 	text	   *shard_id;		/* its id */
 	int			cap;			/* the most records it may return */
+	TimestampTz last_arrival;	/* of the last record returned */
 } ConsumeState;
 
 /* Adds a record of the shard being read to the call's result. */
@@ -416,6 +418,7 @@ EmitConsumed(void *arg, int64 seq, StreamSegmentInfo *segment,
 						segment, reader, record);
 	state->count++;
 	state->bytes += size;
+	state->last_arrival = record->arrival;
 	lease->count++;
 	lease->bytes += size;
 	lease->last_seq = seq;
@@ -542,6 +545,7 @@ stream_consume(PG_FUNCTION_ARGS)
 	int			nleases = 0;
 	MemoryContext call_context = CurrentMemoryContext;
 	ResourceOwner call_owner = CurrentResourceOwner;
+	TimestampTz started = GetCurrentTimestamp();
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -647,6 +651,20 @@ stream_consume(PG_FUNCTION_ARGS)
 										   PG_WAIT_EXTENSION);
 	}
 	held.busy = state.count > 0;
+
+	/* counted as GetRecords is, which is what consume does (metrics.c) */
+	{
+		TimestampTz now = GetCurrentTimestamp();
+
+		StreamMetricSample(stream_id, METRIC_GET_RECORDS_BYTES, state.bytes);
+		StreamMetricSample(stream_id, METRIC_GET_RECORDS_RECORDS, state.count);
+		StreamMetricSample(stream_id, METRIC_GET_RECORDS_LATENCY,
+						   (double) (now - started) / 1000.0);
+		StreamMetricSample(stream_id, METRIC_GET_RECORDS_SUCCESS, 1);
+		StreamMetricSample(stream_id, METRIC_GET_RECORDS_ITERATOR_AGE,
+						   state.count > 0 && now > state.last_arrival ?
+						   (double) ((now - state.last_arrival) / 1000) : 0);
+	}
 	if (cv != NULL)
 		ConditionVariableCancelSleep();
 	return (Datum) 0;

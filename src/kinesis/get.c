@@ -39,6 +39,7 @@
 #include "kinesis/crypt.h"
 #include "kinesis/iterator.h"
 #include "kinesis/kinesis.h"
+#include "kinesis/metrics.h"
 #include "kinesis/names.h"
 #include "kinesis/quota.h"
 #include "kinesis/reader.h"
@@ -386,6 +387,35 @@ typedef struct CallResult
 } CallResult;
 
 /*
+ * The metrics of a read call (metrics.c): a get_records call's, or a
+ * registered consumer's event.
+ */
+static void
+CountReads(ShardCall *call, GetRecordsState *state, CallResult *out,
+		   TimestampTz started)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (call->consumer != NULL)
+	{
+		StreamMetricSample(call->stream_id, METRIC_SUBSCRIBE_EVENT_RECORDS, state->count);
+		StreamMetricSample(call->stream_id, METRIC_SUBSCRIBE_EVENT_BYTES, state->bytes);
+		StreamMetricSample(call->stream_id, METRIC_SUBSCRIBE_EVENT_MILLIS_BEHIND,
+						   out->millis_behind);
+		return;
+	}
+	StreamMetricSample(call->stream_id, METRIC_GET_RECORDS_BYTES, state->bytes);
+	StreamMetricSample(call->stream_id, METRIC_GET_RECORDS_RECORDS, state->count);
+	StreamMetricSample(call->stream_id, METRIC_GET_RECORDS_LATENCY,
+					   (double) (now - started) / 1000.0);
+	StreamMetricSample(call->stream_id, METRIC_GET_RECORDS_SUCCESS, 1);
+	/* the age of the last record returned, 0 when none was */
+	StreamMetricSample(call->stream_id, METRIC_GET_RECORDS_ITERATOR_AGE,
+					   state->count > 0 && now > state->last_arrival ?
+					   (double) ((now - state->last_arrival) / 1000) : 0);
+}
+
+/*
  * Reads up to "limit" records of a looked-up call's shard from a position
  * into a stream.record[] of the type of the first column of the function's
  * result.  With a wait, a call that finds nothing to read sleeps until a
@@ -404,11 +434,17 @@ ReadCall(FunctionCallInfo fcinfo, ShardCall *call, int64 position, int limit,
 	bool		typbyval;
 	TimestampTz latest;
 	uint64		generation = StreamCatalogGeneration();
+	TimestampTz started = GetCurrentTimestamp();
+	bool		allowed;
 
 	LookUpCall(call);
-	if (call->consumer == NULL ?
-		!StreamQuotaTakeReadCall(call->stream_id, call->shard_no) :
-		!StreamQuotaHasReadBytes(call->stream_id, call->shard_no, call->consumer_key))
+	allowed = call->consumer == NULL ?
+		StreamQuotaTakeReadCall(call->stream_id, call->shard_no) :
+		StreamQuotaHasReadBytes(call->stream_id, call->shard_no, call->consumer_key);
+	StreamMetricSample(call->stream_id, call->consumer == NULL ?
+					   METRIC_READ_THROUGHPUT_EXCEEDED : METRIC_SUBSCRIBE_RATE_EXCEEDED,
+					   allowed ? 0 : 1);
+	if (!allowed)
 		ereport(ERROR,
 				errkinesis(KINESIS_THROUGHPUT_EXCEEDED),
 				errmsg("rate exceeded for shard \"%s\" of stream \"%s\"",
@@ -494,6 +530,7 @@ ReadCall(FunctionCallInfo fcinfo, ShardCall *call, int64 position, int limit,
 		out->millis_behind = 0;
 	else
 		out->millis_behind = (latest - state.last_arrival) / 1000;
+	CountReads(call, &state, out, started);
 }
 
 /* A buffer that grew past RETAINED_ARRAY_BUFFER is let go after a call. */

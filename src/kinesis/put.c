@@ -37,6 +37,7 @@
 #include "kinesis/crypt.h"
 #include "kinesis/feed.h"
 #include "kinesis/kinesis.h"
+#include "kinesis/metrics.h"
 #include "kinesis/names.h"
 #include "kinesis/quota.h"
 #include "kinesis/segment.h"
@@ -307,6 +308,49 @@ TakeWriteQuotas(StreamInfo *stream, StreamAppendRecord *recs, int nrecs,
 }
 
 /*
+ * The metrics of a put call (metrics.c): what was taken in, what the quotas
+ * refused, the call's latency.
+ */
+static void
+CountWrites(int32 stream_id, bool put_record, const StreamAppendRecord *recs,
+			int nrecs, const bool *throttled, TimestampTz started)
+{
+	int64		bytes = 0;
+	int			accepted = 0;
+	double		ms = (double) (GetCurrentTimestamp() - started) / 1000.0;
+
+	for (int i = 0; i < nrecs; i++)
+		if (!throttled[i])
+		{
+			accepted++;
+			bytes += recs[i].key_len + recs[i].data_len;
+		}
+	if (accepted > 0)
+	{
+		StreamMetricSample(stream_id, METRIC_INCOMING_BYTES, bytes);
+		StreamMetricSample(stream_id, METRIC_INCOMING_RECORDS, accepted);
+	}
+	StreamMetricSample(stream_id, METRIC_WRITE_THROUGHPUT_EXCEEDED, nrecs - accepted);
+	if (put_record)
+	{
+		if (accepted > 0)
+			StreamMetricSample(stream_id, METRIC_PUT_RECORD_BYTES, bytes);
+		StreamMetricSample(stream_id, METRIC_PUT_RECORD_LATENCY, ms);
+		StreamMetricSample(stream_id, METRIC_PUT_RECORD_SUCCESS, accepted);
+	}
+	else
+	{
+		StreamMetricSample(stream_id, METRIC_PUT_RECORDS_BYTES, bytes);
+		StreamMetricSample(stream_id, METRIC_PUT_RECORDS_LATENCY, ms);
+		StreamMetricSample(stream_id, METRIC_PUT_RECORDS_RECORDS, nrecs);
+		StreamMetricSample(stream_id, METRIC_PUT_RECORDS_SUCCESSFUL_RECORDS, accepted);
+		/* failures other than throttling: none here */
+		StreamMetricSample(stream_id, METRIC_PUT_RECORDS_FAILED_RECORDS, 0);
+		StreamMetricSample(stream_id, METRIC_PUT_RECORDS_THROTTLED_RECORDS, nrecs - accepted);
+	}
+}
+
+/*
  * Appends checked records to their shards and reports, for each, the shard
  * it went to and its sequence number, or that it was throttled (then its
  * shard number is that of the shard whose quota it exceeded).  The records
@@ -324,6 +368,8 @@ AppendRecords(const char *stream_name, const char *action,
 	int32	   *targets = palloc(sizeof(int32) * nrecs);
 	bool	   *done = palloc0(sizeof(bool) * nrecs);
 	int			ndone = 0;
+	int32		stream_id = 0;
+	TimestampTz started = GetCurrentTimestamp();
 
 	if (RecoveryInProgress())
 		ereport(ERROR,
@@ -340,6 +386,7 @@ AppendRecords(const char *stream_name, const char *action,
 		uint64		generation = StreamCatalogGeneration();
 		int			ntargets = 0;
 
+		stream_id = stream->stream_id;
 		StreamCheckKey(stream);
 
 		if (round > 10)
@@ -393,6 +440,7 @@ AppendRecords(const char *stream_name, const char *action,
 		}
 	}
 
+	CountWrites(stream_id, strcmp(action, "PutRecord") == 0, recs, nrecs, throttled, started);
 	pfree(batch);
 	pfree(batch_index);
 	pfree(targets);

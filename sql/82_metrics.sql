@@ -1,0 +1,113 @@
+
+----------------------------------------------------------------------------
+-- Metrics (README, "Metrics"): counted by the calls in shared memory
+-- (src/kinesis/metrics.c), kept here per minute by the maintenance pass
+----------------------------------------------------------------------------
+
+CREATE TABLE stream.metrics (
+	stream_id		int NOT NULL REFERENCES stream.streams ON DELETE CASCADE,
+	shard_no		int NOT NULL,	-- -1: the stream's
+	metric			text NOT NULL,
+	minute			timestamptz NOT NULL,
+	sample_count	bigint NOT NULL,
+	sum				float8 NOT NULL,
+	minimum			float8 NOT NULL,
+	maximum			float8 NOT NULL,
+	PRIMARY KEY (stream_id, shard_no, metric, minute)
+);
+-- for the maintenance pass, which deletes the minutes past the retention
+CREATE INDEX ON stream.metrics (minute);
+
+CREATE FUNCTION stream_internal.metric_names() RETURNS SETOF text
+	AS 'MODULE_PATHNAME', 'stream_metric_names' LANGUAGE C IMMUTABLE;
+
+CREATE FUNCTION stream_internal.live_metrics(stream_id int)
+	RETURNS TABLE(stream_id int, shard_no int, metric text, minute timestamptz,
+				  sample_count bigint, sum float8, minimum float8, maximum float8)
+	AS 'MODULE_PATHNAME', 'stream_live_metrics' LANGUAGE C STRICT;
+
+CREATE FUNCTION stream_internal.take_metrics()
+	RETURNS TABLE(stream_id int, shard_no int, metric text, minute timestamptz,
+				  sample_count bigint, sum float8, minimum float8, maximum float8)
+	AS 'MODULE_PATHNAME', 'stream_take_metrics' LANGUAGE C;
+
+-- For the maintenance pass: stores the minutes that are over (a minute may
+-- come in parts, from backends that sent their samples late: they add up),
+-- and deletes those older than stream.metrics_retention.
+CREATE FUNCTION stream_internal.store_metrics() RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	INSERT INTO stream.metrics AS m
+		SELECT t.* FROM stream_internal.take_metrics() t
+		WHERE EXISTS (SELECT FROM stream.streams s WHERE s.stream_id = t.stream_id)
+	ON CONFLICT (stream_id, shard_no, metric, minute) DO UPDATE
+		SET sample_count = m.sample_count + EXCLUDED.sample_count,
+			sum = m.sum + EXCLUDED.sum,
+			minimum = least(m.minimum, EXCLUDED.minimum),
+			maximum = greatest(m.maximum, EXCLUDED.maximum);
+	DELETE FROM stream.metrics m
+	WHERE m.minute < pg_catalog.now()
+					 - pg_catalog.current_setting('stream.metrics_retention')::interval;
+END
+$$;
+
+-- CloudWatch's GetMetricStatistics for one metric of a stream: each
+-- period from start_time that has samples, with their count, sum, minimum,
+-- maximum and average.
+CREATE FUNCTION stream_internal.get_metric_statistics(p_stream_name text, p_metric_name text,
+													  p_start_time timestamptz,
+													  p_end_time timestamptz,
+													  p_period interval, p_shard_id text,
+													  p_consumer_name text)
+	RETURNS TABLE(o_period_start timestamptz, o_sample_count bigint, o_sum float8,
+				  o_minimum float8, o_maximum float8, o_average float8)
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	s stream.streams := stream_internal.find_stream(p_stream_name);
+	period_secs float8;
+BEGIN
+	IF p_metric_name IS NULL
+	   OR p_metric_name NOT IN (SELECT n FROM stream_internal.metric_names() n) THEN
+		PERFORM stream_internal.raise('InvalidArgumentException',
+			pg_catalog.format('unknown metric "%s"', stream_internal.quote(coalesce(p_metric_name, 'NULL'))),
+			'The metrics are those of CloudWatch for Kinesis: see stream_internal.metric_names().');
+	END IF;
+	IF p_start_time IS NULL OR p_end_time IS NULL OR p_start_time >= p_end_time THEN
+		PERFORM stream_internal.raise('InvalidArgumentException',
+			'start_time must come before end_time');
+	END IF;
+	period_secs := EXTRACT(epoch FROM p_period);
+	IF p_period IS NULL OR pg_catalog.date_part('month', p_period) <> 0
+	   OR pg_catalog.date_part('year', p_period) <> 0
+	   OR period_secs < 60 OR period_secs::bigint % 60 <> 0 OR period_secs <> period_secs::bigint THEN
+		PERFORM stream_internal.raise('InvalidArgumentException',
+			pg_catalog.format('period %s is not a whole number of minutes', coalesce(p_period::text, 'NULL')),
+			'A period is 1 minute or a multiple of it.');
+	END IF;
+	IF p_shard_id IS NOT NULL OR p_consumer_name IS NOT NULL THEN
+		PERFORM stream_internal.raise('InvalidArgumentException',
+			'shard-level and consumer metrics are not counted yet',
+			'Stream-level metrics are: give no shard id or consumer name.');
+	END IF;
+
+	RETURN QUERY
+	SELECT p_start_time + pg_catalog.make_interval(secs =>
+			   pg_catalog.floor(EXTRACT(epoch FROM d.minute - p_start_time) / period_secs) * period_secs),
+		   pg_catalog.sum(d.sample_count)::bigint, pg_catalog.sum(d.sum), pg_catalog.min(d.minimum),
+		   pg_catalog.max(d.maximum), pg_catalog.sum(d.sum) / pg_catalog.sum(d.sample_count)
+	FROM (SELECT m.minute, m.sample_count, m.sum, m.minimum, m.maximum
+		  FROM stream.metrics m
+		  WHERE m.stream_id = s.stream_id AND m.shard_no = -1 AND m.metric = p_metric_name
+		  UNION ALL
+		  SELECT l.minute, l.sample_count, l.sum, l.minimum, l.maximum
+		  FROM stream_internal.live_metrics(s.stream_id) l
+		  WHERE l.shard_no = -1 AND l.metric = p_metric_name) d
+	WHERE d.minute >= p_start_time AND d.minute < p_end_time
+	GROUP BY 1
+	ORDER BY 1;
+END
+$$;
