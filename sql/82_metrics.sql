@@ -111,3 +111,52 @@ BEGIN
 	ORDER BY 1;
 END
 $$;
+
+-- stream.stream_stats: one row a stream the calling role may describe, with
+-- the last whole minute's traffic and throttles, and how far behind each
+-- consumer application is (README, "Metrics").
+CREATE FUNCTION stream_internal.stream_stats()
+	RETURNS TABLE(o_stream_name text, o_minute timestamptz, o_incoming_records bigint,
+				  o_incoming_bytes bigint, o_outgoing_records bigint, o_outgoing_bytes bigint,
+				  o_iterator_age_milliseconds bigint, o_read_throttled bigint,
+				  o_write_throttled bigint, o_application_lag jsonb)
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	last_minute timestamptz := pg_catalog.date_trunc('minute', pg_catalog.clock_timestamp())
+							   - interval '1 minute';
+BEGIN
+	RETURN QUERY
+	SELECT s.stream_name, last_minute,
+		   coalesce(pg_catalog.sum(d.sum) FILTER (WHERE d.metric = 'IncomingRecords'), 0)::bigint,
+		   coalesce(pg_catalog.sum(d.sum) FILTER (WHERE d.metric = 'IncomingBytes'), 0)::bigint,
+		   coalesce(pg_catalog.sum(d.sum) FILTER (WHERE d.metric IN ('GetRecords.Records',
+																	 'SubscribeToShardEvent.Records')), 0)::bigint,
+		   coalesce(pg_catalog.sum(d.sum) FILTER (WHERE d.metric IN ('GetRecords.Bytes',
+																	 'SubscribeToShardEvent.Bytes')), 0)::bigint,
+		   coalesce(pg_catalog.max(d.maximum) FILTER (WHERE d.metric = 'GetRecords.IteratorAgeMilliseconds'),
+					0)::bigint,
+		   coalesce(pg_catalog.sum(d.sum) FILTER (WHERE d.metric IN ('ReadProvisionedThroughputExceeded',
+																	 'SubscribeToShard.RateExceeded')), 0)::bigint,
+		   coalesce(pg_catalog.sum(d.sum) FILTER (WHERE d.metric = 'WriteProvisionedThroughputExceeded'),
+					0)::bigint,
+		   (SELECT pg_catalog.jsonb_object_agg(a.application_name,
+				(SELECT coalesce(pg_catalog.max(CASE WHEN l.shard_end_reached THEN 0
+												   ELSE stream_internal.lease_millis_behind(
+															l.stream_id, l.shard_no, l.checkpoint,
+															l.start_at) END), 0)
+				 FROM stream.leases l WHERE l.application_name = a.application_name))
+			FROM stream.applications a WHERE a.stream_id = s.stream_id)
+	FROM stream.streams s
+	LEFT JOIN LATERAL (
+		SELECT m.metric, m.sum, m.maximum FROM stream.metrics m
+		WHERE m.stream_id = s.stream_id AND m.shard_no = -1 AND m.minute = last_minute
+		UNION ALL
+		SELECT l.metric, l.sum, l.maximum FROM stream_internal.live_metrics(s.stream_id) l
+		WHERE l.shard_no = -1 AND l.minute = last_minute) d ON true
+	WHERE stream_internal.has_privilege(stream_internal.caller(), s.acl, 'describe')
+	GROUP BY s.stream_id, s.stream_name
+	ORDER BY s.stream_name;
+END
+$$;

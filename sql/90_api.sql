@@ -197,3 +197,14 @@ CREATE FUNCTION stream.get_metric_statistics(stream_name text, metric_name text,
 	RETURNS TABLE(period_start timestamptz, sample_count bigint, sum float8, minimum float8,
 				  maximum float8, average float8)
 	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C STABLE;
+
+-- Each stream the calling role may describe, its last minute (README,
+-- "Metrics"); the view is what to query.
+CREATE FUNCTION stream.stream_stats()
+	RETURNS TABLE(stream_name text, minute timestamptz, incoming_records bigint,
+				  incoming_bytes bigint, outgoing_records bigint, outgoing_bytes bigint,
+				  iterator_age_milliseconds bigint, read_throttled bigint, write_throttled bigint,
+				  application_lag jsonb)
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C STABLE;
+
+CREATE VIEW stream.stream_stats AS SELECT * FROM stream.stream_stats();

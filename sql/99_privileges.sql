@@ -55,3 +55,7 @@ BEGIN
 	END LOOP;
 END
 $$;
+
+-- The one view every role may read: it shows each role the streams it may
+-- describe (stream.stream_stats() checks).
+GRANT SELECT ON stream.stream_stats TO PUBLIC;

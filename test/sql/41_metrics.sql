@@ -10,7 +10,7 @@
 -- advisory lock, so that no minute is in flight.  TAP 140_metrics restarts
 -- and crashes the server.)
 BEGIN;
-SELECT plan(32);
+SELECT plan(36);
 
 \i test/sql/lib/helpers.sql
 
@@ -135,6 +135,23 @@ SELECT throws_ok($$SELECT * FROM pg_temp.stat('met', 'IncomingRecords')$$, '4250
 				 'a role without describe may not');
 RESET ROLE;
 SELECT ok((SELECT count(*) = 22 FROM stream_internal.metric_names()), 'the 22 stream-level metrics of API.md');
+
+-- stream_stats (its numbers, of the last whole minute, are TAP 140_metrics')
+SELECT is(pg_temp.signature('stream.stream_stats()'),
+		  ' -> TABLE(stream_name text, minute timestamp with time zone, incoming_records bigint, '
+		  'incoming_bytes bigint, outgoing_records bigint, outgoing_bytes bigint, '
+		  'iterator_age_milliseconds bigint, read_throttled bigint, write_throttled bigint, '
+		  'application_lag jsonb)', 'stream_stats(), behind the view stream.stream_stats');
+SELECT results_eq($$SELECT stream_name, minute = date_trunc('minute', clock_timestamp()) - interval '1 minute'
+					FROM stream.stream_stats$$,
+				  $$VALUES ('met', true), ('met-slow', true)$$,
+				  'stream.stream_stats: a row a stream, of the last whole minute');
+SET ROLE met_viewer;
+SELECT results_eq($$SELECT stream_name FROM stream.stream_stats$$, $$VALUES ('met')$$,
+				  '... each role seeing the streams it may describe');
+SET ROLE met_nobody;
+SELECT is_empty($$SELECT * FROM stream.stream_stats$$, '... and none for a role that may describe none');
+RESET ROLE;
 
 SELECT * FROM finish();
 ROLLBACK;

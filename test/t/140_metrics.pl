@@ -20,7 +20,11 @@ use Time::HiRes qw(usleep time);
 
 my $node = stream_node('metrics', conf => "stream.maintenance_interval = 200\n");
 my $db = 'postgres';
-$node->safe_psql($db, q{SELECT stream.create_stream('m', 2)});
+$node->safe_psql($db, q{SELECT stream.create_stream('m', 2);
+SELECT stream.create_application('lagging', 'm');
+CREATE ROLE watcher;
+CREATE ROLE outsider;
+SELECT stream.grant('describe', 'm', 'watcher');});
 
 # Waits for a second of the minute before 45, and puts n records with
 # put_records of 10; returns the minute.
@@ -60,6 +64,19 @@ ok( wait_until(
 is( $node->safe_psql(
 		$db, qq{SELECT sum FROM stream.metrics WHERE metric = 'IncomingRecords' AND minute = '$m1'}),
 	'300', '... with its sum');
+
+# stream.stream_stats shows the last whole minute: the burst's
+my $bytes = $node->safe_psql($db,
+	q{SELECT sum(octet_length(partition_key) + octet_length(data)) FROM stream.read('m')});
+is( $node->safe_psql(
+		$db, qq{SET ROLE watcher;
+SELECT minute = '$m1', incoming_records, incoming_bytes, write_throttled,
+	   (application_lag->>'lagging')::bigint > 0
+FROM stream.stream_stats WHERE stream_name = 'm'}),
+	"t|300|$bytes|0|t",
+	'stream_stats: the last minute\'s records and bytes in, no throttle, and the application that read nothing lags');
+is($node->safe_psql($db, q{SET ROLE outsider; SELECT count(*) FROM stream.stream_stats}),
+	'0', '... and a role that may not describe the stream does not see it');
 
 # A crash loses at most what was not stored.
 my (undef, $m2) = split /\n/, burst(200);
