@@ -8,6 +8,8 @@
 CREATE EXTENSION stream;
 
 SELECT stream.create_stream('clickstream', 4);
+-- Its shards' metrics too, for the picture demo/run draws (demo/metrics.sql)
+SELECT stream.enable_enhanced_monitoring('clickstream', '{ALL}');
 
 -- Encrypted at rest with a key of its own (README, "Encryption at rest"):
 -- the server reads its root key from stream.kms_root_key_file.

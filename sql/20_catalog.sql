@@ -15,6 +15,8 @@ CREATE TABLE stream.streams (
 	key_id			text,			-- as start_stream_encryption was given it
 	kms_key_id		uuid,			-- the key it names (stream.keys)
 	change_feed		boolean NOT NULL DEFAULT false,	-- set_change_feed
+	-- enable_enhanced_monitoring: the metrics counted per shard
+	shard_level_metrics text[] NOT NULL DEFAULT '{}',
 	next_shard_no	int NOT NULL DEFAULT 0,
 	next_segment_no int NOT NULL DEFAULT 1,
 	-- a new number at every change of the row, its shards or its segments,

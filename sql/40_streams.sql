@@ -53,6 +53,24 @@ BEGIN
 END
 $$;
 
+-- The number of a shard id given by a caller; InvalidArgumentException
+-- unless it is one.
+CREATE FUNCTION stream_internal.check_shard_id(p_shard_id text) RETURNS int
+	LANGUAGE plpgsql IMMUTABLE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n int := stream_internal.shard_no(p_shard_id);
+BEGIN
+	IF n IS NULL THEN
+		PERFORM stream_internal.raise('InvalidArgumentException',
+			pg_catalog.format('invalid shard id "%s"', stream_internal.quote(coalesce(p_shard_id, 'NULL'))),
+			'A shard id is "shardId-" and 12 digits.');
+	END IF;
+	RETURN n;
+END
+$$;
+
 -- A stream locked for a change that Kinesis allows only while it is ACTIVE.
 CREATE FUNCTION stream_internal.lock_active_stream(p_stream_name text) RETURNS stream.streams
 	LANGUAGE plpgsql
@@ -268,7 +286,7 @@ CREATE FUNCTION stream_internal.describe_stream_summary(p_stream_name text)
 	RETURNS TABLE(stream_name text, stream_arn text, stream_status text, stream_mode text,
 				  retention_period_hours int, stream_creation_timestamp timestamptz,
 				  encryption_type text, key_id text, open_shard_count int, consumer_count int,
-				  change_feed boolean)
+				  change_feed boolean, shard_level_metrics text[])
 	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
 AS $$
@@ -281,7 +299,7 @@ BEGIN
 			WHERE h.stream_id = s.stream_id AND h.closed_at IS NULL),
 		   (SELECT pg_catalog.count(*)::int FROM stream.consumers c
 			WHERE c.stream_id = s.stream_id),
-		   s.change_feed
+		   s.change_feed, s.shard_level_metrics
 	FROM stream_internal.find_stream($1) s;
 END
 $$;
@@ -309,12 +327,7 @@ BEGIN
 			'The shard filters are AFTER_SHARD_ID, AT_TRIM_HORIZON, FROM_TRIM_HORIZON, AT_LATEST, AT_TIMESTAMP and FROM_TIMESTAMP.');
 	END IF;
 	IF p_shard_id IS NOT NULL THEN
-		after_no := stream_internal.shard_no(p_shard_id);
-		IF after_no IS NULL THEN
-			PERFORM stream_internal.raise('InvalidArgumentException',
-				pg_catalog.format('invalid shard id "%s"', stream_internal.quote(p_shard_id)),
-				'A shard id is "shardId-" and 12 digits.');
-		END IF;
+		after_no := stream_internal.check_shard_id(p_shard_id);
 	ELSIF shard_filter = 'AFTER_SHARD_ID' THEN
 		PERFORM stream_internal.raise('InvalidArgumentException',
 									  'shard filter AFTER_SHARD_ID needs a shard id');
@@ -450,7 +463,8 @@ BEGIN
 		'RetentionPeriodHours', stream_internal.retention_hours(s.retention_period),
 		'StreamCreationTimestamp', s.created_at,
 		'EnhancedMonitoring', pg_catalog.jsonb_build_array(
-			pg_catalog.jsonb_build_object('ShardLevelMetrics', '[]'::jsonb)),
+			pg_catalog.jsonb_build_object('ShardLevelMetrics',
+										  pg_catalog.to_jsonb(s.shard_level_metrics))),
 		'EncryptionType', s.encryption_type,
 		'KeyId', s.key_id));
 END

@@ -177,11 +177,13 @@ BEGIN
 		acl := stream_internal.create_stream_acl(s.stream_id, owner::regrole);
 		INSERT INTO stream.streams (stream_id, stream_name, stream_status, stream_mode,
 									retention_period, created_at, encryption_type, key_id,
-									kms_key_id, change_feed, next_shard_no, next_segment_no, acl)
+									kms_key_id, change_feed, shard_level_metrics, next_shard_no,
+									next_segment_no, acl)
 			OVERRIDING SYSTEM VALUE
 			VALUES (s.stream_id, s.stream_name, s.stream_status, s.stream_mode,
 					s.retention_period, s.created_at, s.encryption_type, s.key_id,
-					s.kms_key_id, coalesce(s.change_feed, false), s.next_shard_no,
+					s.kms_key_id, coalesce(s.change_feed, false),
+					coalesce(s.shard_level_metrics, '{}'), s.next_shard_no,
 					s.next_segment_no, acl);
 		PERFORM stream_internal.restore_grants(acl, s.stream_name, p_info->'grants');
 	WHEN 'shard' THEN

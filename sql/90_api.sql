@@ -35,7 +35,7 @@ CREATE FUNCTION stream.describe_stream_summary(stream_name text)
 	RETURNS TABLE(stream_name text, stream_arn text, stream_status text, stream_mode text,
 				  retention_period_hours int, stream_creation_timestamp timestamptz,
 				  encryption_type text, key_id text, open_shard_count int, consumer_count int,
-				  change_feed boolean)
+				  change_feed boolean, shard_level_metrics text[])
 	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C STABLE;
 
 CREATE FUNCTION stream.describe_stream(stream_name text) RETURNS jsonb
@@ -197,6 +197,14 @@ CREATE FUNCTION stream.get_metric_statistics(stream_name text, metric_name text,
 	RETURNS TABLE(period_start timestamptz, sample_count bigint, sum float8, minimum float8,
 				  maximum float8, average float8)
 	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C STABLE;
+
+CREATE FUNCTION stream.enable_enhanced_monitoring(stream_name text, shard_level_metrics text[])
+	RETURNS text[]
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
+
+CREATE FUNCTION stream.disable_enhanced_monitoring(stream_name text, shard_level_metrics text[])
+	RETURNS text[]
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
 
 -- Each stream the calling role may describe, its last minute (README,
 -- "Metrics"); the view is what to query.

@@ -33,6 +33,7 @@ STREAM_PACKAGES=(
 	make
 	gcc
 	perl
+	gnuplot-nox
 )
 
 # Set by stream_cluster_start, used by stream_cluster_stop and stream_psql.

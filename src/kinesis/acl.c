@@ -137,6 +137,8 @@ static const ControlFunction control_functions[] = {
 	{"list_tags_for_stream", 0, STREAM_PRIV_DESCRIBE, "ListTagsForStream", false, false},
 	{"describe_limits", -1, STREAM_PRIV_DESCRIBE, "DescribeLimits", false, false},
 	{"get_metric_statistics", 0, STREAM_PRIV_DESCRIBE, "GetMetricStatistics", false, false},
+	{"enable_enhanced_monitoring", 0, STREAM_PRIV_MANAGE, "EnableEnhancedMonitoring", false, false},
+	{"disable_enhanced_monitoring", 0, STREAM_PRIV_MANAGE, "DisableEnhancedMonitoring", false, false},
 	{"stream_stats", -1, STREAM_PRIV_DESCRIBE, "StreamStats", true, false},
 	/* consumer applications: consume itself is C of the data plane */
 	{"create_application", 1, STREAM_PRIV_MANAGE, "CreateApplication", false, false},

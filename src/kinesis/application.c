@@ -191,6 +191,8 @@ typedef struct LeasedShard
 	int			count;			/* records returned */
 	int64		bytes;
 	int64		last_seq;		/* the last returned, when count > 0 */
+	TimestampTz last_arrival;	/* its arrival */
+	bool		throttled;		/* passed over: its read quota is used up */
 	bool		shard_end;		/* a closed shard read to its end */
 } LeasedShard;
 
@@ -422,6 +424,7 @@ EmitConsumed(void *arg, int64 seq, StreamSegmentInfo *segment,
 	lease->count++;
 	lease->bytes += size;
 	lease->last_seq = seq;
+	lease->last_arrival = record->arrival;
 	return true;
 }
 
@@ -469,7 +472,7 @@ ReadLeases(ConsumeState *state, LeasedShard *leases, int nleases)
 			{
 				if (!StreamQuotaHasReadBytes(stream->stream_id, lease->shard_no, 0))
 				{
-					throttled = true;
+					throttled = lease->throttled = true;
 					lease->end = SHARD_READ_WAITING;
 					continue;
 				}
@@ -515,6 +518,33 @@ LookUpStream(int32 stream_id, const char *application_name)
 	StreamAuthorize(stream, STREAM_PRIV_READ, "Consume");
 	StreamCheckKey(stream);
 	return stream;
+}
+
+/*
+ * The metrics of a consume call (metrics.c): counted as GetRecords, which is
+ * what it does, and per shard it held when the stream counts them.  A call
+ * that passed a shard over for its read quota, and read none of it in the
+ * end, counts as throttled.
+ */
+static void
+CountConsumed(ConsumeState *state, LeasedShard *leases, int nleases, TimestampTz started)
+{
+	StreamReadCount read = {state->count, state->bytes, state->last_arrival};
+	bool		throttled = false;
+
+	StreamCountGetRecords(state->stream->stream_id, &read, started);
+	for (int i = 0; i < nleases; i++)
+	{
+		StreamReadCount shard_read = {leases[i].count, leases[i].bytes,
+		leases[i].last_arrival};
+		bool		passed_over = leases[i].throttled && leases[i].count == 0;
+
+		throttled |= passed_over;
+		StreamCountShardRead(state->stream, leases[i].shard_no, &shard_read, false,
+							 passed_over);
+	}
+	StreamMetricSample(state->stream->stream_id, METRIC_READ_THROUGHPUT_EXCEEDED,
+					   throttled ? 1 : 0);
 }
 
 /*
@@ -652,19 +682,7 @@ stream_consume(PG_FUNCTION_ARGS)
 	}
 	held.busy = state.count > 0;
 
-	/* counted as GetRecords is, which is what consume does (metrics.c) */
-	{
-		TimestampTz now = GetCurrentTimestamp();
-
-		StreamMetricSample(stream_id, METRIC_GET_RECORDS_BYTES, state.bytes);
-		StreamMetricSample(stream_id, METRIC_GET_RECORDS_RECORDS, state.count);
-		StreamMetricSample(stream_id, METRIC_GET_RECORDS_LATENCY,
-						   (double) (now - started) / 1000.0);
-		StreamMetricSample(stream_id, METRIC_GET_RECORDS_SUCCESS, 1);
-		StreamMetricSample(stream_id, METRIC_GET_RECORDS_ITERATOR_AGE,
-						   state.count > 0 && now > state.last_arrival ?
-						   (double) ((now - state.last_arrival) / 1000) : 0);
-	}
+	CountConsumed(&state, leases, nleases, started);
 	if (cv != NULL)
 		ConditionVariableCancelSleep();
 	return (Datum) 0;

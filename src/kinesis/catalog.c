@@ -40,6 +40,7 @@
 #include "kinesis/acl.h"
 #include "kinesis/catalog.h"
 #include "kinesis/kinesis.h"
+#include "kinesis/metrics.h"
 #include "kinesis/names.h"
 #include "kinesis/wait.h"
 #include "numeric128.h"
@@ -322,6 +323,12 @@ BuildStream(SPITupleTable *streams, uint64 row,
 	stream->change_feed = GetBool(streams, row, 10);
 	{
 		bool		isnull;
+		Datum		names = SPI_getbinval(streams->vals[row], streams->tupdesc, 11, &isnull);
+
+		stream->shard_metrics = isnull ? 0 : StreamShardMetricMask(names);
+	}
+	{
+		bool		isnull;
 		Datum		enabled = SPI_getbinval(streams->vals[row], streams->tupdesc, 9, &isnull);
 
 		stream->key_state = isnull ? STREAM_KEY_MISSING :
@@ -406,7 +413,7 @@ LoadStreams(int32 *ids, int nids, Snapshot snapshot)
 									   "catalog_version, acl::pg_catalog.oid::pg_catalog.int8, "
 									   "(SELECT k.enabled FROM stream.keys k "
 									   "WHERE k.key_id OPERATOR(pg_catalog.=) s.kms_key_id), "
-									   "change_feed "
+									   "change_feed, shard_level_metrics "
 									   "FROM stream.streams s "
 									   "WHERE stream_id OPERATOR(pg_catalog.=) ANY ($1) "
 									   "ORDER BY stream_id", 1, argtypes),

@@ -75,6 +75,7 @@ typedef struct StreamInfo
 	bool		encrypted;		/* encryption_type is KMS: records are */
 	StreamKeyState key_state;	/* of its key, when encrypted */
 	bool		change_feed;	/* its appends go to logical decoding */
+	uint32		shard_metrics;	/* its metrics counted per shard (metrics.h) */
 	int			nshards;
 	StreamShardInfo *shards;	/* by shard number, ascending */
 	int			nopen;

@@ -394,25 +394,25 @@ static void
 CountReads(ShardCall *call, GetRecordsState *state, CallResult *out,
 		   TimestampTz started)
 {
-	TimestampTz now = GetCurrentTimestamp();
+	StreamReadCount read = {state->count, state->bytes, state->last_arrival};
 
-	if (call->consumer != NULL)
+	StreamCountShardRead(call->stream, call->shard_no, &read, call->consumer != NULL, false);
+	if (call->consumer == NULL)
 	{
-		StreamMetricSample(call->stream_id, METRIC_SUBSCRIBE_EVENT_RECORDS, state->count);
-		StreamMetricSample(call->stream_id, METRIC_SUBSCRIBE_EVENT_BYTES, state->bytes);
-		StreamMetricSample(call->stream_id, METRIC_SUBSCRIBE_EVENT_MILLIS_BEHIND,
-						   out->millis_behind);
+		StreamCountGetRecords(call->stream_id, &read, started);
 		return;
 	}
-	StreamMetricSample(call->stream_id, METRIC_GET_RECORDS_BYTES, state->bytes);
-	StreamMetricSample(call->stream_id, METRIC_GET_RECORDS_RECORDS, state->count);
-	StreamMetricSample(call->stream_id, METRIC_GET_RECORDS_LATENCY,
-					   (double) (now - started) / 1000.0);
-	StreamMetricSample(call->stream_id, METRIC_GET_RECORDS_SUCCESS, 1);
-	/* the age of the last record returned, 0 when none was */
-	StreamMetricSample(call->stream_id, METRIC_GET_RECORDS_ITERATOR_AGE,
-					   state->count > 0 && now > state->last_arrival ?
-					   (double) ((now - state->last_arrival) / 1000) : 0);
+	/* a consumer's event: counted for the stream and for the consumer */
+	StreamMetricSample(call->stream_id, METRIC_SUBSCRIBE_EVENT_RECORDS, state->count);
+	StreamMetricSample(call->stream_id, METRIC_SUBSCRIBE_EVENT_BYTES, state->bytes);
+	StreamMetricSample(call->stream_id, METRIC_SUBSCRIBE_EVENT_MILLIS_BEHIND,
+					   out->millis_behind);
+	StreamConsumerMetricSample(call->stream_id, call->consumer,
+							   METRIC_SUBSCRIBE_EVENT_RECORDS, state->count);
+	StreamConsumerMetricSample(call->stream_id, call->consumer,
+							   METRIC_SUBSCRIBE_EVENT_BYTES, state->bytes);
+	StreamConsumerMetricSample(call->stream_id, call->consumer,
+							   METRIC_SUBSCRIBE_EVENT_MILLIS_BEHIND, out->millis_behind);
 }
 
 /*
@@ -441,9 +441,20 @@ ReadCall(FunctionCallInfo fcinfo, ShardCall *call, int64 position, int limit,
 	allowed = call->consumer == NULL ?
 		StreamQuotaTakeReadCall(call->stream_id, call->shard_no) :
 		StreamQuotaHasReadBytes(call->stream_id, call->shard_no, call->consumer_key);
-	StreamMetricSample(call->stream_id, call->consumer == NULL ?
-					   METRIC_READ_THROUGHPUT_EXCEEDED : METRIC_SUBSCRIBE_RATE_EXCEEDED,
-					   allowed ? 0 : 1);
+	if (call->consumer == NULL)
+		StreamMetricSample(call->stream_id, METRIC_READ_THROUGHPUT_EXCEEDED, allowed ? 0 : 1);
+	else
+	{
+		StreamMetricSample(call->stream_id, METRIC_SUBSCRIBE_RATE_EXCEEDED, allowed ? 0 : 1);
+		StreamConsumerMetricSample(call->stream_id, call->consumer,
+								   METRIC_SUBSCRIBE_RATE_EXCEEDED, allowed ? 0 : 1);
+	}
+	if (!allowed && call->consumer == NULL)
+	{
+		StreamReadCount none = {0, 0, 0};
+
+		StreamCountShardRead(call->stream, call->shard_no, &none, false, true);
+	}
 	if (!allowed)
 		ereport(ERROR,
 				errkinesis(KINESIS_THROUGHPUT_EXCEEDED),

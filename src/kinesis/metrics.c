@@ -27,6 +27,7 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -70,10 +71,54 @@ static const char *const metric_names[STREAM_NUM_METRICS] = {
 	[METRIC_SUBSCRIBE_EVENT_RECORDS] = "SubscribeToShardEvent.Records",
 	[METRIC_SUBSCRIBE_EVENT_BYTES] = "SubscribeToShardEvent.Bytes",
 	[METRIC_SUBSCRIBE_EVENT_MILLIS_BEHIND] = "SubscribeToShardEvent.MillisBehindLatest",
+	[METRIC_OUTGOING_BYTES] = "OutgoingBytes",
+	[METRIC_OUTGOING_RECORDS] = "OutgoingRecords",
+	[METRIC_ITERATOR_AGE] = "IteratorAgeMilliseconds",
 };
+
+/*
+ * What each metric is counted for, as CloudWatch has them: the stream, each
+ * shard (after enable_enhanced_monitoring), each registered consumer.  The
+ * stream also counts its consumers' metrics, all together.
+ */
+#define FOR_STREAM 1
+#define FOR_SHARD 2
+#define FOR_CONSUMER 4
+
+static const int metric_levels[STREAM_NUM_METRICS] = {
+	[METRIC_INCOMING_BYTES] = FOR_STREAM | FOR_SHARD,
+	[METRIC_INCOMING_RECORDS] = FOR_STREAM | FOR_SHARD,
+	[METRIC_PUT_RECORD_BYTES] = FOR_STREAM,
+	[METRIC_PUT_RECORD_LATENCY] = FOR_STREAM,
+	[METRIC_PUT_RECORD_SUCCESS] = FOR_STREAM,
+	[METRIC_PUT_RECORDS_BYTES] = FOR_STREAM,
+	[METRIC_PUT_RECORDS_LATENCY] = FOR_STREAM,
+	[METRIC_PUT_RECORDS_RECORDS] = FOR_STREAM,
+	[METRIC_PUT_RECORDS_SUCCESSFUL_RECORDS] = FOR_STREAM,
+	[METRIC_PUT_RECORDS_FAILED_RECORDS] = FOR_STREAM,
+	[METRIC_PUT_RECORDS_THROTTLED_RECORDS] = FOR_STREAM,
+	[METRIC_GET_RECORDS_BYTES] = FOR_STREAM,
+	[METRIC_GET_RECORDS_RECORDS] = FOR_STREAM,
+	[METRIC_GET_RECORDS_LATENCY] = FOR_STREAM,
+	[METRIC_GET_RECORDS_SUCCESS] = FOR_STREAM,
+	[METRIC_GET_RECORDS_ITERATOR_AGE] = FOR_STREAM,
+	[METRIC_READ_THROUGHPUT_EXCEEDED] = FOR_STREAM | FOR_SHARD,
+	[METRIC_WRITE_THROUGHPUT_EXCEEDED] = FOR_STREAM | FOR_SHARD,
+	[METRIC_SUBSCRIBE_RATE_EXCEEDED] = FOR_STREAM | FOR_CONSUMER,
+	[METRIC_SUBSCRIBE_EVENT_RECORDS] = FOR_STREAM | FOR_CONSUMER,
+	[METRIC_SUBSCRIBE_EVENT_BYTES] = FOR_STREAM | FOR_CONSUMER,
+	[METRIC_SUBSCRIBE_EVENT_MILLIS_BEHIND] = FOR_STREAM | FOR_CONSUMER,
+	[METRIC_OUTGOING_BYTES] = FOR_SHARD,
+	[METRIC_OUTGOING_RECORDS] = FOR_SHARD,
+	[METRIC_ITERATOR_AGE] = FOR_SHARD,
+};
+
+/* A consumer's name: at most 128 characters, as a stream's */
+#define CONSUMER_NAME_LEN 128
 
 bool		stream_metrics = true;
 int			stream_metrics_retention = 24 * 60;	/* minutes */
+static int	metrics_max_entries = 2048;
 
 /* How often a backend sends its samples to shared memory */
 #define SEND_INTERVAL_MS 1000
@@ -81,18 +126,19 @@ int			stream_metrics_retention = 24 * 60;	/* minutes */
 /* The minutes shared memory keeps of a stream, until the maintenance pass */
 #define RING_MINUTES 4
 
-/* Streams (and, later, shards) with metrics in shared memory at once */
-#define MAX_ENTRIES 2048
+/* The hash table of shared memory is partitioned, each under a lock */
 #define PARTITIONS 16
 
 #define DUMP_FILE "pg_stat/stream_metrics.stat"
-#define DUMP_MAGIC 0x53544d31	/* "STM1" */
+#define DUMP_MAGIC 0x53544d32	/* "STM2" */
 
+/* What metrics are of: a stream, one of its shards, or one of its consumers */
 typedef struct MetricKey
 {
 	Oid			dbid;
 	int32		stream_id;
-	int32		shard_no;		/* -1: the stream */
+	int32		shard_no;		/* -1: the stream, or a consumer */
+	char		consumer[CONSUMER_NAME_LEN + 1];	/* "": none */
 } MetricKey;
 
 typedef struct MetricStat
@@ -110,11 +156,12 @@ typedef struct MetricEntry
 	MetricStat	stat[RING_MINUTES][STREAM_NUM_METRICS];
 } MetricEntry;
 
-/* A backend's samples not sent yet: one entry a stream and minute */
+/* A backend's samples not sent yet: one entry a key and minute */
 typedef struct PendingKey
 {
 	int32		stream_id;
 	int32		shard_no;
+	char		consumer[CONSUMER_NAME_LEN + 1];
 	int64		minute;
 } PendingKey;
 
@@ -130,6 +177,7 @@ static HTAB *pending = NULL;
 static PendingEntry *last_pending = NULL;
 static TimestampTz last_sent = 0;
 static bool exit_registered = false;
+static bool told_full = false;
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
@@ -177,7 +225,16 @@ MergeIntoShared(const MetricKey *key, uint32 hash, int64 minute,
 
 	entry = hash_search_with_hash_value(shared_metrics, key, hash, HASH_ENTER_NULL, &found);
 	if (entry == NULL)
-		return;					/* full: MAX_ENTRIES streams with metrics */
+	{
+		/* (said once a backend: the lock is held) */
+		if (!told_full)
+			ereport(LOG,
+					(errmsg("stream metrics dropped: shared memory holds the metrics of %d streams, shards and consumers at most",
+							metrics_max_entries),
+					 errhint("Raise stream.metrics_max_entries, or turn enhanced monitoring off for some streams.")));
+		told_full = true;
+		return;
+	}
 	if (!found)
 		memset(entry->minute, 0, sizeof(entry->minute) + sizeof(entry->stat));
 	for (int i = 0; i < RING_MINUTES; i++)
@@ -219,6 +276,7 @@ SendPending(void)
 		key.dbid = MyDatabaseId;
 		key.stream_id = p->key.stream_id;
 		key.shard_no = p->key.shard_no;
+		memcpy(key.consumer, p->key.consumer, sizeof(key.consumer));
 		hash = get_hash_value(shared_metrics, &key);
 		LWLockAcquire(PartitionLock(hash), LW_EXCLUSIVE);
 		MergeIntoShared(&key, hash, p->key.minute, p->stat);
@@ -235,8 +293,10 @@ SendAtExit(int code, Datum arg)
 	SendPending();
 }
 
-void
-StreamMetricSample(int32 stream_id, StreamMetric metric, double value)
+/* Counts a sample of what a key names: a stream, a shard or a consumer. */
+static void
+Sample(int32 stream_id, int32 shard_no, const char *consumer, StreamMetric metric,
+	   double value)
 {
 	TimestampTz now;
 	int64		minute;
@@ -247,7 +307,8 @@ StreamMetricSample(int32 stream_id, StreamMetric metric, double value)
 	now = GetCurrentTimestamp();
 	minute = MinuteOf(now);
 	if (last_pending == NULL || last_pending->key.stream_id != stream_id ||
-		last_pending->key.shard_no != -1 || last_pending->key.minute != minute)
+		last_pending->key.shard_no != shard_no || last_pending->key.minute != minute ||
+		strcmp(last_pending->key.consumer, consumer) != 0)
 	{
 		PendingKey	key;
 		bool		found;
@@ -271,7 +332,8 @@ StreamMetricSample(int32 stream_id, StreamMetric metric, double value)
 		}
 		memset(&key, 0, sizeof(key));
 		key.stream_id = stream_id;
-		key.shard_no = -1;
+		key.shard_no = shard_no;
+		strlcpy(key.consumer, consumer, sizeof(key.consumer));
 		key.minute = minute;
 		last_pending = hash_search(pending, &key, HASH_ENTER, &found);
 		if (!found)
@@ -295,6 +357,58 @@ StreamMetricSample(int32 stream_id, StreamMetric metric, double value)
 	}
 }
 
+void
+StreamMetricSample(int32 stream_id, StreamMetric metric, double value)
+{
+	Assert(metric_levels[metric] & FOR_STREAM);
+	Sample(stream_id, -1, "", metric, value);
+}
+
+void
+StreamShardMetricSample(int32 stream_id, int32 shard_no, StreamMetric metric, double value)
+{
+	Assert(metric_levels[metric] & FOR_SHARD);
+	Sample(stream_id, shard_no, "", metric, value);
+}
+
+void
+StreamConsumerMetricSample(int32 stream_id, const char *consumer, StreamMetric metric,
+						   double value)
+{
+	Assert(metric_levels[metric] & FOR_CONSUMER);
+	Sample(stream_id, -1, consumer, metric, value);
+}
+
+/*
+ * The mask of bits 1 << metric of a text[] of metric names (a stream's
+ * shard_level_metrics, which enable_enhanced_monitoring checked): names
+ * not counted per shard are passed over.
+ */
+uint32
+StreamShardMetricMask(Datum names)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	uint32		mask = 0;
+
+	deconstruct_array(DatumGetArrayTypeP(names), TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, &n);
+	for (int i = 0; i < n; i++)
+	{
+		char	   *name;
+
+		if (nulls[i])
+			continue;
+		name = TextDatumGetCString(elems[i]);
+		for (int m = 0; m < STREAM_NUM_METRICS; m++)
+			if ((metric_levels[m] & FOR_SHARD) && strcmp(name, metric_names[m]) == 0)
+				mask |= (uint32) 1 << m;
+		pfree(name);
+	}
+	return mask;
+}
+
 /*----------
  * Reading and taking
  *----------
@@ -314,42 +428,52 @@ UnlockAll(void)
 		LWLockRelease(&metric_locks[i].lock);
 }
 
-/* A row (stream_id, shard_no, metric, minute, count, sum, min, max) */
+/*
+ * A row (stream_id, shard_no, consumer_name, metric, minute, count, sum,
+ * min, max)
+ */
 static void
-PutRow(ReturnSetInfo *rsinfo, int32 stream_id, int32 shard_no, int metric,
-	   int64 minute, const MetricStat *stat)
+PutRow(ReturnSetInfo *rsinfo, int32 stream_id, int32 shard_no, const char *consumer,
+	   int metric, int64 minute, const MetricStat *stat)
 {
-	Datum		values[8];
-	bool		nulls[8] = {false, false, false, false, false, false, false, false};
+	Datum		values[9];
+	bool		nulls[9] = {false, false, false, false, false, false, false, false, false};
 
 	values[0] = Int32GetDatum(stream_id);
 	values[1] = Int32GetDatum(shard_no);
-	values[2] = CStringGetTextDatum(metric_names[metric]);
-	values[3] = TimestampTzGetDatum(minute * USECS_PER_MINUTE);
-	values[4] = Int64GetDatum(stat->count);
-	values[5] = Float8GetDatum(stat->sum);
-	values[6] = Float8GetDatum(stat->min);
-	values[7] = Float8GetDatum(stat->max);
+	values[2] = CStringGetTextDatum(consumer);
+	values[3] = CStringGetTextDatum(metric_names[metric]);
+	values[4] = TimestampTzGetDatum(minute * USECS_PER_MINUTE);
+	values[5] = Int64GetDatum(stat->count);
+	values[6] = Float8GetDatum(stat->sum);
+	values[7] = Float8GetDatum(stat->min);
+	values[8] = Float8GetDatum(stat->max);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
 /*
- * stream_internal.metric_names() RETURNS SETOF text: the metrics, as
- * get_metric_statistics takes them.
+ * stream_internal.metric_names() RETURNS TABLE(metric text, level text):
+ * the metrics, as get_metric_statistics takes them, and what each is
+ * counted for: 'stream', 'shard', 'consumer' (a row each).
  */
 Datum
 stream_metric_names(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	static const char *const level_names[] = {"stream", "shard", "consumer"};
 
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC | MAT_SRF_BLESS);
+	InitMaterializedSRF(fcinfo, 0);
 	for (int m = 0; m < STREAM_NUM_METRICS; m++)
-	{
-		Datum		value = CStringGetTextDatum(metric_names[m]);
-		bool		isnull = false;
+		for (int level = 0; level < (int) lengthof(level_names); level++)
+			if (metric_levels[m] & (1 << level))
+			{
+				Datum		values[2];
+				bool		nulls[2] = {false, false};
 
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
-	}
+				values[0] = CStringGetTextDatum(metric_names[m]);
+				values[1] = CStringGetTextDatum(level_names[level]);
+				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			}
 	return (Datum) 0;
 }
 
@@ -381,8 +505,8 @@ stream_live_metrics(PG_FUNCTION_ARGS)
 			for (int i = 0; i < RING_MINUTES; i++)
 				for (int m = 0; m < STREAM_NUM_METRICS && entry->minute[i] != 0; m++)
 					if (entry->stat[i][m].count > 0)
-						PutRow(rsinfo, stream_id, entry->key.shard_no, m,
-							   entry->minute[i], &entry->stat[i][m]);
+						PutRow(rsinfo, stream_id, entry->key.shard_no, entry->key.consumer,
+							   m, entry->minute[i], &entry->stat[i][m]);
 		}
 		UnlockAll();
 	}
@@ -394,8 +518,8 @@ stream_live_metrics(PG_FUNCTION_ARGS)
 		while ((p = hash_seq_search(&seq)) != NULL)
 			for (int m = 0; m < STREAM_NUM_METRICS; m++)
 				if (p->key.stream_id == stream_id && p->stat[m].count > 0)
-					PutRow(rsinfo, stream_id, p->key.shard_no, m, p->key.minute,
-						   &p->stat[m]);
+					PutRow(rsinfo, stream_id, p->key.shard_no, p->key.consumer, m,
+						   p->key.minute, &p->stat[m]);
 	}
 	return (Datum) 0;
 }
@@ -521,8 +645,8 @@ stream_take_metrics(PG_FUNCTION_ARGS)
 				continue;
 			for (int m = 0; m < STREAM_NUM_METRICS; m++)
 				if (entry->stat[i][m].count > 0)
-					PutRow(rsinfo, entry->key.stream_id, entry->key.shard_no, m,
-						   entry->minute[i], &entry->stat[i][m]);
+					PutRow(rsinfo, entry->key.stream_id, entry->key.shard_no,
+						   entry->key.consumer, m, entry->minute[i], &entry->stat[i][m]);
 			t = MemoryContextAlloc(TopMemoryContext, sizeof(TakenMinute));
 			t->key = entry->key;
 			t->minute = entry->minute[i];
@@ -550,7 +674,7 @@ stream_take_metrics(PG_FUNCTION_ARGS)
 static Size
 MetricsShmemSize(void)
 {
-	return add_size(hash_estimate_size(MAX_ENTRIES, sizeof(MetricEntry)),
+	return add_size(hash_estimate_size(metrics_max_entries, sizeof(MetricEntry)),
 					MAXALIGN(sizeof(bool)));
 }
 
@@ -647,7 +771,8 @@ MetricsShmemStartup(void)
 	ctl.keysize = sizeof(MetricKey);
 	ctl.entrysize = sizeof(MetricEntry);
 	ctl.num_partitions = PARTITIONS;
-	shared_metrics = ShmemInitHash("stream metrics", MAX_ENTRIES, MAX_ENTRIES, &ctl,
+	shared_metrics = ShmemInitHash("stream metrics", metrics_max_entries,
+								   metrics_max_entries, &ctl,
 								   HASH_ELEM | HASH_BLOBS | HASH_PARTITION);
 	metric_locks = GetNamedLWLockTranche("stream metrics");
 	(void) ShmemInitStruct("stream metrics loaded", sizeof(bool), &found);
@@ -675,6 +800,12 @@ MetricsInit(void)
 							PGC_SIGHUP, GUC_UNIT_MIN, NULL, NULL, NULL);
 	if (!process_shared_preload_libraries_in_progress)
 		return;
+	/* (a server start setting: defined only when preloaded) */
+	DefineCustomIntVariable("stream.metrics_max_entries",
+							"How many streams, shards and consumers shared memory holds the metrics of.",
+							"Each takes about 3.4 kB; samples of more are dropped (and logged).",
+							&metrics_max_entries, 2048, 64, 1024 * 1024,
+							PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = MetricsShmemRequest;
 	prev_shmem_startup_hook = shmem_startup_hook;

@@ -36,8 +36,18 @@ typedef enum StreamMetric
 	METRIC_SUBSCRIBE_EVENT_RECORDS,
 	METRIC_SUBSCRIBE_EVENT_BYTES,
 	METRIC_SUBSCRIBE_EVENT_MILLIS_BEHIND,
+	/* counted only per shard */
+	METRIC_OUTGOING_BYTES,
+	METRIC_OUTGOING_RECORDS,
+	METRIC_ITERATOR_AGE,
 	STREAM_NUM_METRICS
 } StreamMetric;
+
+/*
+ * A stream's shard-level metrics (enable_enhanced_monitoring) are a mask of
+ * bits 1 << metric, in its catalog entry (StreamInfo.shard_metrics).
+ */
+#define StreamShardMetricOn(mask, metric) ((((uint32) (mask)) >> (metric)) & 1)
 
 /* Settings: whether calls count metrics at all; minutes kept in the table */
 extern bool stream_metrics;
@@ -51,5 +61,16 @@ extern void MetricsInit(void);
  * and reach shared memory about once a second.
  */
 extern void StreamMetricSample(int32 stream_id, StreamMetric metric, double value);
+
+/* The same for a shard, when the stream counts the metric per shard */
+extern void StreamShardMetricSample(int32 stream_id, int32 shard_no,
+									StreamMetric metric, double value);
+
+/* The same for a registered consumer of the stream */
+extern void StreamConsumerMetricSample(int32 stream_id, const char *consumer,
+									   StreamMetric metric, double value);
+
+/* The mask of shard-level metric names (a text[]); an error for others */
+extern uint32 StreamShardMetricMask(Datum names);
 
 #endif							/* STREAM_METRICS_H */

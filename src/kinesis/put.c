@@ -308,12 +308,56 @@ TakeWriteQuotas(StreamInfo *stream, StreamAppendRecord *recs, int nrecs,
 }
 
 /*
+ * The shard-level metrics of a put call, for a stream that counts them
+ * (shard_metrics, a mask of metrics.h): each shard's records and bytes
+ * taken in, and those its quota refused.
+ */
+static void
+CountShardWrites(int32 stream_id, uint32 shard_metrics, const StreamAppendRecord *recs,
+				 int nrecs, const int32 *shard_nos, const bool *throttled)
+{
+	bool	   *counted = palloc0(sizeof(bool) * nrecs);
+
+	for (int i = 0; i < nrecs; i++)
+	{
+		int64		bytes = 0;
+		int			accepted = 0;
+		int			refused = 0;
+
+		if (counted[i])
+			continue;
+		/* the records of shard_nos[i], from the first */
+		for (int j = i; j < nrecs; j++)
+			if (shard_nos[j] == shard_nos[i])
+			{
+				counted[j] = true;
+				if (throttled[j])
+					refused++;
+				else
+				{
+					accepted++;
+					bytes += recs[j].key_len + recs[j].data_len;
+				}
+			}
+		if (accepted > 0 && StreamShardMetricOn(shard_metrics, METRIC_INCOMING_BYTES))
+			StreamShardMetricSample(stream_id, shard_nos[i], METRIC_INCOMING_BYTES, bytes);
+		if (accepted > 0 && StreamShardMetricOn(shard_metrics, METRIC_INCOMING_RECORDS))
+			StreamShardMetricSample(stream_id, shard_nos[i], METRIC_INCOMING_RECORDS, accepted);
+		if (StreamShardMetricOn(shard_metrics, METRIC_WRITE_THROUGHPUT_EXCEEDED))
+			StreamShardMetricSample(stream_id, shard_nos[i], METRIC_WRITE_THROUGHPUT_EXCEEDED,
+									refused);
+	}
+	pfree(counted);
+}
+
+/*
  * The metrics of a put call (metrics.c): what was taken in, what the quotas
  * refused, the call's latency.
  */
 static void
-CountWrites(int32 stream_id, bool put_record, const StreamAppendRecord *recs,
-			int nrecs, const bool *throttled, TimestampTz started)
+CountWrites(int32 stream_id, uint32 shard_metrics, bool put_record,
+			const StreamAppendRecord *recs, int nrecs, const int32 *shard_nos,
+			const bool *throttled, TimestampTz started)
 {
 	int64		bytes = 0;
 	int			accepted = 0;
@@ -348,6 +392,8 @@ CountWrites(int32 stream_id, bool put_record, const StreamAppendRecord *recs,
 		StreamMetricSample(stream_id, METRIC_PUT_RECORDS_FAILED_RECORDS, 0);
 		StreamMetricSample(stream_id, METRIC_PUT_RECORDS_THROTTLED_RECORDS, nrecs - accepted);
 	}
+	if (shard_metrics != 0)
+		CountShardWrites(stream_id, shard_metrics, recs, nrecs, shard_nos, throttled);
 }
 
 /*
@@ -369,6 +415,7 @@ AppendRecords(const char *stream_name, const char *action,
 	bool	   *done = palloc0(sizeof(bool) * nrecs);
 	int			ndone = 0;
 	int32		stream_id = 0;
+	uint32		shard_metrics = 0;
 	TimestampTz started = GetCurrentTimestamp();
 
 	if (RecoveryInProgress())
@@ -387,6 +434,7 @@ AppendRecords(const char *stream_name, const char *action,
 		int			ntargets = 0;
 
 		stream_id = stream->stream_id;
+		shard_metrics = stream->shard_metrics;
 		StreamCheckKey(stream);
 
 		if (round > 10)
@@ -440,7 +488,8 @@ AppendRecords(const char *stream_name, const char *action,
 		}
 	}
 
-	CountWrites(stream_id, strcmp(action, "PutRecord") == 0, recs, nrecs, throttled, started);
+	CountWrites(stream_id, shard_metrics, strcmp(action, "PutRecord") == 0, recs, nrecs,
+				shard_nos, throttled, started);
 	pfree(batch);
 	pfree(batch_index);
 	pfree(targets);

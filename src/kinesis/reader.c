@@ -22,6 +22,7 @@
 #include "injection.h"
 #include "kinesis/crypt.h"
 #include "kinesis/kinesis.h"
+#include "kinesis/metrics.h"
 #include "kinesis/names.h"
 #include "kinesis/reader.h"
 #include "kinesis/segment.h"
@@ -310,4 +311,49 @@ StreamReadLimit(bool isnull, int32 limit)
 				errmsg("limit %d is out of range", limit),
 				errhint("The limit is from 1 to %d.", STREAM_MAX_GET_RECORDS));
 	return limit;
+}
+
+/* The age of the last record a read returned; 0 when it returned none. */
+static double
+IteratorAge(const StreamReadCount *read, TimestampTz now)
+{
+	if (read->records == 0 || now <= read->last_arrival)
+		return 0;
+	return (double) ((now - read->last_arrival) / 1000);
+}
+
+void
+StreamCountGetRecords(int32 stream_id, const StreamReadCount *read, TimestampTz started)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	StreamMetricSample(stream_id, METRIC_GET_RECORDS_BYTES, read->bytes);
+	StreamMetricSample(stream_id, METRIC_GET_RECORDS_RECORDS, read->records);
+	StreamMetricSample(stream_id, METRIC_GET_RECORDS_LATENCY,
+					   (double) (now - started) / 1000.0);
+	StreamMetricSample(stream_id, METRIC_GET_RECORDS_SUCCESS, 1);
+	StreamMetricSample(stream_id, METRIC_GET_RECORDS_ITERATOR_AGE, IteratorAge(read, now));
+}
+
+void
+StreamCountShardRead(StreamInfo *stream, int32 shard_no, const StreamReadCount *read,
+					 bool by_consumer, bool throttled)
+{
+	uint32		mask = stream->shard_metrics;
+
+	if (mask == 0)
+		return;
+	if (!by_consumer && StreamShardMetricOn(mask, METRIC_READ_THROUGHPUT_EXCEEDED))
+		StreamShardMetricSample(stream->stream_id, shard_no, METRIC_READ_THROUGHPUT_EXCEEDED,
+								throttled ? 1 : 0);
+	if (throttled)
+		return;
+	if (StreamShardMetricOn(mask, METRIC_OUTGOING_BYTES))
+		StreamShardMetricSample(stream->stream_id, shard_no, METRIC_OUTGOING_BYTES, read->bytes);
+	if (StreamShardMetricOn(mask, METRIC_OUTGOING_RECORDS))
+		StreamShardMetricSample(stream->stream_id, shard_no, METRIC_OUTGOING_RECORDS,
+								read->records);
+	if (!by_consumer && StreamShardMetricOn(mask, METRIC_ITERATOR_AGE))
+		StreamShardMetricSample(stream->stream_id, shard_no, METRIC_ITERATOR_AGE,
+								IteratorAge(read, GetCurrentTimestamp()));
 }

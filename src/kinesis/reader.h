@@ -92,4 +92,28 @@ extern void StreamEmitRecordRow(ReturnSetInfo *rsinfo, StreamInfo *stream,
 extern long StreamWaitMilliseconds(bool isnull, Interval *wait);
 extern int	StreamReadLimit(bool isnull, int32 limit);
 
+/* What a read returned of a shard, or of all it read, for its metrics */
+typedef struct StreamReadCount
+{
+	int64		records;
+	int64		bytes;
+	TimestampTz last_arrival;	/* of the last record returned */
+} StreamReadCount;
+
+/*
+ * The metrics of a read call (metrics.c): get_records' and consume's, both
+ * counted as GetRecords; "started" is when the call began.
+ */
+extern void StreamCountGetRecords(int32 stream_id, const StreamReadCount *read,
+								  TimestampTz started);
+
+/*
+ * A shard's metrics of a read of it, when the stream counts them per shard:
+ * a read by get_records or consume, or one of a registered consumer (which
+ * counts records and bytes only), or a read refused by the shard's quota.
+ */
+extern void StreamCountShardRead(StreamInfo *stream, int32 shard_no,
+								 const StreamReadCount *read, bool by_consumer,
+								 bool throttled);
+
 #endif							/* STREAM_READER_H */

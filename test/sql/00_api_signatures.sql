@@ -23,8 +23,9 @@ SELECT is(pg_temp.signature('stream.describe_stream_summary(text)'),
 		  'stream_name text -> TABLE(stream_name text, stream_arn text, stream_status text, '
 		  'stream_mode text, retention_period_hours integer, '
 		  'stream_creation_timestamp timestamp with time zone, encryption_type text, key_id text, '
-		  'open_shard_count integer, consumer_count integer, change_feed boolean)',
-		  'describe_stream_summary (and the change feed''s column after API.md''s)');
+		  'open_shard_count integer, consumer_count integer, change_feed boolean, '
+		  'shard_level_metrics text[])',
+		  'describe_stream_summary (and the columns of the change feed and enhanced monitoring after API.md''s)');
 SELECT is(pg_temp.signature('stream.describe_stream(text)'),
 		  'stream_name text -> jsonb', 'describe_stream');
 SELECT is(pg_temp.signature('stream.list_shards(text, text, text, timestamptz)'),

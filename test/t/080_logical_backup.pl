@@ -11,7 +11,8 @@
 # a database that has the extension already, psql --single-transaction for
 # --inserts), and compared stream by stream with what the original database
 # showed when the dump began: list_streams, list_shards, describe_stream,
-# privileges, scalings, changes of mode, consumers, tags, applications and
+# privileges, scalings, changes of mode, consumers, tags, enhanced
+# monitoring (in describe_stream), applications and
 # their checkpoints, keys with their
 # sealed material, every segment with its sealed state and data key, and
 # every record with its sequence number, arrival time, partition key, hash
@@ -120,6 +121,7 @@ SELECT stream.update_stream_mode('owned', 'ON_DEMAND');
 INSERT INTO stream.consumers (stream_id, consumer_name)
 	SELECT stream_id, 'app-1' FROM stream.streams WHERE stream_name = 'plain';
 SELECT stream.add_tags_to_stream('plain', '{"team": "web", "Ünïcode key": ""}');
+SELECT stream.enable_enhanced_monitoring('plain', '{IncomingBytes,OutgoingRecords}');
 CALL stream.run_maintenance();
 });
 write_batch('resharded', 300, 'r5');
@@ -195,6 +197,9 @@ cmp_ok($node->safe_psql('src', q{SELECT count(*) FROM stream_internal.dump_rows(
 is($node->safe_psql('src', q{SELECT (SELECT count(*) FROM stream.scalings) || '/' ||
 	(SELECT count(*) FROM stream.mode_changes) || '/' || (SELECT count(*) FROM stream.consumers)}),
 	'1/1/1', 'a scaling, a change of mode and a consumer are recorded');
+is($node->safe_psql('src', q{SELECT stream.describe_stream('plain')->'EnhancedMonitoring'}),
+	'[{"ShardLevelMetrics": ["IncomingBytes", "OutgoingRecords"]}]',
+	'a stream counts shard-level metrics');
 like($node->safe_psql('src', q{SELECT string_agg(DISTINCT (checkpoint IS NOT NULL)::text || '/'
 										|| shard_end_reached::text, ',')
 							   FROM stream.leases('resharded-app')}),

@@ -2,7 +2,7 @@
 # counted, the current one too (the postmaster writes shared memory to a file
 # at shutdown and reads it back); a crash (kill -9) keeps every minute that
 # the maintenance pass had moved to stream.metrics, and the table's minutes
-# come through pg_dump.
+# come through pg_dump.  Shard-level metrics (enhanced monitoring) as well.
 #
 # Records are put in bursts early in a minute, so that each burst falls in
 # one minute, and the metrics are compared with the bursts' sizes.
@@ -24,7 +24,8 @@ $node->safe_psql($db, q{SELECT stream.create_stream('m', 2);
 SELECT stream.create_application('lagging', 'm');
 CREATE ROLE watcher;
 CREATE ROLE outsider;
-SELECT stream.grant('describe', 'm', 'watcher');});
+SELECT stream.grant('describe', 'm', 'watcher');
+SELECT stream.enable_enhanced_monitoring('m', '{IncomingRecords}');});
 
 # Waits for a second of the minute before 45, and puts n records with
 # put_records of 10; returns the minute.
@@ -50,10 +51,23 @@ SELECT coalesce(sum(sum), 0) FROM stream.get_metric_statistics('m', 'IncomingRec
 	'$minute'::timestamptz, '$minute'::timestamptz + interval '1 minute')});
 }
 
+# The same, the sum of the two shards' IncomingRecords
+sub incoming_shards
+{
+	my ($minute) = @_;
+	return $node->safe_psql(
+		$db, qq{
+SELECT coalesce(sum(g.sum), 0) FROM (VALUES ('shardId-000000000000'), ('shardId-000000000001')) v(s),
+	LATERAL stream.get_metric_statistics('m', 'IncomingRecords', '$minute'::timestamptz,
+		'$minute'::timestamptz + interval '1 minute', shard_id => v.s) g});
+}
+
 my (undef, $m1) = split /\n/, burst(300);
 is(incoming($m1), '300', 'the metrics count the records put');
+is(incoming_shards($m1), '300', '... and so do the shards\' metrics, together');
 $node->restart;
 is(incoming($m1), '300', 'a clean restart keeps them, though the minute was not over');
+is(incoming_shards($m1), '300', '... the shards\' too');
 
 # The maintenance pass moves the minute to the table once it is over.
 ok( wait_until(
@@ -62,7 +76,8 @@ ok( wait_until(
 						  AND minute = '$m1'::timestamptz)}, 150),
 	'the maintenance pass stores the minute when it is over');
 is( $node->safe_psql(
-		$db, qq{SELECT sum FROM stream.metrics WHERE metric = 'IncomingRecords' AND minute = '$m1'}),
+		$db, qq{SELECT sum FROM stream.metrics WHERE metric = 'IncomingRecords' AND minute = '$m1'
+			AND shard_no = -1}),
 	'300', '... with its sum');
 
 # stream.stream_stats shows the last whole minute: the burst's
@@ -84,6 +99,7 @@ isnt($m2, $m1, 'a second burst in a later minute');
 crash_node($node);
 $node->start;
 is(incoming($m1), '300', 'after a crash, the stored minute is all there');
+is(incoming_shards($m1), '300', '... the shards\' too');
 cmp_ok(incoming($m2), '<=', 200, '... and the minute in progress has at most what was put in it');
 
 # The stored minutes come through pg_dump.
@@ -92,8 +108,13 @@ $node->command_ok([ 'pg_dump', '-Fc', '-f', "$tmp/m.dump", '-d', $db ], 'pg_dump
 $node->safe_psql('postgres', 'CREATE DATABASE restored');
 $node->command_ok([ 'pg_restore', '-d', 'restored', "$tmp/m.dump" ], 'pg_restore');
 is( $node->safe_psql(
-		'restored', qq{SELECT sum FROM stream.metrics WHERE metric = 'IncomingRecords' AND minute = '$m1'}),
+		'restored', qq{SELECT sum FROM stream.metrics WHERE metric = 'IncomingRecords' AND minute = '$m1'
+			AND shard_no = -1}),
 	'300', 'the restored database has the stored minutes');
+is( $node->safe_psql(
+		'restored', qq{SELECT sum(sum) FROM stream.metrics WHERE metric = 'IncomingRecords' AND minute = '$m1'
+			AND shard_no >= 0}),
+	'300', '... the shards\' too');
 
 $node->stop;
 done_testing();
