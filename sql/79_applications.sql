@@ -183,7 +183,8 @@ $$;
 -- could take none (every lease held, and the holders' rows locked by their
 -- transactions, which a thief skips): each says so here at each call, so
 -- that the holders count it and hand shards over.  Only waiting workers
--- write here, a row each; a row older than a lease duration is ignored.
+-- write here, a row each; a row older than a lease duration is ignored,
+-- and the maintenance pass deletes it (forget_lease_workers).
 -- Not dumped: like the leases' holders, it is the state of running workers.
 CREATE TABLE stream.lease_workers (
 	application_name text NOT NULL REFERENCES stream.applications ON DELETE CASCADE,
@@ -191,6 +192,24 @@ CREATE TABLE stream.lease_workers (
 	seen_at			timestamptz NOT NULL,
 	PRIMARY KEY (application_name, worker_id)
 ) WITH (fillfactor = 50);
+
+-- For the maintenance pass: deletes the rows of stream.lease_workers older
+-- than their application's lease duration (workers that went away, or hold
+-- leases now), passing over those a consume call is writing.
+CREATE FUNCTION stream_internal.forget_lease_workers() RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	DELETE FROM stream.lease_workers w
+	WHERE (w.application_name, w.worker_id) IN (
+		SELECT x.application_name, x.worker_id
+		FROM stream.lease_workers x
+		JOIN stream.applications a ON a.application_name = x.application_name
+		WHERE x.seen_at < pg_catalog.now() - a.lease_duration
+		FOR UPDATE OF x SKIP LOCKED);
+END
+$$;
 
 -- For consume (application.c), which checked the caller's read privilege:
 -- takes, renews and balances the worker's leases, and returns the shards

@@ -141,6 +141,8 @@ BEGIN
 			END;
 		END IF;
 	END LOOP;
+	-- workers of consumer applications that no longer wait for leases
+	PERFORM stream_internal.forget_lease_workers();
 	-- the minutes of the metrics that are over, from shared memory to stream.metrics
 	BEGIN
 		PERFORM stream_internal.store_metrics();

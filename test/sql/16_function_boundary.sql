@@ -133,6 +133,7 @@ SELECT set_eq($$SELECT function, runs_as, settings, executable_by, implementatio
 		('stream_internal.take_metrics()', 'invoker', '', 'owner', 'C stream_take_metrics'),
 		('stream_internal.store_metrics()', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
 		('stream_internal.check_shard_id(text)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
+		('stream_internal.forget_lease_workers()', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
 		('stream_internal.set_enhanced_monitoring(text,text[],boolean)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
 		('stream_internal.enable_enhanced_monitoring(text,text[])', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'sql'),
 		('stream_internal.disable_enhanced_monitoring(text,text[])', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'sql'),

@@ -8,7 +8,7 @@
 -- Commits and concurrent workers are the isolation spec's and TAP's
 -- (test/specs/consume_leases.spec, test/t/130_applications.pl).
 BEGIN;
-SELECT plan(67);
+SELECT plan(69);
 
 \i test/sql/lib/helpers.sql
 
@@ -244,6 +244,17 @@ SELECT is((SELECT array_agg(pg_temp.txt(data) ORDER BY sequence_number)
 		   WHERE partition_key = 'a'), '{16,18,20}',
 		  'then the children are read: key a comes in order');
 RESET ROLE;
+
+-- the maintenance pass forgets workers that stopped waiting for leases
+INSERT INTO stream.lease_workers VALUES ('app', 'gone', now() - interval '1 hour'),
+										('app', 'waiting', now());
+CALL stream.run_maintenance();
+SELECT results_eq($$SELECT worker_id FROM stream.lease_workers WHERE application_name = 'app'
+					AND worker_id IN ('gone', 'waiting')$$, $$VALUES ('waiting')$$,
+				  'the maintenance pass deletes a waiting worker''s row older than a lease duration');
+SELECT is((SELECT count(*) FROM stream.lease_workers w JOIN stream.applications a USING (application_name)
+		   WHERE w.seen_at < now() - a.lease_duration), 0::bigint, '... every such row');
+DELETE FROM stream.lease_workers WHERE worker_id = 'waiting';
 
 -- dropping
 SET ROLE app_reader;
