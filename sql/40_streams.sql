@@ -385,9 +385,6 @@ DECLARE
 	ts timestamptz := p_time;
 	after_no int := -1;
 	id int;
-	more boolean;
-	last_no int;
-	token text;
 BEGIN
 	PERFORM stream_internal.check_max_results(p_max_results);
 	IF p_next_token IS NOT NULL THEN
@@ -408,23 +405,28 @@ BEGIN
 		ts := (state->>'timestamp')::timestamptz;
 		after_no := (state->>'after')::int;
 	END IF;
-	-- the rule of list_shards, and its privilege check, in one place
-	SELECT pg_catalog.count(*) > p_max_results,
-		   (pg_catalog.array_agg(l.shard_no ORDER BY l.shard_no))[p_max_results]
-	INTO more, last_no
-	FROM (SELECT stream_internal.shard_no(x.o_shard_id) AS shard_no
-		  FROM stream_internal.list_shards(name, filter, sid, ts) x
-		  WHERE stream_internal.shard_no(x.o_shard_id) > after_no
-		  LIMIT p_max_results + 1) l;
-	IF more THEN
-		token := stream_internal.next_token('list_shards', pg_catalog.jsonb_build_object(
-			'stream_id', (SELECT x.stream_id FROM stream.streams x WHERE x.stream_name = name),
-			'shard_filter', filter, 'shard_id', sid, 'timestamp', ts, 'after', last_no)::text);
-	END IF;
+	-- the rule of list_shards, and its privilege check, in one place; one
+	-- row more than the page says whether there is a next one
 	RETURN QUERY
-	SELECT l.*, token
-	FROM stream_internal.list_shards(name, filter, sid, ts) l
-	WHERE stream_internal.shard_no(l.o_shard_id) > after_no
+	WITH listed AS MATERIALIZED (
+		SELECT l.*, stream_internal.shard_no(l.o_shard_id) AS shard_no
+		FROM stream_internal.list_shards(name, filter, sid, ts) l
+		WHERE stream_internal.shard_no(l.o_shard_id) > after_no
+		ORDER BY 8
+		LIMIT p_max_results + 1),
+	page_token AS (
+		SELECT CASE WHEN pg_catalog.count(*) > p_max_results THEN
+				   stream_internal.next_token('list_shards', pg_catalog.jsonb_build_object(
+					   'stream_id', (SELECT x.stream_id FROM stream.streams x WHERE x.stream_name = name),
+					   'shard_filter', filter, 'shard_id', sid, 'timestamp', ts,
+					   'after', (pg_catalog.array_agg(listed.shard_no ORDER BY listed.shard_no))[p_max_results]
+				   )::text) END AS token
+		FROM listed)
+	SELECT listed.o_shard_id, listed.o_parent_shard_id, listed.o_adjacent_parent_shard_id,
+		   listed.o_starting_hash_key, listed.o_ending_hash_key, listed.o_starting_sequence_number,
+		   listed.o_ending_sequence_number, page_token.token
+	FROM listed, page_token
+	ORDER BY listed.shard_no
 	LIMIT p_max_results;
 END
 $$;

@@ -349,14 +349,19 @@ CREATE FUNCTION stream_internal.keep_leases(p_application_name text, p_worker_id
 AS $$
 DECLARE
 	kept int[];
+	checkpoints numeric[];
+	starts timestamptz[];
 BEGIN
-	kept := ARRAY(
-		SELECT l.shard_no FROM stream.leases l
-		WHERE l.application_name = p_application_name AND l.shard_no = ANY (p_shard_nos)
-		  AND l.worker_id = p_worker_id AND NOT l.shard_end_reached
-		ORDER BY l.shard_no
-		FOR UPDATE SKIP LOCKED);
-	IF pg_catalog.cardinality(kept) < pg_catalog.cardinality(p_shard_nos)
+	-- locked and read in one pass
+	SELECT pg_catalog.array_agg(k.shard_no ORDER BY k.shard_no),
+		   pg_catalog.array_agg(k.checkpoint ORDER BY k.shard_no),
+		   pg_catalog.array_agg(k.start_at ORDER BY k.shard_no)
+	INTO kept, checkpoints, starts
+	FROM (SELECT l.shard_no, l.checkpoint, l.start_at FROM stream.leases l
+		  WHERE l.application_name = p_application_name AND l.shard_no = ANY (p_shard_nos)
+			AND l.worker_id = p_worker_id AND NOT l.shard_end_reached
+		  FOR UPDATE SKIP LOCKED) k;
+	IF coalesce(pg_catalog.cardinality(kept), 0) < pg_catalog.cardinality(p_shard_nos)
 	   OR EXISTS (SELECT FROM stream.lease_workers w
 				  WHERE w.application_name = p_application_name AND w.worker_id <> p_worker_id
 					AND w.seen_at > pg_catalog.clock_timestamp()
@@ -366,10 +371,8 @@ BEGIN
 															   p_max_leases);
 		RETURN;
 	END IF;
-	RETURN QUERY
-	SELECT l.shard_no, l.checkpoint, l.start_at FROM stream.leases l
-	WHERE l.application_name = p_application_name AND l.shard_no = ANY (kept)
-	ORDER BY l.shard_no;
+	RETURN QUERY SELECT * FROM ROWS FROM (pg_catalog.unnest(kept), pg_catalog.unnest(checkpoints),
+										 pg_catalog.unnest(starts));
 END
 $$;
 

@@ -268,6 +268,21 @@ StreamExtensionOwner(void)
 	return owner;
 }
 
+void
+StreamBecomeOwner(StreamSavedUser *saved)
+{
+	Oid			owner = StreamExtensionOwner();
+
+	GetUserIdAndSecContext(&saved->userid, &saved->sec_context);
+	SetUserIdAndSecContext(owner, saved->sec_context | SECURITY_LOCAL_USERID_CHANGE);
+}
+
+void
+StreamRestoreUser(const StreamSavedUser *saved)
+{
+	SetUserIdAndSecContext(saved->userid, saved->sec_context);
+}
+
 /* A public control-plane function and the implementation it runs */
 typedef struct ControlCall
 {
@@ -357,11 +372,10 @@ stream_control(PG_FUNCTION_ARGS)
 {
 	ControlCall *volatile call = (ControlCall *) fcinfo->flinfo->fn_extra;
 	LOCAL_FCINFO(impl_fcinfo, FUNC_MAX_ARGS);
-	Oid			save_userid;
-	int			save_sec_context;
+	StreamSavedUser saved;
 	Oid			save_caller = stream_caller_id;
 	const ControlFunction *save_function = control_function;
-	Oid			owner;
+	Oid			caller;
 	volatile Datum result = (Datum) 0;
 
 	if (call == NULL)
@@ -377,19 +391,17 @@ stream_control(PG_FUNCTION_ARGS)
 	for (int i = 0; i < PG_NARGS(); i++)
 		impl_fcinfo->args[i] = fcinfo->args[i];
 
-	owner = StreamExtensionOwner();
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	caller = StreamCaller();
+	StreamBecomeOwner(&saved);
 	PG_TRY();
 	{
-		stream_caller_id = StreamCaller();
+		stream_caller_id = caller;
 		control_function = call->function;
-		SetUserIdAndSecContext(owner,
-							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
 		result = FunctionCallInvoke(impl_fcinfo);
 	}
 	PG_FINALLY();
 	{
-		SetUserIdAndSecContext(save_userid, save_sec_context);
+		StreamRestoreUser(&saved);
 		stream_caller_id = save_caller;
 		control_function = save_function;
 	}

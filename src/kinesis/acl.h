@@ -56,4 +56,18 @@ extern void StreamAuthorizeSegment(int32 stream_id, const char *segment_name);
 /* The owner of the extension, whom its internal functions run as. */
 extern Oid	StreamExtensionOwner(void);
 
+/*
+ * The calling user, saved while the extension's owner acts for it: the data
+ * plane and stream_control read and write the catalog as the owner, for
+ * roles that may not, once they checked the roles' privileges themselves.
+ */
+typedef struct StreamSavedUser
+{
+	Oid			userid;
+	int			sec_context;
+} StreamSavedUser;
+
+extern void StreamBecomeOwner(StreamSavedUser *saved);
+extern void StreamRestoreUser(const StreamSavedUser *saved);
+
 #endif							/* STREAM_ACL_H */

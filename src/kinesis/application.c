@@ -83,46 +83,25 @@ static SPIPlanPtr take_plan = NULL;
 static SPIPlanPtr keep_plan = NULL;
 static SPIPlanPtr finish_plan = NULL;
 
-static SPIPlanPtr
-KeptPlan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
-{
-	if (*plan == NULL)
-	{
-		SPIPlanPtr	p = SPI_prepare(sql, nargs, argtypes);
-
-		if (p == NULL)
-			elog(ERROR, "could not prepare \"%s\": %s", sql,
-				 SPI_result_code_string(SPI_result));
-		SPI_keepplan(p);
-		*plan = p;
-	}
-	return *plan;
-}
-
-/* What an SPI query of this file runs as, and restores */
-typedef struct AsOwner
-{
-	Oid			save_userid;
-	int			save_sec_context;
-} AsOwner;
-
+/*
+ * The SPI queries of this file run as the extension's owner (the caller's
+ * privilege was checked); an error restores the user as it aborts.
+ */
 static void
-BeginAsOwner(AsOwner *as)
+BeginAsOwner(StreamSavedUser *saved)
 {
 	int			ret;
 
-	GetUserIdAndSecContext(&as->save_userid, &as->save_sec_context);
-	SetUserIdAndSecContext(StreamExtensionOwner(),
-						   as->save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	StreamBecomeOwner(saved);
 	if ((ret = SPI_connect()) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(ret));
 }
 
 static void
-EndAsOwner(AsOwner *as)
+EndAsOwner(StreamSavedUser *saved)
 {
 	SPI_finish();
-	SetUserIdAndSecContext(as->save_userid, as->save_sec_context);
+	StreamRestoreUser(saved);
 }
 
 /*
@@ -137,7 +116,7 @@ StreamApplicationStreamId(const char *application_name)
 	static char *cached_name = NULL;
 	static int32 cached_stream_id = 0;
 	static uint64 cached_generation = 0;
-	AsOwner		as;
+	StreamSavedUser as;
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1] = {CStringGetTextDatum(application_name)};
 	int32		stream_id = 0;
@@ -149,10 +128,10 @@ StreamApplicationStreamId(const char *application_name)
 		return cached_stream_id;
 
 	BeginAsOwner(&as);
-	ret = SPI_execute_plan(KeptPlan(&application_plan,
-									"SELECT a.stream_id FROM stream.applications a "
-									"WHERE a.application_name OPERATOR(pg_catalog.=) $1",
-									1, argtypes),
+	ret = SPI_execute_plan(StreamKeptPlan(&application_plan,
+									      "SELECT a.stream_id FROM stream.applications a "
+									      "WHERE a.application_name OPERATOR(pg_catalog.=) $1",
+									      1, argtypes),
 						   args, NULL, true, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "application lookup failed: %s", SPI_result_code_string(ret));
@@ -256,7 +235,7 @@ static LeasedShard *
 TakeLeases(const char *application_name, const char *worker_id,
 		   bool max_leases_null, int32 max_leases, int *nleases)
 {
-	AsOwner		as;
+	StreamSavedUser as;
 	bool		balance = MustBalance(application_name, worker_id,
 									  max_leases_null, max_leases);
 	Oid			argtypes[4] = {TEXTOID, TEXTOID, INT4OID, INT4ARRAYOID};
@@ -280,16 +259,16 @@ TakeLeases(const char *application_name, const char *worker_id,
 
 	BeginAsOwner(&as);
 	if (balance)
-		ret = SPI_execute_plan(KeptPlan(&take_plan,
-										"SELECT o_shard_no, o_checkpoint, o_start_at "
-										"FROM stream_internal.take_leases($1, $2, $3)",
-										3, argtypes),
+		ret = SPI_execute_plan(StreamKeptPlan(&take_plan,
+										      "SELECT o_shard_no, o_checkpoint, o_start_at "
+										      "FROM stream_internal.take_leases($1, $2, $3)",
+										      3, argtypes),
 							   args, nulls, false, 0);
 	else
-		ret = SPI_execute_plan(KeptPlan(&keep_plan,
-										"SELECT o_shard_no, o_checkpoint, o_start_at "
-										"FROM stream_internal.keep_leases($1, $2, $3, $4)",
-										4, argtypes),
+		ret = SPI_execute_plan(StreamKeptPlan(&keep_plan,
+										      "SELECT o_shard_no, o_checkpoint, o_start_at "
+										      "FROM stream_internal.keep_leases($1, $2, $3, $4)",
+										      4, argtypes),
 							   args, nulls, false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "taking leases failed: %s", SPI_result_code_string(ret));
@@ -344,7 +323,7 @@ static void
 FinishConsume(const char *application_name, const char *worker_id,
 			  LeasedShard *leases, int nleases)
 {
-	AsOwner		as;
+	StreamSavedUser as;
 	Oid			argtypes[5] = {TEXTOID, TEXTOID, INT4ARRAYOID, NUMERICARRAYOID, BOOLARRAYOID};
 	Datum		args[5];
 	Datum	   *shard_nos = palloc(sizeof(Datum) * nleases);
@@ -376,9 +355,9 @@ FinishConsume(const char *application_name, const char *worker_id,
 											  sizeof(bool), true, TYPALIGN_CHAR));
 
 	BeginAsOwner(&as);
-	ret = SPI_execute_plan(KeptPlan(&finish_plan,
-									"SELECT stream_internal.finish_consume($1, $2, $3, $4, $5)",
-									5, argtypes),
+	ret = SPI_execute_plan(StreamKeptPlan(&finish_plan,
+									      "SELECT stream_internal.finish_consume($1, $2, $3, $4, $5)",
+									      5, argtypes),
 						   args, NULL, false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "saving checkpoints failed: %s", SPI_result_code_string(ret));

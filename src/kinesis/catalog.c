@@ -185,16 +185,15 @@ GetSegmentKey(SPITupleTable *segments, uint64 row, StreamSegmentKey *key)
 	return key;
 }
 
-/* Prepares a catalog query once per backend. */
-static SPIPlanPtr
-CatalogPlan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
+SPIPlanPtr
+StreamKeptPlan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
 {
 	if (*plan == NULL)
 	{
 		SPIPlanPtr	p = SPI_prepare(sql, nargs, argtypes);
 
 		if (p == NULL)
-			elog(ERROR, "could not prepare catalog query: %s",
+			elog(ERROR, "could not prepare \"%s\": %s", sql,
 				 SPI_result_code_string(SPI_result));
 		SPI_keepplan(p);
 		*plan = p;
@@ -405,41 +404,41 @@ LoadStreams(int32 *ids, int nids, Snapshot snapshot)
 	args[0] = PointerGetDatum(construct_array(elems, nids, INT4OID, sizeof(int32),
 											  true, TYPALIGN_INT));
 
-	streams = CatalogQuery(CatalogPlan(&streams_plan,
-									   "SELECT stream_id::pg_catalog.int8, stream_name, stream_status, "
-									   "stream_mode OPERATOR(pg_catalog.=) 'ON_DEMAND', "
-									   "encryption_type, (extract(epoch FROM retention_period) "
-									   "OPERATOR(pg_catalog.*) 1000000)::pg_catalog.int8, "
-									   "catalog_version, acl::pg_catalog.oid::pg_catalog.int8, "
-									   "(SELECT k.enabled FROM stream.keys k "
-									   "WHERE k.key_id OPERATOR(pg_catalog.=) s.kms_key_id), "
-									   "change_feed, shard_level_metrics "
-									   "FROM stream.streams s "
-									   "WHERE stream_id OPERATOR(pg_catalog.=) ANY ($1) "
-									   "ORDER BY stream_id", 1, argtypes),
+	streams = CatalogQuery(StreamKeptPlan(&streams_plan,
+									      "SELECT stream_id::pg_catalog.int8, stream_name, stream_status, "
+									      "stream_mode OPERATOR(pg_catalog.=) 'ON_DEMAND', "
+									      "encryption_type, (extract(epoch FROM retention_period) "
+									      "OPERATOR(pg_catalog.*) 1000000)::pg_catalog.int8, "
+									      "catalog_version, acl::pg_catalog.oid::pg_catalog.int8, "
+									      "(SELECT k.enabled FROM stream.keys k "
+									      "WHERE k.key_id OPERATOR(pg_catalog.=) s.kms_key_id), "
+									      "change_feed, shard_level_metrics "
+									      "FROM stream.streams s "
+									      "WHERE stream_id OPERATOR(pg_catalog.=) ANY ($1) "
+									      "ORDER BY stream_id", 1, argtypes),
 						   args, snapshot, &nstreams);
-	shards = CatalogQuery(CatalogPlan(&shards_plan,
-									  "SELECT stream_id::pg_catalog.int8, shard_no::pg_catalog.int8, "
-									  "parent_shard_no::pg_catalog.int8, "
-									  "adjacent_parent_shard_no::pg_catalog.int8, "
-									  "starting_hash_key, ending_hash_key, closed_at IS NULL, "
-									  "ending_sequence_number::pg_catalog.int8 "
-									  "FROM stream.shards "
-									  "WHERE stream_id OPERATOR(pg_catalog.=) ANY ($1) "
-									  "ORDER BY stream_id, shard_no", 1, argtypes),
+	shards = CatalogQuery(StreamKeptPlan(&shards_plan,
+									     "SELECT stream_id::pg_catalog.int8, shard_no::pg_catalog.int8, "
+									     "parent_shard_no::pg_catalog.int8, "
+									     "adjacent_parent_shard_no::pg_catalog.int8, "
+									     "starting_hash_key, ending_hash_key, closed_at IS NULL, "
+									     "ending_sequence_number::pg_catalog.int8 "
+									     "FROM stream.shards "
+									     "WHERE stream_id OPERATOR(pg_catalog.=) ANY ($1) "
+									     "ORDER BY stream_id, shard_no", 1, argtypes),
 						  args, snapshot, &nshards);
-	segments = CatalogQuery(CatalogPlan(&segments_plan,
-										"SELECT g.stream_id::pg_catalog.int8, g.shard_no::pg_catalog.int8, "
-										"g.segment_no::pg_catalog.int8, "
-										"g.relation::pg_catalog.oid::pg_catalog.int8, "
-										"g.data_key, g.key_id, g.key_version::pg_catalog.int8, k.enabled, v.material "
-										"FROM stream.segments g "
-										"LEFT JOIN stream.keys k ON k.key_id OPERATOR(pg_catalog.=) g.key_id "
-										"LEFT JOIN stream_internal.key_versions v "
-										"ON v.key_id OPERATOR(pg_catalog.=) g.key_id "
-										"AND v.version OPERATOR(pg_catalog.=) g.key_version "
-										"WHERE g.stream_id OPERATOR(pg_catalog.=) ANY ($1) "
-										"ORDER BY g.stream_id, g.shard_no, g.segment_no", 1, argtypes),
+	segments = CatalogQuery(StreamKeptPlan(&segments_plan,
+										   "SELECT g.stream_id::pg_catalog.int8, g.shard_no::pg_catalog.int8, "
+										   "g.segment_no::pg_catalog.int8, "
+										   "g.relation::pg_catalog.oid::pg_catalog.int8, "
+										   "g.data_key, g.key_id, g.key_version::pg_catalog.int8, k.enabled, v.material "
+										   "FROM stream.segments g "
+										   "LEFT JOIN stream.keys k ON k.key_id OPERATOR(pg_catalog.=) g.key_id "
+										   "LEFT JOIN stream_internal.key_versions v "
+										   "ON v.key_id OPERATOR(pg_catalog.=) g.key_id "
+										   "AND v.version OPERATOR(pg_catalog.=) g.key_version "
+										   "WHERE g.stream_id OPERATOR(pg_catalog.=) ANY ($1) "
+										   "ORDER BY g.stream_id, g.shard_no, g.segment_no", 1, argtypes),
 							args, snapshot, &nsegments);
 
 	for (uint64 row = 0; row < nstreams; row++)
@@ -493,8 +492,7 @@ RefreshCatalog(void)
 {
 	uint64		generation = cache_generation;
 	Oid			relid;
-	Oid			save_userid;
-	int			save_sec_context;
+	StreamSavedUser saved;
 
 	/*
 	 * A stream.streams other than the one cached is a new extension, whose
@@ -512,16 +510,14 @@ RefreshCatalog(void)
 	 * roles that may not read the catalog tables, and checks their
 	 * privileges itself (acl.c).
 	 */
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(StreamExtensionOwner(),
-						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	StreamBecomeOwner(&saved);
 	PG_TRY();
 	{
 		RefreshAsOwner();
 	}
 	PG_FINALLY();
 	{
-		SetUserIdAndSecContext(save_userid, save_sec_context);
+		StreamRestoreUser(&saved);
 	}
 	PG_END_TRY();
 
@@ -546,9 +542,9 @@ RefreshAsOwner(void)
 		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(ret));
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
 
-	versions = CatalogQuery(CatalogPlan(&versions_plan,
-										"SELECT stream_id, catalog_version FROM stream.streams",
-										0, NULL),
+	versions = CatalogQuery(StreamKeptPlan(&versions_plan,
+										   "SELECT stream_id, catalog_version FROM stream.streams",
+										   0, NULL),
 							NULL, snapshot, &nversions);
 
 	hash_seq_init(&seq, streams_by_id);
@@ -709,13 +705,10 @@ stream_catalog_changed(PG_FUNCTION_ARGS)
 bool
 StreamConsumerExists(int32 stream_id, const char *consumer_name)
 {
-	Oid			save_userid;
-	int			save_sec_context;
+	StreamSavedUser saved;
 	volatile bool found = false;
 
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(StreamExtensionOwner(),
-						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	StreamBecomeOwner(&saved);
 	PG_TRY();
 	{
 		Oid			argtypes[2] = {INT4OID, TEXTOID};
@@ -727,12 +720,12 @@ StreamConsumerExists(int32 stream_id, const char *consumer_name)
 			elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(ret));
 		/* the latest, not the statement's: a call that waits looks again */
 		snapshot = RegisterSnapshot(GetLatestSnapshot());
-		ret = SPI_execute_snapshot(CatalogPlan(&consumer_plan,
-											   "SELECT FROM stream.consumers "
-											   "WHERE stream_id OPERATOR(pg_catalog.=) $1 "
-											   "AND consumer_name OPERATOR(pg_catalog.=) $2 "
-											   "AND consumer_status OPERATOR(pg_catalog.=) 'ACTIVE'",
-											   2, argtypes),
+		ret = SPI_execute_snapshot(StreamKeptPlan(&consumer_plan,
+											      "SELECT FROM stream.consumers "
+											      "WHERE stream_id OPERATOR(pg_catalog.=) $1 "
+											      "AND consumer_name OPERATOR(pg_catalog.=) $2 "
+											      "AND consumer_status OPERATOR(pg_catalog.=) 'ACTIVE'",
+											      2, argtypes),
 								   args, NULL, snapshot, InvalidSnapshot, true, false, 1);
 		UnregisterSnapshot(snapshot);
 		if (ret != SPI_OK_SELECT)
@@ -742,7 +735,7 @@ StreamConsumerExists(int32 stream_id, const char *consumer_name)
 	}
 	PG_FINALLY();
 	{
-		SetUserIdAndSecContext(save_userid, save_sec_context);
+		StreamRestoreUser(&saved);
 	}
 	PG_END_TRY();
 	return found;

@@ -11,6 +11,7 @@
 
 #include "postgres.h"
 
+#include "executor/spi.h"
 #include "utils/uuid.h"
 
 #include "kinesis/hashkey.h"
@@ -96,6 +97,13 @@ extern StreamShardInfo *StreamRouteHashKey(StreamInfo *stream, StreamHashKey key
 extern StreamShardInfo *StreamLookupShard(StreamInfo *stream, const char *shard_id);
 extern StreamSegmentInfo *StreamFindSegment(StreamShardInfo *shard,
 											int32 segment_no);
+
+/*
+ * A query prepared by SPI once per backend and kept: *plan is NULL the
+ * first time.
+ */
+extern SPIPlanPtr StreamKeptPlan(SPIPlanPtr *plan, const char *sql, int nargs,
+								 Oid *argtypes);
 
 /* Whether a stream has an active registered consumer of the name. */
 extern bool StreamConsumerExists(int32 stream_id, const char *consumer_name);
