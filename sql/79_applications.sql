@@ -227,7 +227,10 @@ $$;
 -- the most loaded worker if that one holds more than the share, or the
 -- share and this one is two or more short of it (as the KCL balances).
 -- Rows locked by another transaction are skipped: their holder is between
--- consume and commit.
+-- consume and commit.  So a thief can never steal from a busy worker, and
+-- the holder hands over instead: a worker that holds its share, two or
+-- more, while a worker waits with none, gives that worker one of its
+-- leases (the KCL's steal, from the holder's side).
 CREATE FUNCTION stream_internal.take_leases(p_application_name text, p_worker_id text,
 											p_max_leases int)
 	RETURNS TABLE(o_shard_no int, o_checkpoint numeric, o_start_at timestamptz)
@@ -245,6 +248,7 @@ DECLARE
 	share int;
 	victim text;
 	victim_count bigint;
+	waiter text;
 BEGIN
 	SELECT a.lease_duration INTO duration FROM stream.applications a
 	WHERE a.application_name = p_application_name;
@@ -283,6 +287,28 @@ BEGIN
 		UPDATE stream.leases l SET worker_id = NULL, lease_expires_at = NULL, spread = NULL
 		WHERE l.application_name = p_application_name AND l.shard_no = ANY (held[share + 1:]);
 		held := held[1:share];
+	ELSIF pg_catalog.cardinality(held) = share AND share >= 2 THEN
+		-- a worker waiting with no lease, the longest first, that no other
+		-- holder is handing one to now
+		SELECT w.worker_id INTO waiter FROM stream.lease_workers w
+		WHERE w.application_name = p_application_name AND w.worker_id <> p_worker_id
+		  AND w.seen_at > at_now - duration
+		  AND NOT EXISTS (SELECT FROM stream.leases l
+						  WHERE l.application_name = p_application_name
+							AND l.worker_id = w.worker_id AND l.lease_expires_at > at_now)
+		ORDER BY w.seen_at, w.worker_id
+		LIMIT 1
+		FOR UPDATE SKIP LOCKED;
+		IF waiter IS NOT NULL THEN
+			UPDATE stream.leases l
+			SET worker_id = waiter, lease_expires_at = at_now + duration, spread = NULL
+			WHERE l.application_name = p_application_name AND l.shard_no = held[share];
+			DELETE FROM stream.lease_workers w
+			WHERE w.application_name = p_application_name AND w.worker_id = waiter;
+			held := held[1:share - 1];
+			-- nothing more to take: that was this worker's share
+			share := share - 1;
+		END IF;
 	END IF;
 
 	IF pg_catalog.cardinality(held) < share THEN

@@ -40,7 +40,9 @@ my $node = stream_node('applications', conf => "max_connections = 30\n");
 my $db = 'postgres';
 $node->safe_psql($db, q{SELECT stream.create_stream('ea', 2)});
 setup_stream_load($node, $db, 'ea',
-	"SELECT 'key-' || lpad(i::text, 2, '0'), 1 + (i - 1) % 3 FROM generate_series(1, 12) i",
+	# 16 keys: each shard the split and the merge make gets some (with 12, the
+	# upper child of the split got none, and a worker holding it read nothing)
+	"SELECT 'key-' || lpad(i::text, 2, '0'), 1 + (i - 1) % 3 FROM generate_series(1, 16) i",
 	consumers => 0);
 
 $node->safe_psql(
