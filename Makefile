@@ -38,6 +38,7 @@ OBJS = \
 	src/kinesis/reader.o \
 	src/kinesis/segment.o \
 	src/kinesis/sequence.o \
+	src/kinesis/trigger.o \
 	src/kinesis/wait.o \
 	src/worker/worker.o
 

@@ -19,6 +19,11 @@ SELECT count(*) AS "records processed" FROM consumed;
 SELECT shard_id, worker_id, checkpoint, millis_behind_latest
 FROM stream.leases('shop-analytics') ORDER BY shard_id;
 
+\echo 'Views per page, counted by the trigger page-views (stream.create_trigger), the top 5:'
+SELECT page, views FROM page_views ORDER BY views DESC, page LIMIT 5;
+SELECT trigger_name, state, records, batches, millis_behind_latest
+FROM stream.triggers;
+
 \echo 'The stream is encrypted at rest with its key; get_records says how each record was stored:'
 SELECT s.encryption_type, k.alias, k.key_arn
 FROM stream.describe_stream_summary('clickstream') s
@@ -47,6 +52,9 @@ SELECT (SELECT coalesce(sum(events), 0) FROM produced)
 		   AS "written = processed",
 	   (SELECT count(*) FROM fed) = (SELECT count(*) FROM consumed)
 		   AS "processed = fed",
+	   (SELECT sum(views) FROM page_views)
+		   = (SELECT count(*) FROM consumed WHERE event ->> 'type' = 'page_view')
+		   AS "views counted = processed",
 	   (SELECT count(*) = count(DISTINCT (shard_id, sequence_number))
 		FROM consumed) AS "nothing processed twice",
 	   NOT EXISTS (

@@ -77,6 +77,30 @@ CREATE TABLE consumed (
 	worker          text NOT NULL
 );
 
+-- A trigger (README, "Triggers") keeps a count of views per page: the
+-- extension's workers call count_page_views with batches of each shard,
+-- as shop_views, the role that made the trigger, in the transaction that
+-- moves the trigger's position (so each view is counted once).
+CREATE ROLE shop_views;
+SELECT stream.grant('read', 'clickstream', 'shop_views');
+CREATE TABLE page_views (page text PRIMARY KEY, views bigint NOT NULL);
+CREATE FUNCTION count_page_views(records stream.record[], shard_id text) RETURNS void
+LANGUAGE sql AS $$
+	INSERT INTO public.page_views (page, views)
+	SELECT e ->> 'page', count(*)
+	FROM unnest(records) r, CAST(convert_from(r.data, 'UTF8') AS jsonb) e
+	WHERE e ->> 'type' = 'page_view'
+	GROUP BY 1
+	ON CONFLICT (page) DO UPDATE SET views = page_views.views + excluded.views
+$$;
+ALTER TABLE page_views OWNER TO shop_views;
+ALTER FUNCTION count_page_views(stream.record[], text) OWNER TO shop_views;
+SET ROLE shop_views;
+SELECT stream.create_trigger('page-views', 'clickstream', 'count_page_views(stream.record[], text)',
+							 batch_size => 500, maximum_batching_window => '1 second',
+							 parallelization_factor => 2);
+RESET ROLE;
+
 GRANT INSERT ON produced TO shop_producer;
 GRANT SELECT ON produced TO shop_consumer;
 GRANT INSERT ON consumed TO shop_consumer;

@@ -172,6 +172,36 @@ CREATE FUNCTION stream.leases(application_name text)
 				  parent_shard_ids text[], shard_end_reached boolean, millis_behind_latest bigint)
 	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C STABLE;
 
+-- Triggers (README, "Triggers"): the function is called with batches of
+-- each shard by the extension's workers, as the role that made the trigger.
+CREATE FUNCTION stream.create_trigger(trigger_name text, stream_name text, function regprocedure,
+									  batch_size int DEFAULT 100,
+									  maximum_batching_window interval DEFAULT '0',
+									  starting_position text DEFAULT 'LATEST',
+									  parallelization_factor int DEFAULT 1,
+									  maximum_retry_attempts int DEFAULT -1,
+									  bisect_batch_on_function_error boolean DEFAULT false,
+									  on_failure_stream text DEFAULT NULL)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
+
+CREATE FUNCTION stream.drop_trigger(trigger_name text) RETURNS void
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
+
+-- The triggers the calling role owns or may describe the stream of; the
+-- view is what to query.
+CREATE FUNCTION stream.triggers()
+	RETURNS TABLE(trigger_name text, stream_name text, function regprocedure, owner regrole,
+				  batch_size int, maximum_batching_window interval, starting_position text,
+				  parallelization_factor int, maximum_retry_attempts int,
+				  bisect_batch_on_function_error boolean, on_failure_stream text,
+				  state text, last_error text, last_batch_at timestamptz,
+				  millis_behind_latest bigint, records bigint, batches bigint,
+				  failed_records bigint, lanes jsonb)
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C STABLE;
+
+CREATE VIEW stream.triggers AS SELECT * FROM stream.triggers();
+
 -- Tags and limits (README, "Tags, limits and paging")
 CREATE FUNCTION stream.add_tags_to_stream(stream_name text, tags jsonb) RETURNS void
 	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;

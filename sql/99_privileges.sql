@@ -59,3 +59,5 @@ $$;
 -- The one view every role may read: it shows each role the streams it may
 -- describe (stream.stream_stats() checks).
 GRANT SELECT ON stream.stream_stats TO PUBLIC;
+-- and the triggers, those each role owns or may describe the stream of
+GRANT SELECT ON stream.triggers TO PUBLIC;

@@ -33,6 +33,7 @@
 #include "kinesis/names.h"
 #include "kinesis/quota.h"
 #include "kinesis/segment.h"
+#include "kinesis/trigger.h"
 #include "kinesis/wait.h"
 #include "log/log_am.h"
 #include "log/log_wal.h"
@@ -64,6 +65,7 @@ _PG_init(void)
 	KmsInit();
 	BackupInit();
 	FeedInit();
+	TriggerInit();
 
 	/* background workers */
 	WorkerInit();

@@ -145,6 +145,11 @@ static const ControlFunction control_functions[] = {
 	{"drop_application", 0, STREAM_PRIV_MANAGE, "DropApplication", false, true},
 	{"checkpoint", 0, STREAM_PRIV_READ, "Checkpoint", false, true},
 	{"leases", 0, STREAM_PRIV_DESCRIBE, "ListLeases", false, true},
+	/* triggers: their creator needs read, as the function reads as it */
+	{"create_trigger", 1, STREAM_PRIV_READ, "CreateEventSourceMapping", false, false},
+	/* their owner, or who manages the stream: the SQL checks */
+	{"drop_trigger", 0, STREAM_PRIV_MANAGE, "DeleteEventSourceMapping", true, false},
+	{"triggers", -1, STREAM_PRIV_DESCRIBE, "ListEventSourceMappings", true, false},
 };
 
 /*

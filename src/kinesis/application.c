@@ -407,12 +407,9 @@ EmitConsumed(void *arg, int64 seq, StreamSegmentInfo *segment,
 	return true;
 }
 
-/*
- * Where a leased shard is read from: after its checkpoint, or from where
- * the application starts it.
- */
-static int64
-LeasePosition(StreamShardInfo *shard, bool has_checkpoint, int64 checkpoint,
+/* Where a leased shard is read from (application.h). */
+int64
+StreamLeasePosition(StreamShardInfo *shard, bool has_checkpoint, int64 checkpoint,
 			  bool has_start_at, TimestampTz start_at)
 {
 	if (has_checkpoint)
@@ -455,7 +452,7 @@ ReadLeases(ConsumeState *state, LeasedShard *leases, int nleases)
 					lease->end = SHARD_READ_WAITING;
 					continue;
 				}
-				lease->position = LeasePosition(shard, lease->has_checkpoint,
+				lease->position = StreamLeasePosition(shard, lease->has_checkpoint,
 												lease->checkpoint,
 												lease->has_start_at,
 												lease->start_at);
@@ -747,7 +744,7 @@ stream_lease_millis_behind(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	shard = CatalogShard(PG_GETARG_INT32(0), PG_GETARG_INT32(1), &stream);
 	(void) StreamReadShard(shard,
-						   LeasePosition(shard, !PG_ARGISNULL(2),
+						   StreamLeasePosition(shard, !PG_ARGISNULL(2),
 										 PG_ARGISNULL(2) ? 0 : StreamSeqFromNumeric(PG_GETARG_DATUM(2)),
 										 !PG_ARGISNULL(3),
 										 PG_ARGISNULL(3) ? 0 : PG_GETARG_TIMESTAMPTZ(3)),

@@ -97,12 +97,15 @@
 #include "tcop/utility.h"
 #include "utils/backend_status.h"
 #include "utils/guc.h"
+#include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/portal.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "failure_log.h"
+#include "kinesis/kinesis.h"
+#include "kinesis/trigger.h"
 #include "worker/worker.h"
 
 /* Most databases the registry tracks; more are warned about and skipped. */
@@ -134,7 +137,16 @@ typedef struct StreamDbSlot
 	bool		clean_exit;		/* its last worker exited on purpose */
 	TimestampTz absent_since;
 	TimestampTz last_pass;		/* when a pass there last ended; 0: never */
+	int			trigger_lanes;	/* lanes of triggers ready to run there */
 } StreamDbSlot;
+
+/* A trigger worker: started by the launcher, in one database */
+typedef struct StreamTriggerWorkerSlot
+{
+	Oid			dboid;			/* InvalidOid if the slot is free */
+	pid_t		pid;			/* 0 until the worker runs */
+	bool		clean_exit;		/* it exited on purpose */
+} StreamTriggerWorkerSlot;
 
 typedef struct StreamWorkerShared
 {
@@ -144,6 +156,8 @@ typedef struct StreamWorkerShared
 								 * and give their place to a database that
 								 * waits (the budget is full) */
 	StreamDbSlot slots[STREAM_WORKER_MAX_DATABASES];
+	/* stream.max_workers of them: at most that many can run */
+	StreamTriggerWorkerSlot trigger_workers[FLEXIBLE_ARRAY_MEMBER];
 } StreamWorkerShared;
 
 /* The launcher's own bookkeeping for a registry slot (same index). */
@@ -152,6 +166,7 @@ typedef struct LauncherEntry
 	Oid			dboid;
 	BackgroundWorkerHandle *handle; /* the worker it started, if any */
 	TimestampTz not_before;		/* no restart before then */
+	TimestampTz triggers_not_before;	/* nor of trigger workers */
 } LauncherEntry;
 
 /* A database the launcher found in pg_database */
@@ -174,6 +189,7 @@ static StreamWorkerShared *StreamWorker = NULL;
 bool		stream_maintenance_worker = true;
 int			stream_maintenance_interval = 1000;
 int			stream_max_workers = 4;
+int			stream_max_trigger_workers = 2;
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
@@ -185,6 +201,7 @@ static int	extension_change = 0;	/* 1 created, -1 dropped, 0 neither */
 
 /* In the launcher */
 static LauncherEntry *launcher_entries = NULL;
+static BackgroundWorkerHandle **launcher_trigger_handles = NULL;
 static TimestampTz launcher_last_warning = 0;
 
 /* In a worker */
@@ -225,6 +242,11 @@ WorkerInit(void)
 							"Time between two maintenance passes of the background worker.",
 							NULL, &stream_maintenance_interval, 1000, 10, 3600 * 1000,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("stream.max_trigger_workers",
+							"Most trigger workers the stream extension runs at once in the cluster.",
+							"They come out of stream.max_workers, which keeps one place for the launcher and one for maintenance.",
+							&stream_max_trigger_workers, 2, 0, MAX_BACKENDS,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
 	/* a setting of the postmaster can only be defined while preloading */
 	if (!process_shared_preload_libraries_in_progress)
 		return;
@@ -256,12 +278,19 @@ WorkerInit(void)
 	RegisterBackgroundWorker(&worker);
 }
 
+static Size
+WorkerSharedSize(void)
+{
+	return add_size(offsetof(StreamWorkerShared, trigger_workers),
+					mul_size(sizeof(StreamTriggerWorkerSlot), stream_max_workers));
+}
+
 static void
 StreamWorkerShmemRequest(void)
 {
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
-	RequestAddinShmemSpace(MAXALIGN(sizeof(StreamWorkerShared)));
+	RequestAddinShmemSpace(MAXALIGN(WorkerSharedSize()));
 	RequestNamedLWLockTranche("stream_worker", 1);
 }
 
@@ -279,10 +308,10 @@ StreamWorkerShmemStartup(void)
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	StreamWorker = ShmemInitStruct("stream maintenance registry",
-								   sizeof(StreamWorkerShared), &found);
+								   WorkerSharedSize(), &found);
 	if (!found)
 	{
-		memset(StreamWorker, 0, sizeof(StreamWorkerShared));
+		memset(StreamWorker, 0, WorkerSharedSize());
 		StreamWorker->lock = &(GetNamedLWLockTranche("stream_worker"))->lock;
 	}
 	LWLockRelease(AddinShmemInitLock);
@@ -321,6 +350,35 @@ WakeLauncher(void)
 		SetLatch(StreamWorker->launcher_latch);
 }
 
+/* Sends SIGTERM to the trigger workers of a database (not to this one). */
+static void
+SignalTriggerWorkers(Oid dboid)
+{
+	LWLockAcquire(StreamWorker->lock, LW_SHARED);
+	for (int i = 0; i < stream_max_workers; i++)
+	{
+		StreamTriggerWorkerSlot *w = &StreamWorker->trigger_workers[i];
+
+		if (w->dboid == dboid && w->pid != 0 && w->pid != MyProcPid)
+			(void) kill(w->pid, SIGTERM);
+	}
+	LWLockRelease(StreamWorker->lock);
+}
+
+/* Whether a trigger worker of a database runs; the caller holds the lock. */
+static bool
+TriggerWorkersRun(Oid dboid)
+{
+	for (int i = 0; i < stream_max_workers; i++)
+	{
+		StreamTriggerWorkerSlot *w = &StreamWorker->trigger_workers[i];
+
+		if (w->dboid == dboid && w->pid != 0 && w->pid != MyProcPid)
+			return true;
+	}
+	return false;
+}
+
 /*
  * Keeps the worker of a database away until this transaction ends: no new
  * one starts there, and the running one is told to exit and waited for, so
@@ -357,21 +415,23 @@ HoldDatabase(Oid dboid)
 		held_databases = list_delete_last(held_databases);
 		return;
 	}
-	if (pid == 0 || pid == MyProcPid)
-		return;
 
 	/*
 	 * An idle worker exits at once and quietly; one in the middle of a pass
-	 * is interrupted.  The slot cannot be reused meanwhile: the launcher
-	 * frees no slot that is held.
+	 * or a batch is interrupted (a batch rolls back).  The slot cannot be
+	 * reused meanwhile: the launcher frees no slot that is held, and starts
+	 * no trigger worker there.
 	 */
-	(void) kill(pid, SIGTERM);
+	if (pid != 0 && pid != MyProcPid)
+		(void) kill(pid, SIGTERM);
+	SignalTriggerWorkers(dboid);
 	for (int waited = 0; waited < STREAM_HOLD_WAIT_MS; waited += 10)
 	{
 		bool		gone;
 
 		LWLockAcquire(StreamWorker->lock, LW_SHARED);
-		gone = (slot->pid != pid);
+		gone = (pid == 0 || pid == MyProcPid || slot->pid != pid) &&
+			!TriggerWorkersRun(dboid);
 		LWLockRelease(StreamWorker->lock);
 		if (gone)
 			return;
@@ -500,6 +560,7 @@ StreamWorkerXactCallback(XactEvent event, void *arg)
 			{
 				slot->absent = true;
 				slot->absent_since = now;
+				slot->trigger_lanes = 0;
 			}
 		}
 		WakeLauncher();
@@ -569,6 +630,31 @@ ListDatabases(void)
 }
 
 /*
+ * Whether a worker the launcher started has stopped; then its handle is
+ * freed and cleared.
+ */
+static bool
+WorkerStopped(BackgroundWorkerHandle **handle)
+{
+	pid_t		pid;
+
+	switch (GetBackgroundWorkerPid(*handle, &pid))
+	{
+		case BGWH_STARTED:
+		case BGWH_NOT_YET_STARTED:
+			return false;
+		case BGWH_POSTMASTER_DIED:
+			proc_exit(1);
+			break;
+		case BGWH_STOPPED:
+			break;
+	}
+	pfree(*handle);
+	*handle = NULL;
+	return true;
+}
+
+/*
  * Forgets the workers that have stopped; one that did not exit on purpose
  * (it could not connect, say) is restarted only after a while.
  */
@@ -578,24 +664,10 @@ LauncherReapWorkers(TimestampTz now)
 	for (int i = 0; i < STREAM_WORKER_MAX_DATABASES; i++)
 	{
 		LauncherEntry *e = &launcher_entries[i];
-		pid_t		pid;
 		bool		clean;
 
-		if (e->handle == NULL)
+		if (e->handle == NULL || !WorkerStopped(&e->handle))
 			continue;
-		switch (GetBackgroundWorkerPid(e->handle, &pid))
-		{
-			case BGWH_STARTED:
-			case BGWH_NOT_YET_STARTED:
-				continue;
-			case BGWH_POSTMASTER_DIED:
-				proc_exit(1);
-				break;
-			case BGWH_STOPPED:
-				break;
-		}
-		pfree(e->handle);
-		e->handle = NULL;
 
 		LWLockAcquire(StreamWorker->lock, LW_SHARED);
 		clean = (StreamWorker->slots[i].dboid != e->dboid ||
@@ -605,6 +677,115 @@ LauncherReapWorkers(TimestampTz now)
 			e->not_before = TimestampTzPlusMilliseconds(now,
 														STREAM_WORKER_RETRY_MS);
 	}
+
+	for (int j = 0; j < stream_max_workers; j++)
+	{
+		StreamTriggerWorkerSlot *w = &StreamWorker->trigger_workers[j];
+		BackgroundWorkerHandle *handle = launcher_trigger_handles[j];
+		StreamDbSlot *slot;
+
+		if (handle != NULL && !WorkerStopped(&launcher_trigger_handles[j]))
+			continue;
+
+		/* stopped, or one a launcher before this one started that ended */
+		LWLockAcquire(StreamWorker->lock, LW_EXCLUSIVE);
+		if (w->dboid != InvalidOid && (handle != NULL || w->pid == 0))
+		{
+			slot = FindSlot(w->dboid, false);
+			if (slot != NULL && !w->clean_exit)
+				launcher_entries[slot - StreamWorker->slots].triggers_not_before =
+					TimestampTzPlusMilliseconds(now, STREAM_WORKER_RETRY_MS);
+			w->dboid = InvalidOid;
+			w->pid = 0;
+		}
+		LWLockRelease(StreamWorker->lock);
+	}
+}
+
+/* A dynamic worker of a database that the launcher starts */
+static void
+DescribeWorker(BackgroundWorker *worker, const char *function, const char *type,
+			   const DatabaseEntry *db, Datum main_arg)
+{
+	memset(worker, 0, sizeof(BackgroundWorker));
+	worker->bgw_flags = BGWORKER_SHMEM_ACCESS |
+		BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker->bgw_start_time = BgWorkerStart_RecoveryFinished;
+	/* The launcher restarts it, after checking that it is still wanted. */
+	worker->bgw_restart_time = BGW_NEVER_RESTART;
+	strlcpy(worker->bgw_library_name, "stream", BGW_MAXLEN);
+	strlcpy(worker->bgw_function_name, function, BGW_MAXLEN);
+	snprintf(worker->bgw_name, BGW_MAXLEN, "%s for database %s", type, db->name);
+	strlcpy(worker->bgw_type, type, BGW_MAXLEN);
+	worker->bgw_main_arg = main_arg;
+	/* Its name, for its log lines, without a catalog lookup */
+	strlcpy(worker->bgw_extra, db->name, BGW_EXTRALEN);
+	/* Its start and exit set our latch. */
+	worker->bgw_notify_pid = MyProcPid;
+}
+
+/* How many trigger workers a database has; the caller holds the lock. */
+static int
+CountTriggerWorkers(Oid dboid)
+{
+	int			n = 0;
+
+	for (int j = 0; j < stream_max_workers; j++)
+		if (StreamWorker->trigger_workers[j].dboid == dboid)
+			n++;
+	return n;
+}
+
+/* How many trigger workers may run in the cluster */
+static int
+TriggerWorkerCap(void)
+{
+	return Max(Min(stream_max_trigger_workers, stream_max_workers - 2), 0);
+}
+
+/*
+ * Starts a trigger worker in a database.  False if the postmaster has no
+ * free background worker slot.
+ */
+static bool
+LauncherStartTriggerWorker(const DatabaseEntry *db)
+{
+	BackgroundWorker worker;
+	BackgroundWorkerHandle *handle;
+	MemoryContext oldcxt;
+	int			j;
+	bool		started;
+
+	LWLockAcquire(StreamWorker->lock, LW_EXCLUSIVE);
+	for (j = 0; j < stream_max_workers; j++)
+		if (StreamWorker->trigger_workers[j].dboid == InvalidOid &&
+			launcher_trigger_handles[j] == NULL)
+			break;
+	if (j < stream_max_workers)
+	{
+		StreamWorker->trigger_workers[j].dboid = db->oid;
+		StreamWorker->trigger_workers[j].pid = 0;
+		StreamWorker->trigger_workers[j].clean_exit = false;
+	}
+	LWLockRelease(StreamWorker->lock);
+	if (j == stream_max_workers)
+		return true;			/* all slots taken: the budget says no more */
+
+	DescribeWorker(&worker, "StreamTriggerWorkerMain", "stream trigger worker",
+				   db, Int32GetDatum(j));
+
+	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+	started = RegisterDynamicBackgroundWorker(&worker, &handle);
+	MemoryContextSwitchTo(oldcxt);
+	if (started)
+		launcher_trigger_handles[j] = handle;
+	else
+	{
+		LWLockAcquire(StreamWorker->lock, LW_EXCLUSIVE);
+		StreamWorker->trigger_workers[j].dboid = InvalidOid;
+		LWLockRelease(StreamWorker->lock);
+	}
+	return started;
 }
 
 /*
@@ -619,23 +800,8 @@ LauncherStartWorker(int i, const DatabaseEntry *db)
 	MemoryContext oldcxt;
 	bool		started;
 
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS |
-		BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	/* The launcher restarts it, after checking that it is still wanted. */
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	strlcpy(worker.bgw_library_name, "stream", BGW_MAXLEN);
-	strlcpy(worker.bgw_function_name, "StreamMaintenanceWorkerMain",
-			BGW_MAXLEN);
-	snprintf(worker.bgw_name, BGW_MAXLEN,
-			 "stream maintenance worker for database %s", db->name);
-	strlcpy(worker.bgw_type, "stream maintenance worker", BGW_MAXLEN);
-	worker.bgw_main_arg = ObjectIdGetDatum(db->oid);
-	/* Its name, for its log lines, without a catalog lookup */
-	strlcpy(worker.bgw_extra, db->name, BGW_EXTRALEN);
-	/* Its start and exit set our latch. */
-	worker.bgw_notify_pid = MyProcPid;
+	DescribeWorker(&worker, "StreamMaintenanceWorkerMain",
+				   "stream maintenance worker", db, ObjectIdGetDatum(db->oid));
 
 	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
 	started = RegisterDynamicBackgroundWorker(&worker, &handle);
@@ -673,10 +839,15 @@ LauncherPass(void)
 	int			running = 0;
 	int			nstart;
 	bool		full = false;
+	const DatabaseEntry **trigger_dbs;
+	int		   *trigger_wants;
+	int			ntrigger_dbs = 0;
+	int			trigger_want = 0;
+	int			running_triggers = 0;
+	int			trigger_cap = TriggerWorkerCap();
+	int			trigger_starts;
 
 	LauncherReapWorkers(now);
-	if (!stream_maintenance_worker)
-		return timeout;
 
 	pgstat_report_activity(STATE_RUNNING, "scanning pg_database");
 	databases = ListDatabases();
@@ -685,6 +856,8 @@ LauncherPass(void)
 	/* Allocate before taking the lock: nothing may fail while it is held. */
 	seen = palloc0(sizeof(bool) * STREAM_WORKER_MAX_DATABASES);
 	due = palloc(sizeof(DueDatabase) * (list_length(databases) + 1));
+	trigger_dbs = palloc(sizeof(DatabaseEntry *) * (list_length(databases) + 1));
+	trigger_wants = palloc(sizeof(int) * (list_length(databases) + 1));
 
 	LWLockAcquire(StreamWorker->lock, LW_EXCLUSIVE);
 	foreach(lc, databases)
@@ -712,6 +885,21 @@ LauncherPass(void)
 			slot->created = false;
 			slot->absent = false;
 			e->not_before = 0;
+		}
+
+		/* trigger workers: as many as lanes are ready, within the cap */
+		if (slot->holds == 0 && !slot->absent && slot->trigger_lanes > 0 &&
+			now >= e->triggers_not_before)
+		{
+			int			want = Min(slot->trigger_lanes, trigger_cap) -
+				CountTriggerWorkers(db->oid);
+
+			if (want > 0)
+			{
+				trigger_dbs[ntrigger_dbs] = db;
+				trigger_wants[ntrigger_dbs++] = want;
+				trigger_want += want;
+			}
 		}
 
 		if (slot->holds > 0 || slot->pid != 0 || e->handle != NULL)
@@ -772,8 +960,18 @@ LauncherPass(void)
 	for (int i = 0; i < STREAM_WORKER_MAX_DATABASES; i++)
 		if (launcher_entries[i].handle != NULL)
 			running++;
+	for (int j = 0; j < stream_max_workers; j++)
+		if (StreamWorker->trigger_workers[j].dboid != InvalidOid)
+			running_triggers++;
+	/* trigger workers get their places first, up to their cap ... */
+	trigger_starts = Min(trigger_want, Max(trigger_cap - running_triggers, 0));
+	/* ... which leaves maintenance one at least (trigger_cap) */
 	qsort(due, ndue, sizeof(DueDatabase), CompareLastPass);
-	nstart = Min(ndue, Max(stream_max_workers - 1 - running, 0));
+	/* off: pg_cron runs the passes (trigger workers run all the same) */
+	if (!stream_maintenance_worker)
+		ndue = 0;
+	nstart = Min(ndue, Max(stream_max_workers - 1 - running - running_triggers -
+						   trigger_starts, 0));
 	StreamWorker->turns_wanted = ndue - nstart;
 	LWLockRelease(StreamWorker->lock);
 
@@ -798,6 +996,28 @@ LauncherPass(void)
 			}
 			break;
 		}
+	}
+
+	/* the databases take the trigger workers there are places for in turn */
+	while (trigger_starts > 0)
+	{
+		bool		any = false;
+
+		for (int k = 0; k < ntrigger_dbs && trigger_starts > 0; k++)
+		{
+			if (trigger_wants[k] == 0)
+				continue;
+			if (!LauncherStartTriggerWorker(trigger_dbs[k]))
+			{
+				trigger_starts = 0;
+				break;
+			}
+			trigger_wants[k]--;
+			trigger_starts--;
+			any = true;
+		}
+		if (!any)
+			break;
 	}
 
 	if (full &&
@@ -833,6 +1053,9 @@ StreamMaintenanceLauncherMain(Datum main_arg)
 	launcher_entries = MemoryContextAllocZero(TopMemoryContext,
 											  sizeof(LauncherEntry) *
 											  STREAM_WORKER_MAX_DATABASES);
+	launcher_trigger_handles = MemoryContextAllocZero(TopMemoryContext,
+													  sizeof(BackgroundWorkerHandle *) *
+													  stream_max_workers);
 
 	LWLockAcquire(StreamWorker->lock, LW_EXCLUSIVE);
 	StreamWorker->launcher_latch = MyLatch;
@@ -1130,6 +1353,46 @@ WorkerPass(void)
 }
 
 /*
+ * Connects a worker to its database, as a superuser (the bootstrap user),
+ * and makes its loop's memory context.
+ */
+static void
+WorkerConnect(const char *kind)
+{
+	BackgroundWorkerInitializeConnectionByOid(worker_dboid, InvalidOid, 0);
+	pgstat_report_appname(kind);
+
+	/*
+	 * The worker runs as a superuser: what it runs must not find a function
+	 * or operator that the database's owner put on its search_path.  (A
+	 * trigger's function gets the search path of its owner's sessions.)
+	 */
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET,
+					PGC_S_OVERRIDE);
+
+	worker_context = AllocSetContextCreate(TopMemoryContext, "stream worker loop",
+										   ALLOCSET_DEFAULT_SIZES);
+}
+
+/*
+ * At the top of a worker's loop: SIGTERM while idle (shutdown, or a
+ * statement holding the database) exits without the FATAL line that die()
+ * would log; a reload is done.
+ */
+static void
+WorkerLoopBegins(void)
+{
+	if (ProcDiePending)
+		WorkerExit();
+	CHECK_FOR_INTERRUPTS();
+	if (ConfigReloadPending)
+	{
+		ConfigReloadPending = false;
+		ProcessConfigFile(PGC_SIGHUP);
+	}
+}
+
+/*
  * Main of the worker of one database (main_arg): a pass every
  * stream.maintenance_interval while the extension is installed and
  * stream.maintenance_worker is on.
@@ -1151,36 +1414,13 @@ StreamMaintenanceWorkerMain(Datum main_arg)
 	if (!WorkerClaim())
 		WorkerExit();
 
-	BackgroundWorkerInitializeConnectionByOid(worker_dboid, InvalidOid, 0);
-	pgstat_report_appname("stream maintenance worker");
-
-	/*
-	 * The worker runs as a superuser: what it runs must not find a function
-	 * or operator that the database's owner put on its search_path.
-	 */
-	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET,
-					PGC_S_OVERRIDE);
-
-	worker_context = AllocSetContextCreate(TopMemoryContext,
-										   "stream maintenance worker",
-										   ALLOCSET_DEFAULT_SIZES);
+	WorkerConnect("stream maintenance worker");
 	for (;;)
 	{
 		TimestampTz now;
 		TimestampTz due;
 
-		/*
-		 * SIGTERM while idle (shutdown, or a statement holding the
-		 * database): exit without the FATAL line that die() would log.
-		 */
-		if (ProcDiePending)
-			WorkerExit();
-		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
+		WorkerLoopBegins();
 		if (!stream_maintenance_worker || WorkerHeld())
 			WorkerExit();
 
@@ -1208,5 +1448,330 @@ StreamMaintenanceWorkerMain(Datum main_arg)
 						 TimestampDifferenceMilliseconds(now, due),
 						 PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
+	}
+}
+
+/* ----------------------------------------------------------------
+ * Trigger workers
+ * ----------------------------------------------------------------
+ */
+
+/* How long a trigger worker that found nothing to do sleeps */
+#define TRIGGER_IDLE_MS 100
+
+/* In a trigger worker: its slot, and when each lane may be looked at again */
+static int	trigger_slot = -1;
+static HTAB *lanes_not_before = NULL;
+
+typedef struct LaneKey
+{
+	char		trigger_name[STREAM_MAX_STREAM_NAME + 1];
+	int32		shard_no;
+	int32		lane;
+} LaneKey;
+
+typedef struct LaneWait
+{
+	LaneKey		key;
+	TimestampTz not_before;
+} LaneWait;
+
+/*
+ * stream_internal.set_trigger_lanes_ready(lanes int)
+ *
+ * How many lanes of triggers are ready in this database, for the launcher,
+ * which keeps that many trigger workers there (at most
+ * stream.max_trigger_workers in the cluster).
+ */
+PG_FUNCTION_INFO_V1(stream_set_trigger_lanes_ready);
+Datum
+stream_set_trigger_lanes_ready(PG_FUNCTION_ARGS)
+{
+	int32		lanes = PG_GETARG_INT32(0);
+	StreamDbSlot *slot;
+
+	if (StreamWorker == NULL)
+		PG_RETURN_VOID();
+	LWLockAcquire(StreamWorker->lock, LW_EXCLUSIVE);
+	slot = FindSlot(MyDatabaseId, true);
+	if (slot != NULL && slot->trigger_lanes != lanes)
+	{
+		slot->trigger_lanes = lanes;
+		WakeLauncher();
+	}
+	LWLockRelease(StreamWorker->lock);
+	PG_RETURN_VOID();
+}
+
+static void
+TriggerWorkerDetach(int code, Datum arg)
+{
+	StreamTriggerWorkerSlot *w = &StreamWorker->trigger_workers[trigger_slot];
+
+	LWLockAcquire(StreamWorker->lock, LW_EXCLUSIVE);
+	if (w->pid == MyProcPid)
+	{
+		w->pid = 0;
+		w->clean_exit = worker_exit_clean;
+	}
+	LWLockRelease(StreamWorker->lock);
+}
+
+/*
+ * Whether this trigger worker is to go on: its database not held, lanes
+ * ready there, and not more workers there than those lanes (or the cap):
+ * then the one in the highest slot ends.
+ */
+static bool
+TriggerWorkerWanted(void)
+{
+	StreamDbSlot *slot;
+	bool		wanted;
+
+	LWLockAcquire(StreamWorker->lock, LW_SHARED);
+	slot = FindSlot(worker_dboid, false);
+	wanted = slot != NULL && slot->holds == 0 && !slot->absent &&
+		slot->trigger_lanes > 0;
+	if (wanted && CountTriggerWorkers(worker_dboid) >
+		Min(slot->trigger_lanes, TriggerWorkerCap()))
+	{
+		for (int j = trigger_slot + 1; j < stream_max_workers; j++)
+			if (StreamWorker->trigger_workers[j].dboid == worker_dboid)
+				goto done;
+		wanted = false;
+	}
+done:
+	LWLockRelease(StreamWorker->lock);
+	return wanted;
+}
+
+/* A lane's batch that waits for its window, or 0 */
+static TimestampTz
+LaneNotBefore(const StreamTriggerLane *lane)
+{
+	LaneKey		key;
+	LaneWait   *wait;
+
+	memset(&key, 0, sizeof(key));
+	strlcpy(key.trigger_name, lane->trigger_name, sizeof(key.trigger_name));
+	key.shard_no = lane->shard_no;
+	key.lane = lane->lane;
+	wait = hash_search(lanes_not_before, &key, HASH_FIND, NULL);
+	return wait != NULL ? wait->not_before : 0;
+}
+
+static void
+SetLaneNotBefore(const StreamTriggerLane *lane, TimestampTz not_before)
+{
+	LaneKey		key;
+
+	if (lanes_not_before == NULL && not_before == 0)
+		return;
+	/* forget the lanes of dropped triggers now and then */
+	if (lanes_not_before != NULL && hash_get_num_entries(lanes_not_before) > 10000)
+	{
+		hash_destroy(lanes_not_before);
+		lanes_not_before = NULL;
+	}
+	if (lanes_not_before == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(LaneKey);
+		ctl.entrysize = sizeof(LaneWait);
+		lanes_not_before = hash_create("stream trigger lanes", 64, &ctl,
+									   HASH_ELEM | HASH_BLOBS);
+	}
+	memset(&key, 0, sizeof(key));
+	strlcpy(key.trigger_name, lane->trigger_name, sizeof(key.trigger_name));
+	key.shard_no = lane->shard_no;
+	key.lane = lane->lane;
+	if (not_before == 0)
+		(void) hash_search(lanes_not_before, &key, HASH_REMOVE, NULL);
+	else
+		((LaneWait *) hash_search(lanes_not_before, &key, HASH_ENTER, NULL))->not_before =
+			not_before;
+}
+
+/*
+ * The lanes to run a batch of now: ready ones, not waiting for a retry or
+ * their window, whose shards may have something for them (looked at in
+ * one transaction that writes nothing).  False if the extension is gone.
+ */
+static bool
+TriggerLanesToRun(StreamTriggerLane **lanes, int *nlanes)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	StreamTriggerLane *ready;
+	StreamTriggerLane *to_run;
+	int			nready;
+	int			n = 0;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (!OidIsValid(get_extension_oid("stream", true)))
+	{
+		CommitTransactionCommand();
+		return false;
+	}
+	PushActiveSnapshot(GetTransactionSnapshot());
+	MemoryContextSwitchTo(worker_context);
+	ready = StreamReadyTriggerLanes(&nready);
+	to_run = palloc(sizeof(StreamTriggerLane) * Max(1, nready));
+	for (int i = 0; i < nready; i++)
+	{
+		/* where to start: each worker at its own place */
+		StreamTriggerLane *lane = &ready[(i + trigger_slot * 7) % nready];
+
+		if ((lane->retry_at != 0 && lane->retry_at > now) ||
+			(lanes_not_before != NULL && LaneNotBefore(lane) > now))
+			continue;
+		if (StreamTriggerLaneMayHaveWork(lane))
+			to_run[n++] = *lane;
+	}
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(worker_context);
+	*lanes = to_run;
+	*nlanes = n;
+	return true;
+}
+
+/* Logs the failure of a lane's batch, at most once a minute while it repeats. */
+static void
+TriggerReportFailure(const StreamTriggerLane *lane, ErrorData *edata)
+{
+	const char *message = edata->message ? edata->message : "unknown error";
+	int			not_logged;
+
+	if (!FailureLogCount(&pass_failures, message, &not_logged))
+		return;
+	ereport(WARNING,
+			(errcode(edata->sqlerrcode),
+			 errmsg("stream trigger \"%s\" in database \"%s\" failed: %s",
+					lane->trigger_name, worker_dbname, message),
+			 not_logged > 0 ?
+			 errdetail_plural("%d more failure was not logged.",
+							  "%d more failures were not logged.",
+							  not_logged, not_logged) : 0));
+}
+
+/*
+ * Runs a batch of a lane in a transaction of its own; a failure other than
+ * the function's (which the batch handles itself) aborts it, and is kept
+ * on the lane in another.  True if it did something.
+ */
+static bool
+RunLane(const StreamTriggerLane *lane)
+{
+	volatile bool did = false;
+	TimestampTz not_before = 0;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	pgstat_report_activity(STATE_RUNNING, lane->trigger_name);
+	PG_TRY();
+	{
+		PushActiveSnapshot(GetTransactionSnapshot());
+		did = StreamRunTriggerBatch(lane, &not_before);
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(worker_context);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		TriggerReportFailure(lane, edata);
+
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		PG_TRY();
+		{
+			PushActiveSnapshot(GetTransactionSnapshot());
+			StreamTriggerLaneError(lane, edata->message ? edata->message : "unknown error");
+			PopActiveSnapshot();
+			CommitTransactionCommand();
+		}
+		PG_CATCH();
+		{
+			FlushErrorState();
+			AbortCurrentTransaction();
+		}
+		PG_END_TRY();
+		did = true;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(worker_context);
+	pgstat_report_activity(STATE_IDLE, NULL);
+	SetLaneNotBefore(lane, not_before);
+	return did;
+}
+
+/*
+ * Main of a trigger worker (main_arg: its slot): runs batches of the ready
+ * lanes of its database, one batch a lane in turn, so that a slow trigger
+ * holds back only its own lanes; other workers skip the lanes it holds.
+ */
+void
+StreamTriggerWorkerMain(Datum main_arg)
+{
+	StreamTriggerWorkerSlot *w;
+	bool		claimed = false;
+
+	trigger_slot = DatumGetInt32(main_arg);
+	w = &StreamWorker->trigger_workers[trigger_slot];
+	worker_dbname = MemoryContextStrdup(TopMemoryContext,
+										MyBgworkerEntry->bgw_extra);
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	before_shmem_exit(TriggerWorkerDetach, (Datum) 0);
+	LWLockAcquire(StreamWorker->lock, LW_EXCLUSIVE);
+	worker_dboid = w->dboid;
+	if (OidIsValid(worker_dboid) && w->pid == 0)
+	{
+		StreamDbSlot *slot = FindSlot(worker_dboid, false);
+
+		if (slot != NULL && slot->holds == 0)
+		{
+			w->pid = MyProcPid;
+			claimed = true;
+		}
+	}
+	LWLockRelease(StreamWorker->lock);
+	if (!claimed)
+		WorkerExit();
+
+	WorkerConnect("stream trigger worker");
+	for (;;)
+	{
+		StreamTriggerLane *lanes;
+		int			nlanes;
+		bool		did = false;
+
+		WorkerLoopBegins();
+		if (!TriggerWorkerWanted())
+			WorkerExit();
+
+		MemoryContextReset(worker_context);
+		MemoryContextSwitchTo(worker_context);
+		if (!TriggerLanesToRun(&lanes, &nlanes))
+			WorkerExit();
+		for (int i = 0; i < nlanes && !ProcDiePending; i++)
+			did |= RunLane(&lanes[i]);
+		pgstat_report_stat(false);
+
+		if (!did)
+		{
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 TRIGGER_IDLE_MS, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+		}
 	}
 }

@@ -16,11 +16,13 @@
 extern bool stream_maintenance_worker;
 extern int	stream_maintenance_interval;
 extern int	stream_max_workers;
+extern int	stream_max_trigger_workers;
 
 extern void WorkerInit(void);
 
 /* Entry points named in BackgroundWorker.bgw_function_name */
 extern PGDLLEXPORT void StreamMaintenanceLauncherMain(Datum main_arg);
 extern PGDLLEXPORT void StreamMaintenanceWorkerMain(Datum main_arg);
+extern PGDLLEXPORT void StreamTriggerWorkerMain(Datum main_arg);
 
 #endif							/* STREAM_WORKER_H */

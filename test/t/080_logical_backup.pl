@@ -35,14 +35,15 @@ use StreamTest;
 use Test::More;
 
 # Segments of 16 blocks, so that the records fill a few per shard; the
-# maintenance runs when the test calls it, so nothing changes between what
-# the test saw and the dump.
+# maintenance runs when the test calls it, and no trigger worker runs, so
+# nothing changes between what the test saw and the dump.
 my $node = stream_node(
 	'backup',
 	extension => 0,
 	conf => qq{
 stream.segment_size = 16
 stream.maintenance_worker = off
+stream.max_trigger_workers = 0
 });
 my $tmp = PostgreSQL::Test::Utils::tempdir;
 
@@ -136,6 +137,15 @@ BEGIN
 	END LOOP;
 END
 $$;
+-- a trigger, with a position in one of its lanes (as a worker leaves it)
+CREATE FUNCTION public.on_clicks(records stream.record[], shard_id text) RETURNS void
+	LANGUAGE sql AS $$ SELECT $$;
+SELECT stream.create_trigger('resharded-trigger', 'resharded', 'public.on_clicks(stream.record[], text)',
+							 batch_size => 50, parallelization_factor => 2,
+							 starting_position => 'TRIM_HORIZON', on_failure_stream => 'plain');
+SELECT stream_internal.trigger_lane_read('resharded-trigger', 0, 1, 7,
+	(SELECT max(sequence_number) FROM stream.read('resharded') WHERE shard_id = 'shardId-000000000000'),
+	true);
 });
 
 # A writer holds a record in progress when the dump begins; a record
@@ -181,6 +191,11 @@ my %queries = (
 						 l.shard_id, l.checkpoint, l.parent_shard_ids, l.shard_end_reached
 					  FROM stream.applications a, LATERAL stream.leases(a.application_name) l
 					  ORDER BY 1, 5},
+	triggers => q{SELECT trigger_name, stream_name, function::text, owner::text, batch_size,
+						 maximum_batching_window, starting_position, parallelization_factor,
+						 maximum_retry_attempts, bisect_batch_on_function_error, on_failure_stream,
+						 records, batches, lanes
+				  FROM stream.triggers ORDER BY 1},
 	changes => q{SELECT 'scaling', stream_id, scaled_at::text FROM stream.scalings
 				 UNION ALL SELECT 'mode', stream_id, changed_at::text FROM stream.mode_changes
 				 UNION ALL SELECT 'consumer', stream_id, row(c.*)::text FROM stream.consumers c
@@ -205,6 +220,9 @@ like($node->safe_psql('src', q{SELECT string_agg(DISTINCT (checkpoint IS NOT NUL
 							   FROM stream.leases('resharded-app')}),
 	qr/^false\/false,.*true\/true$/,
 	'the application has shards read to their end and shards not begun');
+is($node->safe_psql('src', q{SELECT count(*) || '/' || count(*) FILTER (WHERE checkpoint IS NOT NULL AND shard_end_reached)
+							   FROM stream.trigger_lanes}),
+	'18/1', 'the trigger has lanes (2 for each of 9 shards), one of them read to its end');
 
 # The dumps
 $node->command_ok([ 'pg_dump', '-Fc', '-f', "$tmp/src.dump", '-d', 'src' ], 'pg_dump -Fc');
@@ -240,7 +258,9 @@ $node->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', 'r_plain'
 	'psql restores the plain dump');
 $node->command_ok([ 'pg_restore', '-e', '-j', '2', '-d', 'r_dir', "$tmp/src.dir" ],
 	'pg_restore -j 2 of the directory dump');
-$node->safe_psql('r_data', 'CREATE EXTENSION stream');
+$node->safe_psql('r_data', q{CREATE EXTENSION stream;
+CREATE FUNCTION public.on_clicks(records stream.record[], shard_id text) RETURNS void
+	LANGUAGE sql AS $$ SELECT $$;});
 $node->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', 'r_data', '-f', "$tmp/src_data.sql" ],
 	'psql restores the data-only dump into a database with the extension');
 

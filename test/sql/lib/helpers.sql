@@ -20,7 +20,8 @@ $$;
 -- was.
 CREATE FUNCTION pg_temp.footprint() RETURNS text LANGUAGE sql AS $$
 	SELECT format('streams=%s shards=%s open=%s segments=%s relations=%s consumers=%s '
-				  'scalings=%s mode_changes=%s views=%s applications=%s leases=%s',
+				  'scalings=%s mode_changes=%s views=%s applications=%s leases=%s triggers=%s '
+				  'trigger_lanes=%s',
 				  (SELECT count(*) FROM stream.streams),
 				  (SELECT count(*) FROM stream.shards),
 				  (SELECT count(*) FROM stream.shards WHERE closed_at IS NULL),
@@ -33,7 +34,9 @@ CREATE FUNCTION pg_temp.footprint() RETURNS text LANGUAGE sql AS $$
 				  (SELECT count(*) FROM pg_class
 				   WHERE relnamespace = 'stream_acl'::regnamespace),
 				  (SELECT count(*) FROM stream.applications),
-				  (SELECT count(*) FROM stream.leases))
+				  (SELECT count(*) FROM stream.leases),
+				  (SELECT count(*) FROM stream.trigger_definitions),
+				  (SELECT count(*) FROM stream.trigger_lanes))
 $$;
 
 -- The hash key of a partition key, computed here in SQL, independently of

@@ -1,0 +1,552 @@
+/*-------------------------------------------------------------------------
+ *
+ * trigger.c
+ *	  One batch of a trigger (sql/83_triggers.sql), for the trigger workers
+ *	  of src/worker/worker.c: what Lambda does for a Kinesis event source
+ *	  mapping.
+ *
+ * A trigger reads each shard of its stream in parallelization_factor lanes
+ * (a record is in lane hash(partition key) mod the factor), each lane a row
+ * of stream.trigger_lanes with its checkpoint.  A batch of a lane, in the
+ * worker's transaction:
+ *
+ *	1. locks the lane's row (FOR UPDATE SKIP LOCKED): no other worker runs
+ *	   the lane until this transaction ends;
+ *	2. reads up to batch_size records of the lane from its checkpoint
+ *	   (reader.c), skipping those of other lanes;
+ *	3. calls the function with them, as the trigger's owner, in a
+ *	   subtransaction, with stream.trigger_timeout as its statement timeout;
+ *	4. moves the checkpoint past them (stream_internal.trigger_lane_read),
+ *	   or, if the function failed, rolls its work back and lets
+ *	   stream_internal.trigger_batch_failed decide: halve the batch, try it
+ *	   again later, or write it to the failure stream and go on.
+ *
+ * The function's work and the checkpoint commit together, so a batch is
+ * applied exactly once; a worker killed in the middle rolls back both, and
+ * the next one runs the same batch.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/regproc.h"
+#include "utils/resowner.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "utils/timeout.h"
+#include "utils/timestamp.h"
+#include "utils/typcache.h"
+
+#include "kinesis/acl.h"
+#include "kinesis/application.h"
+#include "kinesis/catalog.h"
+#include "kinesis/crypt.h"
+#include "kinesis/names.h"
+#include "kinesis/reader.h"
+#include "kinesis/sequence.h"
+#include "kinesis/trigger.h"
+#include "log/seqno.h"
+
+/* Lambda's longest function timeout */
+#define MAX_TRIGGER_TIMEOUT_MS (15 * 60 * 1000)
+
+/* A batch that waits for its window is looked at again at least this often */
+#define RIPEN_CHECK_MS 1000
+
+int			stream_trigger_timeout = 60 * 1000;
+
+void
+TriggerInit(void)
+{
+	DefineCustomIntVariable("stream.trigger_timeout",
+							"Longest a trigger's function may run on one batch.",
+							"A batch that runs longer is canceled, and counts as a failure of the function.",
+							&stream_trigger_timeout, 60 * 1000, 1000, MAX_TRIGGER_TIMEOUT_MS,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+}
+
+/* Runs a query of this file (schema-qualified, as the worker's superuser). */
+static void
+RunQuery(const char *sql, int nargs, Oid *argtypes, Datum *args,
+		 const char *nulls, int expected)
+{
+	int			ret = SPI_execute_with_args(sql, nargs, argtypes, args, nulls,
+											false, 0);
+
+	if (ret != expected)
+		elog(ERROR, "trigger query failed: %s", SPI_result_code_string(ret));
+}
+
+StreamTriggerLane *
+StreamReadyTriggerLanes(int *nlanes)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	StreamTriggerLane *lanes;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	RunQuery("SELECT trigger_name, stream_id, shard_no, lane, lanes, checkpoint, "
+			 "start_at, retry_at FROM stream_internal.ready_trigger_lanes()",
+			 0, NULL, NULL, NULL, SPI_OK_SELECT);
+	*nlanes = (int) SPI_processed;
+	lanes = MemoryContextAllocZero(caller, sizeof(StreamTriggerLane) * Max(1, *nlanes));
+	for (int i = 0; i < *nlanes; i++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		StreamTriggerLane *l = &lanes[i];
+		bool		isnull;
+		Datum		value;
+
+		strlcpy(l->trigger_name, TextDatumGetCString(SPI_getbinval(tuple, desc, 1, &isnull)),
+				sizeof(l->trigger_name));
+		l->stream_id = DatumGetInt32(SPI_getbinval(tuple, desc, 2, &isnull));
+		l->shard_no = DatumGetInt32(SPI_getbinval(tuple, desc, 3, &isnull));
+		l->lane = DatumGetInt32(SPI_getbinval(tuple, desc, 4, &isnull));
+		l->lanes = DatumGetInt32(SPI_getbinval(tuple, desc, 5, &isnull));
+		value = SPI_getbinval(tuple, desc, 6, &isnull);
+		l->has_checkpoint = !isnull;
+		if (!isnull)
+			l->checkpoint = StreamSeqFromNumeric(value);
+		value = SPI_getbinval(tuple, desc, 7, &isnull);
+		l->has_start_at = !isnull;
+		if (!isnull)
+			l->start_at = DatumGetTimestampTz(value);
+		value = SPI_getbinval(tuple, desc, 8, &isnull);
+		l->retry_at = isnull ? 0 : DatumGetTimestampTz(value);
+	}
+	SPI_finish();
+	return lanes;
+}
+
+bool
+StreamTriggerLaneMayHaveWork(const StreamTriggerLane *lane)
+{
+	StreamInfo *stream;
+	StreamShardInfo *shard;
+
+	AcceptInvalidationMessages();
+	stream = StreamLookupById(lane->stream_id);
+	shard = stream != NULL ? StreamFindShard(stream, lane->shard_no) : NULL;
+	if (shard == NULL)
+		return false;
+	return !shard->open ||
+		StreamLeasePosition(shard, lane->has_checkpoint, lane->checkpoint,
+							lane->has_start_at, lane->start_at) <
+		StreamShardEndPosition(shard);
+}
+
+/* A batch being read */
+typedef struct TriggerBatch
+{
+	StreamInfo *stream;
+	int32		lanes;
+	int32		lane;
+	int			limit;
+	int			count;
+	int64		bytes;
+	bool		scanned;		/* a record was read, of any lane */
+	int64		last_scanned;	/* the last of them */
+	TimestampTz first_arrival;	/* of the batch's first record */
+	TupleDesc	record_desc;	/* stream.record's */
+	Datum		encryption_none;
+	Datum		encryption_kms;
+	ArrayBuildState *records;
+} TriggerBatch;
+
+/* The lane of a partition key */
+static int32
+KeyLane(text *key, int32 lanes)
+{
+	return (int32) (hash_bytes((const unsigned char *) VARDATA_ANY(key),
+							   VARSIZE_ANY_EXHDR(key)) % (uint32) lanes);
+}
+
+/* Adds a record of the lane to the batch; passes over other lanes' records. */
+static bool
+CollectLaneRecord(void *arg, int64 seq, StreamSegmentInfo *segment,
+				  StreamLogReader *reader, StreamRecord *record)
+{
+	TriggerBatch *batch = (TriggerBatch *) arg;
+	int64		size = StreamRecordSize(record);
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
+	HeapTuple	tuple;
+
+	if (batch->lanes > 1)
+	{
+		StreamReadRecordBody(batch->stream, segment, reader, record);
+		if (KeyLane(record->key, batch->lanes) != batch->lane)
+		{
+			pfree(record->key);
+			pfree(record->data);
+			batch->scanned = true;
+			batch->last_scanned = seq;
+			return true;
+		}
+	}
+	if (batch->count >= batch->limit ||
+		(batch->count > 0 && batch->bytes + size > STREAM_MAX_GET_RECORDS_SIZE))
+	{
+		if (batch->lanes > 1)
+		{
+			pfree(record->key);
+			pfree(record->data);
+		}
+		return false;
+	}
+	if (batch->lanes == 1)
+		StreamReadRecordBody(batch->stream, segment, reader, record);
+
+	values[0] = StreamSeqToNumeric(seq);
+	values[1] = TimestampTzGetDatum(record->arrival);
+	values[2] = PointerGetDatum(record->data);
+	values[3] = PointerGetDatum(record->key);
+	values[4] = record->encrypted ? batch->encryption_kms : batch->encryption_none;
+	tuple = heap_form_tuple(batch->record_desc, values, nulls);
+	batch->records = accumArrayResult(batch->records, HeapTupleGetDatum(tuple), false,
+									  batch->record_desc->tdtypeid, CurrentMemoryContext);
+	heap_freetuple(tuple);
+	pfree(record->key);
+	pfree(record->data);
+
+	if (batch->count == 0)
+		batch->first_arrival = record->arrival;
+	batch->count++;
+	batch->bytes += size;
+	batch->scanned = true;
+	batch->last_scanned = seq;
+	return true;
+}
+
+/* What stream_internal.lock_trigger_lane found */
+typedef struct LockedLane
+{
+	Oid			function;
+	Oid			owner;
+	int32		batch_size;
+	int64		window_ms;
+	bool		has_checkpoint;
+	int64		checkpoint;
+	bool		has_start_at;
+	TimestampTz start_at;
+	int32		retry_records;
+	TimestampTz retry_at;
+	bool		shard_end_reached;
+} LockedLane;
+
+/* The arguments that name a lane, first of every query about one */
+static void
+LaneArgs(const StreamTriggerLane *lane, Datum *args, Oid *argtypes)
+{
+	args[0] = CStringGetTextDatum(lane->trigger_name);
+	args[1] = Int32GetDatum(lane->shard_no);
+	args[2] = Int32GetDatum(lane->lane);
+	argtypes[0] = TEXTOID;
+	argtypes[1] = INT4OID;
+	argtypes[2] = INT4OID;
+}
+
+/* Locks the lane; false if another worker runs it, or it is gone. */
+static bool
+LockLane(const StreamTriggerLane *lane, LockedLane *locked)
+{
+	Datum		args[3];
+	Oid			argtypes[3];
+	HeapTuple	tuple;
+	TupleDesc	desc;
+	bool		isnull;
+	Datum		value;
+	Interval   *window;
+
+	LaneArgs(lane, args, argtypes);
+	RunQuery("SELECT function, owner, batch_size, maximum_batching_window, checkpoint, "
+			 "start_at, retry_records, retry_at, shard_end_reached "
+			 "FROM stream_internal.lock_trigger_lane($1, $2, $3)",
+			 3, argtypes, args, NULL, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+		return false;
+	tuple = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	locked->function = DatumGetObjectId(SPI_getbinval(tuple, desc, 1, &isnull));
+	locked->owner = DatumGetObjectId(SPI_getbinval(tuple, desc, 2, &isnull));
+	locked->batch_size = DatumGetInt32(SPI_getbinval(tuple, desc, 3, &isnull));
+	window = DatumGetIntervalP(SPI_getbinval(tuple, desc, 4, &isnull));
+	locked->window_ms = window->time / 1000 +
+		(int64) window->day * USECS_PER_DAY / 1000;
+	value = SPI_getbinval(tuple, desc, 5, &isnull);
+	locked->has_checkpoint = !isnull;
+	if (!isnull)
+		locked->checkpoint = StreamSeqFromNumeric(value);
+	value = SPI_getbinval(tuple, desc, 6, &isnull);
+	locked->has_start_at = !isnull;
+	if (!isnull)
+		locked->start_at = DatumGetTimestampTz(value);
+	locked->retry_records = DatumGetInt32(SPI_getbinval(tuple, desc, 7, &isnull));
+	value = SPI_getbinval(tuple, desc, 8, &isnull);
+	locked->retry_at = isnull ? 0 : DatumGetTimestampTz(value);
+	locked->shard_end_reached = DatumGetBool(SPI_getbinval(tuple, desc, 9, &isnull));
+	return true;
+}
+
+/* Moves the lane past what it read (stream_internal.trigger_lane_read). */
+static void
+LaneRead(const StreamTriggerLane *lane, int records, bool has_checkpoint,
+		 int64 checkpoint, bool shard_end)
+{
+	Datum		args[6];
+	Oid			argtypes[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', has_checkpoint ? ' ' : 'n', ' '};
+
+	LaneArgs(lane, args, argtypes);
+	args[3] = Int32GetDatum(records);
+	args[4] = has_checkpoint ? StreamSeqToNumeric(checkpoint) : (Datum) 0;
+	args[5] = BoolGetDatum(shard_end);
+	argtypes[3] = INT4OID;
+	argtypes[4] = NUMERICOID;
+	argtypes[5] = BOOLOID;
+	RunQuery("SELECT stream_internal.trigger_lane_read($1, $2, $3, $4, $5, $6)",
+			 6, argtypes, args, nulls, SPI_OK_SELECT);
+}
+
+/*
+ * Calls the trigger's function with a batch, as its owner, with the search
+ * path a session of the owner starts with, in a subtransaction.  Returns
+ * NULL if it succeeded, else its error message (its work rolled back).
+ */
+static char *
+CallFunction(const LockedLane *locked, Datum records, int32 shard_no)
+{
+	MemoryContext caller_context = CurrentMemoryContext;
+	ResourceOwner caller_owner = CurrentResourceOwner;
+	char	   *volatile error = NULL;
+	Oid			save_userid;
+	int			save_sec_context;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(caller_context);
+	PG_TRY();
+	{
+		LOCAL_FCINFO(fcinfo, 2);
+		FmgrInfo	flinfo;
+		int			nest_level;
+
+		/* SET ROLE and the like are refused while the user is switched */
+		SetUserIdAndSecContext(locked->owner,
+							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+		nest_level = NewGUCNestLevel();
+		(void) set_config_option("search_path", "\"$user\", public",
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
+		fmgr_info(locked->function, &flinfo);
+		InitFunctionCallInfoData(*fcinfo, &flinfo, 2, InvalidOid, NULL, NULL);
+		fcinfo->args[0].value = records;
+		fcinfo->args[0].isnull = false;
+		fcinfo->args[1].value = PointerGetDatum(StreamShardIdText(shard_no));
+		fcinfo->args[1].isnull = false;
+
+		enable_timeout_after(STATEMENT_TIMEOUT, stream_trigger_timeout);
+		PushActiveSnapshot(GetTransactionSnapshot());
+		(void) FunctionCallInvoke(fcinfo);
+		PopActiveSnapshot();
+		disable_timeout(STATEMENT_TIMEOUT, false);
+
+		AtEOXact_GUC(true, nest_level);
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(caller_context);
+		CurrentResourceOwner = caller_owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		disable_timeout(STATEMENT_TIMEOUT, false);
+		MemoryContextSwitchTo(caller_context);
+		edata = CopyErrorData();
+		FlushErrorState();
+		/* restores the user and the settings too */
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(caller_context);
+		CurrentResourceOwner = caller_owner;
+		/* a cancel that came as it failed is spent with it */
+		QueryCancelPending = false;
+		error = pstrdup(edata->message != NULL ? edata->message : "unknown error");
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	return error;
+}
+
+/*
+ * After the function failed: stream_internal.trigger_batch_failed decides
+ * what comes next.
+ */
+static void
+BatchFailed(const StreamTriggerLane *lane, Datum records, int count,
+			const char *error)
+{
+	Datum		args[5];
+	Oid			argtypes[5];
+	char	   *outcome;
+	bool		isnull;
+
+	LaneArgs(lane, args, argtypes);
+	args[3] = records;
+	args[4] = CStringGetTextDatum(error);
+	argtypes[3] = get_array_type(DatumGetArrayTypeP(records)->elemtype);
+	argtypes[4] = TEXTOID;
+	RunQuery("SELECT stream_internal.trigger_batch_failed($1, $2, $3, $4, $5)",
+			 5, argtypes, args, NULL, SPI_OK_SELECT);
+	outcome = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
+												SPI_tuptable->tupdesc, 1, &isnull));
+	ereport(strcmp(outcome, "sent to the failure stream") == 0 ? LOG : DEBUG1,
+			(errmsg("trigger \"%s\" failed on %d records of shard \"%s\": %s",
+					lane->trigger_name, count, StreamFormatShardId(lane->shard_no),
+					outcome),
+			 errdetail("The function failed: %s", error)));
+}
+
+/* The type stream.record */
+static Oid
+RecordType(void)
+{
+	Oid			type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+									   CStringGetDatum("record"),
+									   ObjectIdGetDatum(get_namespace_oid("stream", false)));
+
+	if (!OidIsValid(type))
+		elog(ERROR, "type stream.record is missing");
+	return type;
+}
+
+bool
+StreamRunTriggerBatch(const StreamTriggerLane *lane, TimestampTz *not_before)
+{
+	LockedLane locked;
+	StreamInfo *stream;
+	StreamShardInfo *shard;
+	TriggerBatch batch;
+	StreamShardReadEnd end;
+	int64		next;
+	bool		shard_end;
+	TimestampTz now = GetCurrentTimestamp();
+	Datum		records;
+	char	   *error;
+
+	*not_before = 0;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (!LockLane(lane, &locked) || locked.shard_end_reached ||
+		(locked.retry_at != 0 && locked.retry_at > now))
+	{
+		SPI_finish();
+		return false;
+	}
+
+	AcceptInvalidationMessages();
+	stream = StreamLookupById(lane->stream_id);
+	shard = stream != NULL ? StreamFindShard(stream, lane->shard_no) : NULL;
+	if (shard == NULL)
+	{
+		SPI_finish();
+		return false;
+	}
+	/* at every batch: a trigger reads only while its owner may */
+	if (!StreamHasPrivilege(locked.owner, stream->acl_relid, STREAM_PRIV_READ))
+		ereport(ERROR,
+				errkinesis(KINESIS_ACCESS_DENIED),
+				errmsg("role \"%s\" of trigger \"%s\" may not read stream \"%s\"",
+					   GetUserNameFromId(locked.owner, false), lane->trigger_name,
+					   stream->name));
+	if (pg_proc_aclcheck(locked.function, locked.owner, ACL_EXECUTE) != ACLCHECK_OK)
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				errmsg("role \"%s\" of trigger \"%s\" may not execute function %s",
+					   GetUserNameFromId(locked.owner, false), lane->trigger_name,
+					   format_procedure(locked.function)));
+	StreamCheckKey(stream);
+
+	memset(&batch, 0, sizeof(batch));
+	batch.stream = stream;
+	batch.lanes = lane->lanes;
+	batch.lane = lane->lane;
+	batch.limit = locked.retry_records > 0 ? locked.retry_records : locked.batch_size;
+	batch.record_desc = lookup_rowtype_tupdesc_copy(RecordType(), -1);
+	batch.encryption_none = CStringGetTextDatum("NONE");
+	batch.encryption_kms = CStringGetTextDatum("KMS");
+	end = StreamReadShard(shard,
+						  StreamLeasePosition(shard, locked.has_checkpoint,
+											  locked.checkpoint,
+											  locked.has_start_at,
+											  locked.start_at),
+						  now - stream->retention, CollectLaneRecord, &batch, &next);
+	shard_end = end == SHARD_READ_CAUGHT_UP && !shard->open;
+
+	if (batch.count == 0)
+	{
+		/* only other lanes' records, or the end: the lane moves on */
+		if (!batch.scanned && !shard_end)
+		{
+			SPI_finish();
+			return false;
+		}
+		LaneRead(lane, 0, batch.scanned, batch.last_scanned, shard_end);
+		SPI_finish();
+		return true;
+	}
+
+	/* a batch waits for more records until its window passed */
+	if (batch.count < batch.limit && end != SHARD_READ_FULL && !shard_end &&
+		locked.retry_records == 0 && locked.window_ms > 0 &&
+		!TimestampDifferenceExceeds(batch.first_arrival, now, locked.window_ms))
+	{
+		*not_before = Min(TimestampTzPlusMilliseconds(batch.first_arrival, locked.window_ms),
+						  TimestampTzPlusMilliseconds(now, RIPEN_CHECK_MS));
+		SPI_finish();
+		return false;
+	}
+
+	records = makeArrayResult(batch.records, CurrentMemoryContext);
+	error = CallFunction(&locked, records, lane->shard_no);
+	if (error == NULL)
+		LaneRead(lane, batch.count, true, batch.last_scanned, shard_end);
+	else
+		BatchFailed(lane, records, batch.count, error);
+	SPI_finish();
+	return true;
+}
+
+void
+StreamTriggerLaneError(const StreamTriggerLane *lane, const char *message)
+{
+	Datum		args[4];
+	Oid			argtypes[4];
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	LaneArgs(lane, args, argtypes);
+	args[3] = CStringGetTextDatum(message);
+	argtypes[3] = TEXTOID;
+	RunQuery("SELECT stream_internal.trigger_lane_error($1, $2, $3, $4)",
+			 4, argtypes, args, NULL, SPI_OK_SELECT);
+	SPI_finish();
+}
