@@ -24,6 +24,7 @@ OBJS = \
 	src/kinesis/backup.o \
 	src/kinesis/catalog.o \
 	src/kinesis/crypt.o \
+	src/kinesis/delivery.o \
 	src/kinesis/feed.o \
 	src/kinesis/get.o \
 	src/kinesis/guard.o \
@@ -38,14 +39,15 @@ OBJS = \
 	src/kinesis/reader.o \
 	src/kinesis/segment.o \
 	src/kinesis/sequence.o \
-	src/kinesis/trigger.o \
+	src/kinesis/sink.o \
 	src/kinesis/wait.o \
 	src/worker/worker.o
 
 PG_CPPFLAGS += -I$(srcdir)/src
 
-# OpenSSL's libcrypto hashes partition keys (MD5, src/kinesis/hashkey.c).
-SHLIB_LINK += -lcrypto
+# OpenSSL's libcrypto hashes partition keys (MD5, src/kinesis/hashkey.c);
+# zlib compresses the files of deliveries (src/kinesis/delivery.c).
+SHLIB_LINK += -lcrypto -lz
 
 EXTENSION = stream
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" stream.control)

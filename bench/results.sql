@@ -3,7 +3,7 @@
 -- chart.  Run by bench/run with psql -At and the variables rounds_file (the
 -- measurements: workload, system, round, value, tab-separated), plot_file
 -- (where the chart's data goes) and the sizes w3_records, w4_records,
--- w5_large, w5_small, w8_records and w9_records.  A workload that was not run has no
+-- w5_large, w5_small, w8_records, w9_records and w10_records.  A workload that was not run has no
 -- row.
 
 \set ON_ERROR_STOP 1
@@ -95,6 +95,14 @@ INSERT INTO spec VALUES
   'report', NULL, 'report'),
  (17.7, 'W9', 'next_batch calls (transactions) the PgQ workers made', 'pgq_calls', NULL, '', 'calls',
   'report', NULL, 'report'),
+ (17.8, 'W10', format('trigger: %s records through a trigger whose function inserts each batch''s sequence '
+	 'numbers into a table (batches of 1,000, 4 trigger workers, 4 shards)', :'w10_records'),
+  'stream', 'pgq', 'PgQ: W9''s consumers doing the same, a queue a worker (4), batches of 1,000',
+  'rec/s', 'higher', 3.0, '≥ 3×'),
+ (17.9, 'W10', 'files: the same records delivered to gzip-compressed JSON lines (buffers of 5 MB), '
+	 'bytes of record data a second', 'stream', 'copy',
+  'COPY (SELECT json_build_object(...) FROM stream.read(...)) TO PROGRAM ''gzip > file''',
+  'B/s', 'higher', 0.8, '≥ 0.8×'),
  (18, 'W12', 'W2 (put_records of 500) on a stream encrypted with a KMS key', 'encrypted', 'plain',
   'the same on a plain stream', 'rec/s', 'higher', 0.8, '≥ 0.8×'),
  (18.8, 'W13', 'W1 (put_record, autocommit, 4 clients) with the metrics counted', 'on', 'off',
@@ -127,7 +135,7 @@ SELECT s.*, ms.v AS s_v, mb.v AS b_v, ms.n,
 		   WHEN 'absolute' THEN ms.v / s.target
 	   END AS ratio
 FROM (SELECT *, CASE WHEN workload IN ('W5', 'W12', 'W13') THEN workload || '-' || split_part(what, ' ', 1)
-					  WHEN workload = 'W8' THEN workload || '-' || split_part(what, ':', 1)
+					  WHEN workload IN ('W8', 'W10') THEN workload || '-' || split_part(what, ':', 1)
 					  ELSE workload END AS rw FROM spec) s
 JOIN medians ms ON ms.workload = s.rw AND ms.system = s.s_sys
 LEFT JOIN medians mb ON mb.workload = s.rw AND mb.system = s.b_sys;
@@ -172,7 +180,7 @@ ORDER BY r.workload, min(r.round), r.system;
 \o :plot_file
 SELECT format('"%s" %s %s', CASE WHEN kind = 'absolute' THEN workload || ' vs 500k/s'
 								 WHEN workload IN ('W5', 'W12', 'W13') THEN workload || ' (' || split_part(what, ' ', 1) || ')'
-								 WHEN workload = 'W8' THEN workload || ' (' || split_part(what, ':', 1) || ')'
+								 WHEN workload IN ('W8', 'W10') THEN workload || ' (' || split_part(what, ':', 1) || ')'
 								 WHEN b_sys IS NOT NULL THEN workload || ' vs ' || b_sys
 								 ELSE workload END,
 			  ratio, CASE WHEN kind = 'absolute' THEN 1 ELSE target END)

@@ -24,6 +24,10 @@ SELECT page, views FROM page_views ORDER BY views DESC, page LIMIT 5;
 SELECT trigger_name, state, records, batches, millis_behind_latest
 FROM stream.triggers;
 
+\echo 'The delivery clicks-archive (stream.create_delivery), writing the stream to files:'
+SELECT delivery_name, destination, state, records, deliveries AS files, millis_behind_latest
+FROM stream.deliveries;
+
 \echo 'The stream is encrypted at rest with its key; get_records says how each record was stored:'
 SELECT s.encryption_type, k.alias, k.key_arn
 FROM stream.describe_stream_summary('clickstream') s

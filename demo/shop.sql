@@ -101,6 +101,20 @@ SELECT stream.create_trigger('page-views', 'clickstream', 'count_page_views(stre
 							 parallelization_factor => 2);
 RESET ROLE;
 
+-- A delivery (README, "Deliveries") writes the click stream to files, as
+-- Firehose writes it to S3: gzip-compressed JSON lines under
+-- stream.delivery_directory, a file a shard and two seconds.  Made by
+-- shop_archive, which manages and reads the stream and may write the
+-- server's files.
+CREATE ROLE shop_archive;
+GRANT pg_write_server_files TO shop_archive;
+SELECT stream.grant('manage', 'clickstream', 'shop_archive');
+SELECT stream.grant('read', 'clickstream', 'shop_archive');
+SET ROLE shop_archive;
+SELECT stream.create_delivery('clicks-archive', 'clickstream', 'files', 'clickstream',
+							  buffer_size_mb => 1, buffer_interval => '2 seconds');
+RESET ROLE;
+
 GRANT INSERT ON produced TO shop_producer;
 GRANT SELECT ON produced TO shop_consumer;
 GRANT INSERT ON consumed TO shop_consumer;

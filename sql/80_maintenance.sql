@@ -144,7 +144,7 @@ BEGIN
 	-- workers of consumer applications that no longer wait for leases
 	PERFORM stream_internal.forget_lease_workers();
 	-- how many trigger workers this database wants
-	PERFORM stream_internal.announce_trigger_lanes();
+	PERFORM stream_internal.announce_sink_lanes();
 	-- the minutes of the metrics that are over, from shared memory to stream.metrics
 	BEGIN
 		PERFORM stream_internal.store_metrics();

@@ -5,7 +5,7 @@
 ----------------------------------------------------------------------------
 
 -- Rows of kinds header, key, key_version, stream, shard, consumer,
--- scaling, mode_change, tag, application, lease, metric, trigger, trigger_lane,
+-- scaling, mode_change, tag, application, lease, metric, sink, sink_lane,
 -- segment (each followed by its
 -- records), record and end.  Columns are only
 -- ever added, so that older dumps still load.
@@ -47,7 +47,7 @@ $$;
 -- The catalog part of a dump, in the order a restore needs: the header, the
 -- keys, then each stream's row, shards, consumers, limits of changes, tags,
 -- the minutes of its metrics that the maintenance pass stored, applications and their leases (checkpoints, without holders: a worker
--- of the restored database takes them anew), triggers and their lanes.  No
+-- of the restored database takes them anew), triggers and deliveries (sinks) and their lanes.  No
 -- view is read: pg_dump forbids it (restrict_nonsystem_relation_kind).
 CREATE FUNCTION stream_internal.dump_catalog()
 	RETURNS TABLE(kind text, stream_id int, info jsonb)
@@ -92,9 +92,9 @@ AS $$
 		FROM stream.leases x
 		UNION ALL
 		-- the function by its qualified signature, the owner by name
-		SELECT 2, x.stream_id, 7, 'trigger', pg_catalog.to_jsonb(x) FROM stream.trigger_definitions x
+		SELECT 2, x.stream_id, 7, 'sink', pg_catalog.to_jsonb(x) FROM stream.sinks x
 		UNION ALL
-		SELECT 2, x.stream_id, 8, 'trigger_lane', pg_catalog.to_jsonb(x) FROM stream.trigger_lanes x
+		SELECT 2, x.stream_id, 8, 'sink_lane', pg_catalog.to_jsonb(x) FROM stream.sink_lanes x
 	) r
 	ORDER BY r.part, r.stream_id, r.sub
 $$;
@@ -215,13 +215,13 @@ BEGIN
 			SELECT x.application_name, x.stream_id, x.shard_no, x.start_at, x.checkpoint,
 				   x.shard_end_reached
 			FROM pg_catalog.jsonb_populate_record(NULL::stream.leases, p_info) x;
-	WHEN 'trigger' THEN
+	WHEN 'sink' THEN
 		-- its function and owner must exist: pg_dump makes them before data
-		INSERT INTO stream.trigger_definitions
-			SELECT (pg_catalog.jsonb_populate_record(NULL::stream.trigger_definitions, p_info)).*;
-	WHEN 'trigger_lane' THEN
-		INSERT INTO stream.trigger_lanes
-			SELECT (pg_catalog.jsonb_populate_record(NULL::stream.trigger_lanes, p_info)).*;
+		INSERT INTO stream.sinks
+			SELECT (pg_catalog.jsonb_populate_record(NULL::stream.sinks, p_info)).*;
+	WHEN 'sink_lane' THEN
+		INSERT INTO stream.sink_lanes
+			SELECT (pg_catalog.jsonb_populate_record(NULL::stream.sink_lanes, p_info)).*;
 	WHEN 'segment' THEN
 		g := pg_catalog.jsonb_populate_record(NULL::stream.segments, p_info);
 		IF g.stream_id IS DISTINCT FROM p_stream_id THEN

@@ -202,6 +202,29 @@ CREATE FUNCTION stream.triggers()
 
 CREATE VIEW stream.triggers AS SELECT * FROM stream.triggers();
 
+-- Deliveries (README, "Deliveries"): the records copied to a table or to
+-- files by the extension's workers, buffered by size and time.
+CREATE FUNCTION stream.create_delivery(delivery_name text, stream_name text, destination text,
+									   target text, buffer_size_mb int DEFAULT 5,
+									   buffer_interval interval DEFAULT '300 seconds',
+									   format text DEFAULT 'jsonl', compression text DEFAULT 'gzip')
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
+
+CREATE FUNCTION stream.drop_delivery(delivery_name text) RETURNS void
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
+
+-- The deliveries the calling role owns or may describe the stream of; the
+-- view is what to query.
+CREATE FUNCTION stream.deliveries()
+	RETURNS TABLE(delivery_name text, stream_name text, destination text, target text,
+				  owner regrole, buffer_size_mb int, buffer_interval interval, format text,
+				  compression text, state text, last_error text, last_delivery_at timestamptz,
+				  millis_behind_latest bigint, records bigint, deliveries bigint, shards jsonb)
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C STABLE;
+
+CREATE VIEW stream.deliveries AS SELECT * FROM stream.deliveries();
+
 -- Tags and limits (README, "Tags, limits and paging")
 CREATE FUNCTION stream.add_tags_to_stream(stream_name text, tags jsonb) RETURNS void
 	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;

@@ -56,8 +56,9 @@ BEGIN
 END
 $$;
 
--- The one view every role may read: it shows each role the streams it may
--- describe (stream.stream_stats() checks).
+-- The views every role may read: they show each role the streams it may
+-- describe (stream.stream_stats() checks), and the triggers and deliveries
+-- it owns or may describe the stream of.
 GRANT SELECT ON stream.stream_stats TO PUBLIC;
--- and the triggers, those each role owns or may describe the stream of
 GRANT SELECT ON stream.triggers TO PUBLIC;
+GRANT SELECT ON stream.deliveries TO PUBLIC;

@@ -24,6 +24,7 @@
 #include "injection.h"
 #include "kinesis/backup.h"
 #include "kinesis/catalog.h"
+#include "kinesis/delivery.h"
 #include "kinesis/feed.h"
 #include "kinesis/guard.h"
 #include "kinesis/iterator.h"
@@ -33,7 +34,7 @@
 #include "kinesis/names.h"
 #include "kinesis/quota.h"
 #include "kinesis/segment.h"
-#include "kinesis/trigger.h"
+#include "kinesis/sink.h"
 #include "kinesis/wait.h"
 #include "log/log_am.h"
 #include "log/log_wal.h"
@@ -66,6 +67,7 @@ _PG_init(void)
 	BackupInit();
 	FeedInit();
 	TriggerInit();
+	DeliveryInit();
 
 	/* background workers */
 	WorkerInit();

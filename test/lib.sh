@@ -29,6 +29,7 @@ STREAM_PACKAGES=(
 	postgresql-15-wal2json
 	libipc-run-perl
 	libssl-dev
+	zlib1g-dev
 	openssl
 	make
 	gcc

@@ -150,6 +150,10 @@ static const ControlFunction control_functions[] = {
 	/* their owner, or who manages the stream: the SQL checks */
 	{"drop_trigger", 0, STREAM_PRIV_MANAGE, "DeleteEventSourceMapping", true, false},
 	{"triggers", -1, STREAM_PRIV_DESCRIBE, "ListEventSourceMappings", true, false},
+	/* deliveries: made by who manages the stream; read as their creator */
+	{"create_delivery", 1, STREAM_PRIV_MANAGE, "CreateDeliveryStream", false, false},
+	{"drop_delivery", 0, STREAM_PRIV_MANAGE, "DeleteDeliveryStream", true, false},
+	{"deliveries", -1, STREAM_PRIV_DESCRIBE, "ListDeliveryStreams", true, false},
 };
 
 /*

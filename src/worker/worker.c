@@ -1,9 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * worker.c
- *	  The maintenance background worker: runs CALL stream.run_maintenance()
- *	  every stream.maintenance_interval in every database that has the
- *	  extension, with no list of databases to configure.
+ *	  The extension's background workers: the maintenance worker, which runs
+ *	  CALL stream.run_maintenance() every stream.maintenance_interval in every
+ *	  database that has the extension, with no list of databases to
+ *	  configure; and the trigger workers, which run triggers and deliveries.
  *
  * Design
  *
@@ -51,6 +52,18 @@
  * due a whole interval after its last pass ended.  Other kinds of workers
  * added later come out of the same budget, with one place always kept for
  * maintenance.
+ *
+ * Trigger workers.  Triggers and deliveries (sinks, src/kinesis/sink.c) are
+ * run by "stream trigger workers", dynamic workers of a database that the
+ * launcher starts too.  The maintenance pass (and create_trigger, and
+ * create_delivery) tells the registry how many lanes of sinks are ready in
+ * its database (stream_internal.set_sink_lanes_ready); the launcher keeps
+ * that many trigger workers there, at most stream.max_trigger_workers, and
+ * stream.max_workers - 2, in the cluster.  They take their places before
+ * maintenance workers waiting for a turn, and never the last one.  A
+ * trigger worker runs one batch of each ready lane in turn, skipping those
+ * another holds, and exits when its database has fewer lanes than workers,
+ * none, or is held as above (DROP DATABASE, DROP EXTENSION stream).
  *
  * A failing pass is caught, its transaction aborted, and one line logged;
  * the same failure is logged again at most once a minute, and recovery once.
@@ -105,7 +118,7 @@
 
 #include "failure_log.h"
 #include "kinesis/kinesis.h"
-#include "kinesis/trigger.h"
+#include "kinesis/sink.h"
 #include "worker/worker.h"
 
 /* Most databases the registry tracks; more are warned about and skipped. */
@@ -1465,7 +1478,7 @@ static HTAB *lanes_not_before = NULL;
 
 typedef struct LaneKey
 {
-	char		trigger_name[STREAM_MAX_STREAM_NAME + 1];
+	char		sink_name[STREAM_MAX_STREAM_NAME + 1];
 	int32		shard_no;
 	int32		lane;
 } LaneKey;
@@ -1477,15 +1490,15 @@ typedef struct LaneWait
 } LaneWait;
 
 /*
- * stream_internal.set_trigger_lanes_ready(lanes int)
+ * stream_internal.set_sink_lanes_ready(lanes int)
  *
  * How many lanes of triggers are ready in this database, for the launcher,
  * which keeps that many trigger workers there (at most
  * stream.max_trigger_workers in the cluster).
  */
-PG_FUNCTION_INFO_V1(stream_set_trigger_lanes_ready);
+PG_FUNCTION_INFO_V1(stream_set_sink_lanes_ready);
 Datum
-stream_set_trigger_lanes_ready(PG_FUNCTION_ARGS)
+stream_set_sink_lanes_ready(PG_FUNCTION_ARGS)
 {
 	int32		lanes = PG_GETARG_INT32(0);
 	StreamDbSlot *slot;
@@ -1547,13 +1560,13 @@ done:
 
 /* A lane's batch that waits for its window, or 0 */
 static TimestampTz
-LaneNotBefore(const StreamTriggerLane *lane)
+LaneNotBefore(const StreamSinkLane *lane)
 {
 	LaneKey		key;
 	LaneWait   *wait;
 
 	memset(&key, 0, sizeof(key));
-	strlcpy(key.trigger_name, lane->trigger_name, sizeof(key.trigger_name));
+	strlcpy(key.sink_name, lane->sink_name, sizeof(key.sink_name));
 	key.shard_no = lane->shard_no;
 	key.lane = lane->lane;
 	wait = hash_search(lanes_not_before, &key, HASH_FIND, NULL);
@@ -1561,7 +1574,7 @@ LaneNotBefore(const StreamTriggerLane *lane)
 }
 
 static void
-SetLaneNotBefore(const StreamTriggerLane *lane, TimestampTz not_before)
+SetLaneNotBefore(const StreamSinkLane *lane, TimestampTz not_before)
 {
 	LaneKey		key;
 
@@ -1583,7 +1596,7 @@ SetLaneNotBefore(const StreamTriggerLane *lane, TimestampTz not_before)
 									   HASH_ELEM | HASH_BLOBS);
 	}
 	memset(&key, 0, sizeof(key));
-	strlcpy(key.trigger_name, lane->trigger_name, sizeof(key.trigger_name));
+	strlcpy(key.sink_name, lane->sink_name, sizeof(key.sink_name));
 	key.shard_no = lane->shard_no;
 	key.lane = lane->lane;
 	if (not_before == 0)
@@ -1599,11 +1612,11 @@ SetLaneNotBefore(const StreamTriggerLane *lane, TimestampTz not_before)
  * one transaction that writes nothing).  False if the extension is gone.
  */
 static bool
-TriggerLanesToRun(StreamTriggerLane **lanes, int *nlanes)
+TriggerLanesToRun(StreamSinkLane **lanes, int *nlanes)
 {
 	TimestampTz now = GetCurrentTimestamp();
-	StreamTriggerLane *ready;
-	StreamTriggerLane *to_run;
+	StreamSinkLane *ready;
+	StreamSinkLane *to_run;
 	int			nready;
 	int			n = 0;
 
@@ -1616,17 +1629,17 @@ TriggerLanesToRun(StreamTriggerLane **lanes, int *nlanes)
 	}
 	PushActiveSnapshot(GetTransactionSnapshot());
 	MemoryContextSwitchTo(worker_context);
-	ready = StreamReadyTriggerLanes(&nready);
-	to_run = palloc(sizeof(StreamTriggerLane) * Max(1, nready));
+	ready = StreamReadySinkLanes(&nready);
+	to_run = palloc(sizeof(StreamSinkLane) * Max(1, nready));
 	for (int i = 0; i < nready; i++)
 	{
 		/* where to start: each worker at its own place */
-		StreamTriggerLane *lane = &ready[(i + trigger_slot * 7) % nready];
+		StreamSinkLane *lane = &ready[(i + trigger_slot * 7) % nready];
 
 		if ((lane->retry_at != 0 && lane->retry_at > now) ||
 			(lanes_not_before != NULL && LaneNotBefore(lane) > now))
 			continue;
-		if (StreamTriggerLaneMayHaveWork(lane))
+		if (StreamSinkLaneMayHaveWork(lane))
 			to_run[n++] = *lane;
 	}
 	PopActiveSnapshot();
@@ -1639,7 +1652,7 @@ TriggerLanesToRun(StreamTriggerLane **lanes, int *nlanes)
 
 /* Logs the failure of a lane's batch, at most once a minute while it repeats. */
 static void
-TriggerReportFailure(const StreamTriggerLane *lane, ErrorData *edata)
+TriggerReportFailure(const StreamSinkLane *lane, ErrorData *edata)
 {
 	const char *message = edata->message ? edata->message : "unknown error";
 	int			not_logged;
@@ -1649,7 +1662,7 @@ TriggerReportFailure(const StreamTriggerLane *lane, ErrorData *edata)
 	ereport(WARNING,
 			(errcode(edata->sqlerrcode),
 			 errmsg("stream trigger \"%s\" in database \"%s\" failed: %s",
-					lane->trigger_name, worker_dbname, message),
+					lane->sink_name, worker_dbname, message),
 			 not_logged > 0 ?
 			 errdetail_plural("%d more failure was not logged.",
 							  "%d more failures were not logged.",
@@ -1662,18 +1675,18 @@ TriggerReportFailure(const StreamTriggerLane *lane, ErrorData *edata)
  * on the lane in another.  True if it did something.
  */
 static bool
-RunLane(const StreamTriggerLane *lane)
+RunLane(const StreamSinkLane *lane)
 {
 	volatile bool did = false;
 	TimestampTz not_before = 0;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
-	pgstat_report_activity(STATE_RUNNING, lane->trigger_name);
+	pgstat_report_activity(STATE_RUNNING, lane->sink_name);
 	PG_TRY();
 	{
 		PushActiveSnapshot(GetTransactionSnapshot());
-		did = StreamRunTriggerBatch(lane, &not_before);
+		did = StreamRunSinkBatch(lane, &not_before);
 		PopActiveSnapshot();
 		CommitTransactionCommand();
 	}
@@ -1692,7 +1705,7 @@ RunLane(const StreamTriggerLane *lane)
 		PG_TRY();
 		{
 			PushActiveSnapshot(GetTransactionSnapshot());
-			StreamTriggerLaneError(lane, edata->message ? edata->message : "unknown error");
+			StreamSinkLaneError(lane, edata->message ? edata->message : "unknown error");
 			PopActiveSnapshot();
 			CommitTransactionCommand();
 		}
@@ -1751,7 +1764,7 @@ StreamTriggerWorkerMain(Datum main_arg)
 	WorkerConnect("stream trigger worker");
 	for (;;)
 	{
-		StreamTriggerLane *lanes;
+		StreamSinkLane *lanes;
 		int			nlanes;
 		bool		did = false;
 

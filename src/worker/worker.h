@@ -1,9 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * worker.h
- *	  The maintenance background worker: a launcher and one worker per
+ *	  The background workers: a launcher, one maintenance worker per
  *	  database that has the extension, each running stream.run_maintenance()
- *	  every stream.maintenance_interval.
+ *	  every stream.maintenance_interval, and trigger workers where triggers
+ *	  or deliveries are.
  *
  *-------------------------------------------------------------------------
  */

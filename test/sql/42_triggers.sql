@@ -138,7 +138,7 @@ SELECT results_eq($$SELECT trigger_name, stream_name, function::text, owner::tex
 SELECT is(jsonb_array_length((SELECT lanes FROM stream.triggers)), 6,
 		  'with a lane for each shard and each of its 3 lanes of parallelization');
 RESET ROLE;
-SELECT is((SELECT count(*) FROM stream.trigger_lanes WHERE start_at IS NULL OR checkpoint IS NOT NULL),
+SELECT is((SELECT count(*) FROM stream.sink_lanes WHERE start_at IS NULL OR checkpoint IS NOT NULL),
 		  0::bigint, 'LATEST: each lane starts at the creation, without checkpoint');
 SET ROLE trg_viewer;
 SELECT is((SELECT count(*) FROM stream.triggers), 1::bigint, 'a role that describes the stream sees it');
@@ -148,38 +148,38 @@ SELECT is((SELECT count(*) FROM stream.triggers), 0::bigint, 'a role that does n
 -- resharding: the children get lanes of their own
 RESET ROLE;
 SELECT stream.split_shard('ts', 'shardId-000000000000', 2::numeric ^ 126);
-SELECT is((SELECT count(*) FROM stream.trigger_lanes WHERE shard_no IN (2, 3)), 6::bigint,
+SELECT is((SELECT count(*) FROM stream.sink_lanes WHERE shard_no IN (2, 3)), 6::bigint,
 		  'the children of a split get their lanes');
-SELECT is((SELECT count(*) FROM stream.trigger_lanes WHERE shard_no IN (2, 3) AND start_at IS NOT NULL),
+SELECT is((SELECT count(*) FROM stream.sink_lanes WHERE shard_no IN (2, 3) AND start_at IS NOT NULL),
 		  0::bigint, 'which start at their first record');
-SELECT is((SELECT count(*) FROM stream_internal.ready_trigger_lanes() WHERE shard_no IN (2, 3)),
+SELECT is((SELECT count(*) FROM stream_internal.ready_sink_lanes() WHERE shard_no IN (2, 3)),
 		  0::bigint, 'and are not ready while their parent''s lanes are not read to its end');
-UPDATE stream.trigger_lanes SET shard_end_reached = true WHERE shard_no = 0 AND lane = 1;
-SELECT results_eq($$SELECT shard_no, lane FROM stream_internal.ready_trigger_lanes() WHERE shard_no IN (2, 3)$$,
+UPDATE stream.sink_lanes SET shard_end_reached = true WHERE shard_no = 0 AND lane = 1;
+SELECT results_eq($$SELECT shard_no, lane FROM stream_internal.ready_sink_lanes() WHERE shard_no IN (2, 3)$$,
 				  $$VALUES (2, 1), (3, 1)$$,
 				  'a lane of a child is ready once the same lane of its parent ended (a key keeps its lane)');
-UPDATE stream.trigger_lanes SET shard_end_reached = false WHERE shard_no = 0 AND lane = 1;
+UPDATE stream.sink_lanes SET shard_end_reached = false WHERE shard_no = 0 AND lane = 1;
 
 -- a batch the function failed on (what the workers call, as a superuser)
 SELECT count(*) FROM (SELECT stream.put_record('ts', 'k' || i, convert_to('r' || i, 'UTF8'), 2::numeric ^ 127)
 					  FROM generate_series(1, 8) i) x;
 CREATE TEMP TABLE batch AS
 SELECT r.records FROM stream.get_records(stream.get_shard_iterator('ts', 'shardId-000000000001', 'TRIM_HORIZON')) r;
-SELECT is(stream_internal.trigger_batch_failed('t', 1, 0, (SELECT records FROM batch), 'boom'),
+SELECT is(stream_internal.sink_batch_failed('t', 1, 0, (SELECT records FROM batch), 'boom'),
 		  'bisected', 'with bisecting, a batch of 8 that failed is halved');
-SELECT results_eq($$SELECT retry_records, retry_remaining, attempts, last_error FROM stream.trigger_lanes
-					WHERE trigger_name = 't' AND shard_no = 1 AND lane = 0$$,
+SELECT results_eq($$SELECT retry_records, retry_remaining, attempts, last_error FROM stream.sink_lanes
+					WHERE sink_name = 't' AND shard_no = 1 AND lane = 0$$,
 				  $$VALUES (4, 8, 0, 'boom')$$, 'the first 4 of the 8 are called next, at once');
-SELECT is(stream_internal.trigger_batch_failed('t', 1, 0, (SELECT records[1:1] FROM batch), 'boom'),
+SELECT is(stream_internal.sink_batch_failed('t', 1, 0, (SELECT records[1:1] FROM batch), 'boom'),
 		  'retrying', 'a single record that failed is tried again');
-SELECT results_eq($$SELECT retry_records, attempts, retry_at > now() FROM stream.trigger_lanes
-					WHERE trigger_name = 't' AND shard_no = 1 AND lane = 0$$,
+SELECT results_eq($$SELECT retry_records, attempts, retry_at > now() FROM stream.sink_lanes
+					WHERE sink_name = 't' AND shard_no = 1 AND lane = 0$$,
 				  $$VALUES (1, 1, true)$$, 'after a backoff, counting the attempt');
-SELECT is(stream_internal.trigger_batch_failed('t', 1, 0, (SELECT records[1:1] FROM batch), 'boom again'),
+SELECT is(stream_internal.sink_batch_failed('t', 1, 0, (SELECT records[1:1] FROM batch), 'boom again'),
 		  'sent to the failure stream', 'past maximum_retry_attempts it goes to the failure stream');
 SELECT results_eq($$SELECT checkpoint = (SELECT (records[1]).sequence_number FROM batch),
 						   retry_records, retry_remaining, attempts, failed_records
-					FROM stream.trigger_lanes WHERE trigger_name = 't' AND shard_no = 1 AND lane = 0$$,
+					FROM stream.sink_lanes WHERE sink_name = 't' AND shard_no = 1 AND lane = 0$$,
 				  $$VALUES (true, 7, 7, 0, 1::bigint)$$,
 				  'and the lane goes on after it, with the rest of the batch as the next one');
 SELECT results_eq($$SELECT r.partition_key, d->>'trigger_name', d->>'stream_name', d->>'shard_id',
@@ -189,16 +189,16 @@ SELECT results_eq($$SELECT r.partition_key, d->>'trigger_name', d->>'stream_name
 					FROM stream.read('ts_failed') r, CAST(convert_from(r.data, 'UTF8') AS jsonb) d$$,
 				  $$VALUES ('k1', 't', 'ts', 'shardId-000000000001', true, 'r1', 'boom again', 2)$$,
 				  'the failure stream has the record, under its key, with its error and origin');
-SELECT stream_internal.trigger_lane_read('t', 1, 0, 7, (SELECT (records[8]).sequence_number FROM batch), false);
-SELECT results_eq($$SELECT retry_records, retry_remaining, records, batches, last_error FROM stream.trigger_lanes
-					WHERE trigger_name = 't' AND shard_no = 1 AND lane = 0$$,
+SELECT stream_internal.sink_lane_read('t', 1, 0, 7, (SELECT (records[8]).sequence_number FROM batch), false);
+SELECT results_eq($$SELECT retry_records, retry_remaining, records, batches, last_error FROM stream.sink_lanes
+					WHERE sink_name = 't' AND shard_no = 1 AND lane = 0$$,
 				  $$VALUES (0, 0, 7::bigint, 1::bigint, NULL::text)$$,
 				  'a batch that succeeds clears the failure, and counts');
 
 -- the owner may lose what the trigger needs: the worker checks at each batch
 SELECT stream.revoke('write', 'ts_failed', 'trg_reader');
-SELECT throws_ok($$SELECT stream_internal.trigger_batch_failed('t', 1, 1, (SELECT records[1:1] FROM batch), 'x'),
-						  stream_internal.trigger_batch_failed('t', 1, 1, (SELECT records[1:1] FROM batch), 'x')$$,
+SELECT throws_ok($$SELECT stream_internal.sink_batch_failed('t', 1, 1, (SELECT records[1:1] FROM batch), 'x'),
+						  stream_internal.sink_batch_failed('t', 1, 1, (SELECT records[1:1] FROM batch), 'x')$$,
 				 '42501', 'role "trg_reader" may not write failure stream "ts_failed" of trigger "t"',
 				 'a batch is not written to a failure stream its owner may no longer write');
 
@@ -213,29 +213,29 @@ SELECT throws_ok($$SELECT stream.drop_trigger(NULL)$$, '22023',
 SET ROLE trg_reader;
 SELECT lives_ok($$SELECT stream.drop_trigger('t')$$, 'its owner drops it');
 RESET ROLE;
-SELECT is((SELECT count(*) FROM stream.trigger_lanes), 0::bigint, 'with its lanes');
+SELECT is((SELECT count(*) FROM stream.sink_lanes), 0::bigint, 'with its lanes');
 SET ROLE trg_reader;
 SELECT lives_ok($$SELECT stream.create_trigger('t2', 'ts', 'public.apply(stream.record[], text)',
 											   starting_position => 'TRIM_HORIZON')$$,
 				'TRIM_HORIZON: from the oldest record');
 RESET ROLE;
-SELECT is((SELECT count(*) FROM stream.trigger_lanes WHERE start_at IS NOT NULL), 0::bigint,
+SELECT is((SELECT count(*) FROM stream.sink_lanes WHERE start_at IS NOT NULL), 0::bigint,
 		  'each lane starts without a time');
 SET ROLE trg_manager;
 SELECT lives_ok($$SELECT stream.drop_trigger('t2')$$, 'a role that manages the stream drops it too');
 RESET ROLE;
 SELECT stream.create_trigger('t3', 'ts', 'public.apply(stream.record[], text)');
 SELECT stream.delete_stream('ts');
-SELECT is((SELECT count(*) FROM stream.trigger_definitions), 0::bigint,
+SELECT is((SELECT count(*) FROM stream.sinks), 0::bigint,
 		  'deleting a stream drops its triggers');
-SELECT is((SELECT count(*) FROM stream.trigger_lanes), 0::bigint, 'and their lanes');
+SELECT is((SELECT count(*) FROM stream.sink_lanes), 0::bigint, 'and their lanes');
 
 -- the view is everyone's, the tables are not
 SET ROLE trg_nobody;
-SELECT throws_ok($$SELECT * FROM stream.trigger_definitions$$, '42501', NULL,
+SELECT throws_ok($$SELECT * FROM stream.sinks$$, '42501', NULL,
 				 'the table of triggers is the extension''s');
-SELECT throws_ok($$SELECT * FROM stream.trigger_lanes$$, '42501', NULL, 'and so is that of lanes');
-SELECT throws_ok($$SELECT stream_internal.trigger_lane_read('t', 1, 0, 1, 1, false)$$, '42501', NULL,
+SELECT throws_ok($$SELECT * FROM stream.sink_lanes$$, '42501', NULL, 'and so is that of lanes');
+SELECT throws_ok($$SELECT stream_internal.sink_lane_read('t', 1, 0, 1, 1, false)$$, '42501', NULL,
 				 'and the functions the workers call');
 RESET ROLE;
 

@@ -12,8 +12,8 @@
 # --inserts), and compared stream by stream with what the original database
 # showed when the dump began: list_streams, list_shards, describe_stream,
 # privileges, scalings, changes of mode, consumers, tags, enhanced
-# monitoring (in describe_stream), applications and
-# their checkpoints, keys with their
+# monitoring (in describe_stream), applications and their checkpoints,
+# triggers and deliveries with their positions, keys with their
 # sealed material, every segment with its sealed state and data key, and
 # every record with its sequence number, arrival time, partition key, hash
 # key and data, encrypted records as the same ciphertext, which reads back.
@@ -143,7 +143,9 @@ CREATE FUNCTION public.on_clicks(records stream.record[], shard_id text) RETURNS
 SELECT stream.create_trigger('resharded-trigger', 'resharded', 'public.on_clicks(stream.record[], text)',
 							 batch_size => 50, parallelization_factor => 2,
 							 starting_position => 'TRIM_HORIZON', on_failure_stream => 'plain');
-SELECT stream_internal.trigger_lane_read('resharded-trigger', 0, 1, 7,
+SELECT stream.create_delivery('resharded-archive', 'resharded', 'table', 'archive',
+							  buffer_interval => '10 seconds');
+SELECT stream_internal.sink_lane_read('resharded-trigger', 0, 1, 7,
 	(SELECT max(sequence_number) FROM stream.read('resharded') WHERE shard_id = 'shardId-000000000000'),
 	true);
 });
@@ -196,6 +198,9 @@ my %queries = (
 						 maximum_retry_attempts, bisect_batch_on_function_error, on_failure_stream,
 						 records, batches, lanes
 				  FROM stream.triggers ORDER BY 1},
+	deliveries => q{SELECT delivery_name, stream_name, destination, target, owner::text, buffer_size_mb,
+						   buffer_interval, format, compression, records, deliveries, shards
+					FROM stream.deliveries ORDER BY 1},
 	changes => q{SELECT 'scaling', stream_id, scaled_at::text FROM stream.scalings
 				 UNION ALL SELECT 'mode', stream_id, changed_at::text FROM stream.mode_changes
 				 UNION ALL SELECT 'consumer', stream_id, row(c.*)::text FROM stream.consumers c
@@ -221,8 +226,8 @@ like($node->safe_psql('src', q{SELECT string_agg(DISTINCT (checkpoint IS NOT NUL
 	qr/^false\/false,.*true\/true$/,
 	'the application has shards read to their end and shards not begun');
 is($node->safe_psql('src', q{SELECT count(*) || '/' || count(*) FILTER (WHERE checkpoint IS NOT NULL AND shard_end_reached)
-							   FROM stream.trigger_lanes}),
-	'18/1', 'the trigger has lanes (2 for each of 9 shards), one of them read to its end');
+							   FROM stream.sink_lanes}),
+	'27/1', 'the trigger has lanes (2 for each of 9 shards), one of them read to its end, and the delivery (1 each)');
 
 # The dumps
 $node->command_ok([ 'pg_dump', '-Fc', '-f', "$tmp/src.dump", '-d', 'src' ], 'pg_dump -Fc');
@@ -260,7 +265,11 @@ $node->command_ok([ 'pg_restore', '-e', '-j', '2', '-d', 'r_dir', "$tmp/src.dir"
 	'pg_restore -j 2 of the directory dump');
 $node->safe_psql('r_data', q{CREATE EXTENSION stream;
 CREATE FUNCTION public.on_clicks(records stream.record[], shard_id text) RETURNS void
-	LANGUAGE sql AS $$ SELECT $$;});
+	LANGUAGE sql AS $$ SELECT $$;
+CREATE TABLE public.archive (shard_id text NOT NULL, sequence_number numeric NOT NULL,
+							 approximate_arrival_timestamp timestamptz NOT NULL,
+							 partition_key text NOT NULL, data bytea NOT NULL,
+							 PRIMARY KEY (shard_id, sequence_number));});
 $node->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', 'r_data', '-f', "$tmp/src_data.sql" ],
 	'psql restores the data-only dump into a database with the extension');
 

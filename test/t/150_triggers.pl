@@ -2,9 +2,10 @@
 #  1. a function that fails on the records of marked keys, with bisecting:
 #     exactly those records end in the failure stream, every other record
 #     is applied exactly once, each key's in order;
-#  2. a trigger worker terminated (pg_terminate_backend), then the whole
-#     server killed with SIGKILL, while producers write: after the restart
-#     the trigger's table holds every committed record exactly once;
+#  2. a shard split, a trigger worker terminated (pg_terminate_backend),
+#     then the whole server killed with SIGKILL, while producers write:
+#     after the restart the trigger's table holds every committed record
+#     exactly once, each key's in order across the split;
 #  3. parallelization_factor 4 on one shard keeps each key in order, and is
 #     faster than 1 with a function that sleeps 5 ms a batch;
 #  4. a trigger whose function takes seconds a batch holds back neither
@@ -155,6 +156,9 @@ ok( wait_until(
 		$node, $db, q{SELECT count(*) > 200 FROM applied WHERE trigger_name = 'killed'}, 60),
 	'the trigger runs while the producer writes')
   or diag ${ $producer->{err} };
+# a reshard in the middle: the children's lanes wait for their parents'
+$node->safe_psql($db, q{SELECT stream.split_shard('tk', 'shardId-000000000000', 2::numeric ^ 126)});
+usleep(300_000);
 my $terminated = $node->safe_psql(
 	$db, q{
 SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
@@ -217,8 +221,8 @@ SELECT stream.create_trigger('$name', 'tp', 'slowish(stream.record[], text)', ba
 	$elapsed{$factor} = $node->safe_psql(
 		$db, qq{
 SELECT extract(epoch FROM max(a.at) - t.created_at)
-FROM applied a, stream.trigger_definitions t
-WHERE a.trigger_name = '$name' AND t.trigger_name = '$name' GROUP BY t.created_at});
+FROM applied a, stream.sinks t
+WHERE a.trigger_name = '$name' AND t.sink_name = '$name' GROUP BY t.created_at});
 	ok($node->safe_psql($db, qq{SELECT in_order('$name')}) eq 't',
 		"parallelization factor $factor: each key in order");
 	is( $node->safe_psql(

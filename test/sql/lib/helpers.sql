@@ -35,8 +35,8 @@ CREATE FUNCTION pg_temp.footprint() RETURNS text LANGUAGE sql AS $$
 				   WHERE relnamespace = 'stream_acl'::regnamespace),
 				  (SELECT count(*) FROM stream.applications),
 				  (SELECT count(*) FROM stream.leases),
-				  (SELECT count(*) FROM stream.trigger_definitions),
-				  (SELECT count(*) FROM stream.trigger_lanes))
+				  (SELECT count(*) FROM stream.sinks),
+				  (SELECT count(*) FROM stream.sink_lanes))
 $$;
 
 -- The hash key of a partition key, computed here in SQL, independently of

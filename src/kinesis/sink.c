@@ -1,29 +1,34 @@
 /*-------------------------------------------------------------------------
  *
- * trigger.c
- *	  One batch of a trigger (sql/83_triggers.sql), for the trigger workers
- *	  of src/worker/worker.c: what Lambda does for a Kinesis event source
- *	  mapping.
+ * sink.c
+ *	  One batch of a sink (sql/83_sinks.sql), for the trigger workers of
+ *	  src/worker/worker.c: a trigger's, what Lambda does for a Kinesis event
+ *	  source mapping, or a delivery's, what Firehose does.
  *
- * A trigger reads each shard of its stream in parallelization_factor lanes
- * (a record is in lane hash(partition key) mod the factor), each lane a row
- * of stream.trigger_lanes with its checkpoint.  A batch of a lane, in the
- * worker's transaction:
+ * A sink reads each shard of its stream in parallelization_factor lanes (a
+ * record is in lane hash(partition key) mod the factor; a delivery has
+ * one), each lane a row of stream.sink_lanes with its checkpoint.  A batch
+ * of a lane, in the worker's transaction:
  *
  *	1. locks the lane's row (FOR UPDATE SKIP LOCKED): no other worker runs
  *	   the lane until this transaction ends;
- *	2. reads up to batch_size records of the lane from its checkpoint
- *	   (reader.c), skipping those of other lanes;
- *	3. calls the function with them, as the trigger's owner, in a
- *	   subtransaction, with stream.trigger_timeout as its statement timeout;
- *	4. moves the checkpoint past them (stream_internal.trigger_lane_read),
- *	   or, if the function failed, rolls its work back and lets
- *	   stream_internal.trigger_batch_failed decide: halve the batch, try it
+ *	2. reads up to batch_size records, and batch_bytes, of the lane from its
+ *	   checkpoint (reader.c), skipping those of other lanes; a batch that is
+ *	   not full waits until its first record is maximum_batching_window old;
+ *	3. in a subtransaction, as the sink's owner, with stream.trigger_timeout
+ *	   as its statement timeout: calls the trigger's function with them, or
+ *	   inserts them into the delivery's table, or writes them to the
+ *	   delivery's file (delivery.c);
+ *	4. moves the checkpoint past them (stream_internal.sink_lane_read),
+ *	   or, if step 3 failed, rolls its work back and lets
+ *	   stream_internal.sink_batch_failed decide: halve the batch, try it
  *	   again later, or write it to the failure stream and go on.
  *
- * The function's work and the checkpoint commit together, so a batch is
+ * The batch's work and the checkpoint commit together, so a batch is
  * applied exactly once; a worker killed in the middle rolls back both, and
- * the next one runs the same batch.
+ * the next one runs the same batch.  (A file is the exception that
+ * delivery.c makes whole: written and renamed before the commit, and
+ * replaced by the next try if the commit did not come.)
  *
  *-------------------------------------------------------------------------
  */
@@ -58,10 +63,11 @@
 #include "kinesis/application.h"
 #include "kinesis/catalog.h"
 #include "kinesis/crypt.h"
+#include "kinesis/delivery.h"
 #include "kinesis/names.h"
 #include "kinesis/reader.h"
 #include "kinesis/sequence.h"
-#include "kinesis/trigger.h"
+#include "kinesis/sink.h"
 #include "log/seqno.h"
 
 /* Lambda's longest function timeout */
@@ -76,8 +82,8 @@ void
 TriggerInit(void)
 {
 	DefineCustomIntVariable("stream.trigger_timeout",
-							"Longest a trigger's function may run on one batch.",
-							"A batch that runs longer is canceled, and counts as a failure of the function.",
+							"Longest a trigger's function, or a delivery's copy, may run on one batch.",
+							"A batch that runs longer is canceled, and counts as a failure.",
 							&stream_trigger_timeout, 60 * 1000, 1000, MAX_TRIGGER_TIMEOUT_MS,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 }
@@ -94,29 +100,29 @@ RunQuery(const char *sql, int nargs, Oid *argtypes, Datum *args,
 		elog(ERROR, "trigger query failed: %s", SPI_result_code_string(ret));
 }
 
-StreamTriggerLane *
-StreamReadyTriggerLanes(int *nlanes)
+StreamSinkLane *
+StreamReadySinkLanes(int *nlanes)
 {
 	MemoryContext caller = CurrentMemoryContext;
-	StreamTriggerLane *lanes;
+	StreamSinkLane *lanes;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	RunQuery("SELECT trigger_name, stream_id, shard_no, lane, lanes, checkpoint, "
-			 "start_at, retry_at FROM stream_internal.ready_trigger_lanes()",
+	RunQuery("SELECT sink_name, stream_id, shard_no, lane, lanes, checkpoint, "
+			 "start_at, retry_at FROM stream_internal.ready_sink_lanes()",
 			 0, NULL, NULL, NULL, SPI_OK_SELECT);
 	*nlanes = (int) SPI_processed;
-	lanes = MemoryContextAllocZero(caller, sizeof(StreamTriggerLane) * Max(1, *nlanes));
+	lanes = MemoryContextAllocZero(caller, sizeof(StreamSinkLane) * Max(1, *nlanes));
 	for (int i = 0; i < *nlanes; i++)
 	{
 		HeapTuple	tuple = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
-		StreamTriggerLane *l = &lanes[i];
+		StreamSinkLane *l = &lanes[i];
 		bool		isnull;
 		Datum		value;
 
-		strlcpy(l->trigger_name, TextDatumGetCString(SPI_getbinval(tuple, desc, 1, &isnull)),
-				sizeof(l->trigger_name));
+		strlcpy(l->sink_name, TextDatumGetCString(SPI_getbinval(tuple, desc, 1, &isnull)),
+				sizeof(l->sink_name));
 		l->stream_id = DatumGetInt32(SPI_getbinval(tuple, desc, 2, &isnull));
 		l->shard_no = DatumGetInt32(SPI_getbinval(tuple, desc, 3, &isnull));
 		l->lane = DatumGetInt32(SPI_getbinval(tuple, desc, 4, &isnull));
@@ -137,7 +143,7 @@ StreamReadyTriggerLanes(int *nlanes)
 }
 
 bool
-StreamTriggerLaneMayHaveWork(const StreamTriggerLane *lane)
+StreamSinkLaneMayHaveWork(const StreamSinkLane *lane)
 {
 	StreamInfo *stream;
 	StreamShardInfo *shard;
@@ -154,22 +160,25 @@ StreamTriggerLaneMayHaveWork(const StreamTriggerLane *lane)
 }
 
 /* A batch being read */
-typedef struct TriggerBatch
+typedef struct SinkBatch
 {
 	StreamInfo *stream;
 	int32		lanes;
 	int32		lane;
 	int			limit;
+	int64		max_bytes;
 	int			count;
 	int64		bytes;
 	bool		scanned;		/* a record was read, of any lane */
 	int64		last_scanned;	/* the last of them */
+	int64		first_seq;		/* of the batch's first record */
+	int64		last_seq;		/* and its last */
 	TimestampTz first_arrival;	/* of the batch's first record */
 	TupleDesc	record_desc;	/* stream.record's */
 	Datum		encryption_none;
 	Datum		encryption_kms;
 	ArrayBuildState *records;
-} TriggerBatch;
+} SinkBatch;
 
 /* The lane of a partition key */
 static int32
@@ -184,7 +193,7 @@ static bool
 CollectLaneRecord(void *arg, int64 seq, StreamSegmentInfo *segment,
 				  StreamLogReader *reader, StreamRecord *record)
 {
-	TriggerBatch *batch = (TriggerBatch *) arg;
+	SinkBatch *batch = (SinkBatch *) arg;
 	int64		size = StreamRecordSize(record);
 	Datum		values[5];
 	bool		nulls[5] = {false, false, false, false, false};
@@ -203,7 +212,7 @@ CollectLaneRecord(void *arg, int64 seq, StreamSegmentInfo *segment,
 		}
 	}
 	if (batch->count >= batch->limit ||
-		(batch->count > 0 && batch->bytes + size > STREAM_MAX_GET_RECORDS_SIZE))
+		(batch->count > 0 && batch->bytes + size > batch->max_bytes))
 	{
 		if (batch->lanes > 1)
 		{
@@ -228,7 +237,11 @@ CollectLaneRecord(void *arg, int64 seq, StreamSegmentInfo *segment,
 	pfree(record->data);
 
 	if (batch->count == 0)
+	{
 		batch->first_arrival = record->arrival;
+		batch->first_seq = seq;
+	}
+	batch->last_seq = seq;
 	batch->count++;
 	batch->bytes += size;
 	batch->scanned = true;
@@ -236,12 +249,13 @@ CollectLaneRecord(void *arg, int64 seq, StreamSegmentInfo *segment,
 	return true;
 }
 
-/* What stream_internal.lock_trigger_lane found */
+/* What stream_internal.lock_sink_lane found */
 typedef struct LockedLane
 {
-	Oid			function;
+	Oid			function;		/* a trigger's; InvalidOid for a delivery */
 	Oid			owner;
 	int32		batch_size;
+	int64		batch_bytes;
 	int64		window_ms;
 	bool		has_checkpoint;
 	int64		checkpoint;
@@ -250,13 +264,16 @@ typedef struct LockedLane
 	int32		retry_records;
 	TimestampTz retry_at;
 	bool		shard_end_reached;
+	char	   *destination;	/* a delivery's: "table" or "files" */
+	char	   *target;
+	bool		gzip;
 } LockedLane;
 
 /* The arguments that name a lane, first of every query about one */
 static void
-LaneArgs(const StreamTriggerLane *lane, Datum *args, Oid *argtypes)
+LaneArgs(const StreamSinkLane *lane, Datum *args, Oid *argtypes)
 {
-	args[0] = CStringGetTextDatum(lane->trigger_name);
+	args[0] = CStringGetTextDatum(lane->sink_name);
 	args[1] = Int32GetDatum(lane->shard_no);
 	args[2] = Int32GetDatum(lane->lane);
 	argtypes[0] = TEXTOID;
@@ -266,7 +283,7 @@ LaneArgs(const StreamTriggerLane *lane, Datum *args, Oid *argtypes)
 
 /* Locks the lane; false if another worker runs it, or it is gone. */
 static bool
-LockLane(const StreamTriggerLane *lane, LockedLane *locked)
+LockLane(const StreamSinkLane *lane, LockedLane *locked)
 {
 	Datum		args[3];
 	Oid			argtypes[3];
@@ -277,38 +294,44 @@ LockLane(const StreamTriggerLane *lane, LockedLane *locked)
 	Interval   *window;
 
 	LaneArgs(lane, args, argtypes);
-	RunQuery("SELECT function, owner, batch_size, maximum_batching_window, checkpoint, "
-			 "start_at, retry_records, retry_at, shard_end_reached "
-			 "FROM stream_internal.lock_trigger_lane($1, $2, $3)",
+	RunQuery("SELECT function, owner, batch_size, batch_bytes, maximum_batching_window, "
+			 "checkpoint, start_at, retry_records, retry_at, shard_end_reached, destination, "
+			 "target, compression FROM stream_internal.lock_sink_lane($1, $2, $3)",
 			 3, argtypes, args, NULL, SPI_OK_SELECT);
 	if (SPI_processed == 0)
 		return false;
 	tuple = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
-	locked->function = DatumGetObjectId(SPI_getbinval(tuple, desc, 1, &isnull));
+	value = SPI_getbinval(tuple, desc, 1, &isnull);
+	locked->function = isnull ? InvalidOid : DatumGetObjectId(value);
 	locked->owner = DatumGetObjectId(SPI_getbinval(tuple, desc, 2, &isnull));
 	locked->batch_size = DatumGetInt32(SPI_getbinval(tuple, desc, 3, &isnull));
-	window = DatumGetIntervalP(SPI_getbinval(tuple, desc, 4, &isnull));
+	locked->batch_bytes = DatumGetInt64(SPI_getbinval(tuple, desc, 4, &isnull));
+	window = DatumGetIntervalP(SPI_getbinval(tuple, desc, 5, &isnull));
 	locked->window_ms = window->time / 1000 +
 		(int64) window->day * USECS_PER_DAY / 1000;
-	value = SPI_getbinval(tuple, desc, 5, &isnull);
+	value = SPI_getbinval(tuple, desc, 6, &isnull);
 	locked->has_checkpoint = !isnull;
 	if (!isnull)
 		locked->checkpoint = StreamSeqFromNumeric(value);
-	value = SPI_getbinval(tuple, desc, 6, &isnull);
+	value = SPI_getbinval(tuple, desc, 7, &isnull);
 	locked->has_start_at = !isnull;
 	if (!isnull)
 		locked->start_at = DatumGetTimestampTz(value);
-	locked->retry_records = DatumGetInt32(SPI_getbinval(tuple, desc, 7, &isnull));
-	value = SPI_getbinval(tuple, desc, 8, &isnull);
+	locked->retry_records = DatumGetInt32(SPI_getbinval(tuple, desc, 8, &isnull));
+	value = SPI_getbinval(tuple, desc, 9, &isnull);
 	locked->retry_at = isnull ? 0 : DatumGetTimestampTz(value);
-	locked->shard_end_reached = DatumGetBool(SPI_getbinval(tuple, desc, 9, &isnull));
+	locked->shard_end_reached = DatumGetBool(SPI_getbinval(tuple, desc, 10, &isnull));
+	locked->destination = SPI_getvalue(tuple, desc, 11);
+	locked->target = SPI_getvalue(tuple, desc, 12);
+	value = SPI_getbinval(tuple, desc, 13, &isnull);
+	locked->gzip = !isnull && strcmp(TextDatumGetCString(value), "gzip") == 0;
 	return true;
 }
 
-/* Moves the lane past what it read (stream_internal.trigger_lane_read). */
+/* Moves the lane past what it read (stream_internal.sink_lane_read). */
 static void
-LaneRead(const StreamTriggerLane *lane, int records, bool has_checkpoint,
+LaneRead(const StreamSinkLane *lane, int records, bool has_checkpoint,
 		 int64 checkpoint, bool shard_end)
 {
 	Datum		args[6];
@@ -322,17 +345,91 @@ LaneRead(const StreamTriggerLane *lane, int records, bool has_checkpoint,
 	argtypes[3] = INT4OID;
 	argtypes[4] = NUMERICOID;
 	argtypes[5] = BOOLOID;
-	RunQuery("SELECT stream_internal.trigger_lane_read($1, $2, $3, $4, $5, $6)",
+	RunQuery("SELECT stream_internal.sink_lane_read($1, $2, $3, $4, $5, $6)",
 			 6, argtypes, args, nulls, SPI_OK_SELECT);
 }
 
+/* Calls a trigger's function with a batch, as its owner's session would. */
+static void
+CallFunction(const LockedLane *locked, Datum records, int32 shard_no)
+{
+	LOCAL_FCINFO(fcinfo, 2);
+	FmgrInfo	flinfo;
+	int			nest_level = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", "\"$user\", public",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	fmgr_info(locked->function, &flinfo);
+	InitFunctionCallInfoData(*fcinfo, &flinfo, 2, InvalidOid, NULL, NULL);
+	fcinfo->args[0].value = records;
+	fcinfo->args[0].isnull = false;
+	fcinfo->args[1].value = PointerGetDatum(StreamShardIdText(shard_no));
+	fcinfo->args[1].isnull = false;
+	PushActiveSnapshot(GetTransactionSnapshot());
+	(void) FunctionCallInvoke(fcinfo);
+	PopActiveSnapshot();
+	AtEOXact_GUC(true, nest_level);
+}
+
+/* Inserts a batch into a delivery's table, as its owner. */
+static void
+InsertBatch(const LockedLane *locked, Datum records, int32 shard_no)
+{
+	Datum		args[2] = {records, PointerGetDatum(StreamShardIdText(shard_no))};
+	Oid			argtypes[2] = {get_array_type(DatumGetArrayTypeP(records)->elemtype),
+	TEXTOID};
+
+	/* the table's name as create_delivery quoted and qualified it */
+	RunQuery(psprintf("INSERT INTO %s (shard_id, sequence_number, "
+					  "approximate_arrival_timestamp, partition_key, data) "
+					  "SELECT $2, r.sequence_number, r.approximate_arrival_timestamp, "
+					  "r.partition_key, r.data FROM pg_catalog.unnest($1) r",
+					  locked->target),
+			 2, argtypes, args, NULL, SPI_OK_INSERT);
+}
+
 /*
- * Calls the trigger's function with a batch, as its owner, with the search
- * path a session of the owner starts with, in a subtransaction.  Returns
- * NULL if it succeeded, else its error message (its work rolled back).
+ * Writes a batch to a delivery's file (delivery.c), a JSON object a line:
+ * shard_id, sequence_number (a string), approximate_arrival_timestamp,
+ * partition_key and data (base64).
+ */
+static void
+WriteBatchFile(const LockedLane *locked, const StreamSinkLane *lane,
+			   const SinkBatch *batch, Datum records)
+{
+	Datum		args[2] = {records, PointerGetDatum(StreamShardIdText(lane->shard_no))};
+	Oid			argtypes[2] = {get_array_type(DatumGetArrayTypeP(records)->elemtype),
+	TEXTOID};
+	text	   *lines;
+	bool		isnull;
+
+	RunQuery("SELECT pg_catalog.string_agg(CAST(pg_catalog.json_build_object("
+			 "'shard_id', $2, "
+			 "'sequence_number', CAST(r.sequence_number AS pg_catalog.text), "
+			 "'approximate_arrival_timestamp', r.approximate_arrival_timestamp, "
+			 "'partition_key', r.partition_key, "
+			 "'data', pg_catalog.translate(pg_catalog.encode(r.data, 'base64'), E'\\n', '')) "
+			 "AS pg_catalog.text) OPERATOR(pg_catalog.||) E'\\n', '' ORDER BY r.ordinality) "
+			 "FROM pg_catalog.unnest($1) WITH ORDINALITY r",
+			 2, argtypes, args, NULL, SPI_OK_SELECT);
+	lines = DatumGetTextPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+										 1, &isnull));
+	StreamDeliverFile(locked->target, lane->sink_name, lane->shard_no, batch->first_seq,
+					  batch->last_seq, batch->first_arrival, VARDATA_ANY(lines),
+					  VARSIZE_ANY_EXHDR(lines), locked->gzip);
+}
+
+/*
+ * Applies a batch, as the sink's owner (SET ROLE and the like are refused
+ * meanwhile), in a subtransaction, with stream.trigger_timeout as its
+ * statement timeout: calls the trigger's function, or delivers it.
+ * Returns NULL if it succeeded, else its error message (its work rolled
+ * back).
  */
 static char *
-CallFunction(const LockedLane *locked, Datum records, int32 shard_no)
+ApplyBatch(const LockedLane *locked, const StreamSinkLane *lane,
+		   const SinkBatch *batch, Datum records)
 {
 	MemoryContext caller_context = CurrentMemoryContext;
 	ResourceOwner caller_owner = CurrentResourceOwner;
@@ -345,31 +442,17 @@ CallFunction(const LockedLane *locked, Datum records, int32 shard_no)
 	MemoryContextSwitchTo(caller_context);
 	PG_TRY();
 	{
-		LOCAL_FCINFO(fcinfo, 2);
-		FmgrInfo	flinfo;
-		int			nest_level;
-
-		/* SET ROLE and the like are refused while the user is switched */
 		SetUserIdAndSecContext(locked->owner,
 							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
-		nest_level = NewGUCNestLevel();
-		(void) set_config_option("search_path", "\"$user\", public",
-								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-								 true, 0, false);
-		fmgr_info(locked->function, &flinfo);
-		InitFunctionCallInfoData(*fcinfo, &flinfo, 2, InvalidOid, NULL, NULL);
-		fcinfo->args[0].value = records;
-		fcinfo->args[0].isnull = false;
-		fcinfo->args[1].value = PointerGetDatum(StreamShardIdText(shard_no));
-		fcinfo->args[1].isnull = false;
-
 		enable_timeout_after(STATEMENT_TIMEOUT, stream_trigger_timeout);
-		PushActiveSnapshot(GetTransactionSnapshot());
-		(void) FunctionCallInvoke(fcinfo);
-		PopActiveSnapshot();
+		if (OidIsValid(locked->function))
+			CallFunction(locked, records, lane->shard_no);
+		else if (strcmp(locked->destination, "table") == 0)
+			InsertBatch(locked, records, lane->shard_no);
+		else
+			WriteBatchFile(locked, lane, batch, records);
 		disable_timeout(STATEMENT_TIMEOUT, false);
 
-		AtEOXact_GUC(true, nest_level);
 		SetUserIdAndSecContext(save_userid, save_sec_context);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(caller_context);
@@ -397,11 +480,11 @@ CallFunction(const LockedLane *locked, Datum records, int32 shard_no)
 }
 
 /*
- * After the function failed: stream_internal.trigger_batch_failed decides
- * what comes next.
+ * After a batch failed: stream_internal.sink_batch_failed decides what
+ * comes next.
  */
 static void
-BatchFailed(const StreamTriggerLane *lane, Datum records, int count,
+BatchFailed(const StreamSinkLane *lane, Datum records, int count,
 			const char *error)
 {
 	Datum		args[5];
@@ -414,15 +497,15 @@ BatchFailed(const StreamTriggerLane *lane, Datum records, int count,
 	args[4] = CStringGetTextDatum(error);
 	argtypes[3] = get_array_type(DatumGetArrayTypeP(records)->elemtype);
 	argtypes[4] = TEXTOID;
-	RunQuery("SELECT stream_internal.trigger_batch_failed($1, $2, $3, $4, $5)",
+	RunQuery("SELECT stream_internal.sink_batch_failed($1, $2, $3, $4, $5)",
 			 5, argtypes, args, NULL, SPI_OK_SELECT);
 	outcome = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
 												SPI_tuptable->tupdesc, 1, &isnull));
 	ereport(strcmp(outcome, "sent to the failure stream") == 0 ? LOG : DEBUG1,
-			(errmsg("trigger \"%s\" failed on %d records of shard \"%s\": %s",
-					lane->trigger_name, count, StreamFormatShardId(lane->shard_no),
+			(errmsg("\"%s\" failed on %d records of shard \"%s\": %s",
+					lane->sink_name, count, StreamFormatShardId(lane->shard_no),
 					outcome),
-			 errdetail("The function failed: %s", error)));
+			 errdetail("%s", error)));
 }
 
 /* The type stream.record */
@@ -439,12 +522,12 @@ RecordType(void)
 }
 
 bool
-StreamRunTriggerBatch(const StreamTriggerLane *lane, TimestampTz *not_before)
+StreamRunSinkBatch(const StreamSinkLane *lane, TimestampTz *not_before)
 {
 	LockedLane locked;
 	StreamInfo *stream;
 	StreamShardInfo *shard;
-	TriggerBatch batch;
+	SinkBatch batch;
 	StreamShardReadEnd end;
 	int64		next;
 	bool		shard_end;
@@ -470,19 +553,22 @@ StreamRunTriggerBatch(const StreamTriggerLane *lane, TimestampTz *not_before)
 		SPI_finish();
 		return false;
 	}
-	/* at every batch: a trigger reads only while its owner may */
+	/* at every batch: a sink reads only while its owner may */
 	if (!StreamHasPrivilege(locked.owner, stream->acl_relid, STREAM_PRIV_READ))
 		ereport(ERROR,
 				errkinesis(KINESIS_ACCESS_DENIED),
-				errmsg("role \"%s\" of trigger \"%s\" may not read stream \"%s\"",
-					   GetUserNameFromId(locked.owner, false), lane->trigger_name,
+				errmsg("role \"%s\" of \"%s\" may not read stream \"%s\"",
+					   GetUserNameFromId(locked.owner, false), lane->sink_name,
 					   stream->name));
-	if (pg_proc_aclcheck(locked.function, locked.owner, ACL_EXECUTE) != ACLCHECK_OK)
+	if (OidIsValid(locked.function) &&
+		pg_proc_aclcheck(locked.function, locked.owner, ACL_EXECUTE) != ACLCHECK_OK)
 		ereport(ERROR,
 				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				errmsg("role \"%s\" of trigger \"%s\" may not execute function %s",
-					   GetUserNameFromId(locked.owner, false), lane->trigger_name,
+					   GetUserNameFromId(locked.owner, false), lane->sink_name,
 					   format_procedure(locked.function)));
+	if (!OidIsValid(locked.function) && strcmp(locked.destination, "files") == 0)
+		StreamCheckFileDeliveryOwner(locked.owner, lane->sink_name);
 	StreamCheckKey(stream);
 
 	memset(&batch, 0, sizeof(batch));
@@ -490,6 +576,7 @@ StreamRunTriggerBatch(const StreamTriggerLane *lane, TimestampTz *not_before)
 	batch.lanes = lane->lanes;
 	batch.lane = lane->lane;
 	batch.limit = locked.retry_records > 0 ? locked.retry_records : locked.batch_size;
+	batch.max_bytes = locked.batch_bytes;
 	batch.record_desc = lookup_rowtype_tupdesc_copy(RecordType(), -1);
 	batch.encryption_none = CStringGetTextDatum("NONE");
 	batch.encryption_kms = CStringGetTextDatum("KMS");
@@ -526,7 +613,7 @@ StreamRunTriggerBatch(const StreamTriggerLane *lane, TimestampTz *not_before)
 	}
 
 	records = makeArrayResult(batch.records, CurrentMemoryContext);
-	error = CallFunction(&locked, records, lane->shard_no);
+	error = ApplyBatch(&locked, lane, &batch, records);
 	if (error == NULL)
 		LaneRead(lane, batch.count, true, batch.last_scanned, shard_end);
 	else
@@ -536,7 +623,7 @@ StreamRunTriggerBatch(const StreamTriggerLane *lane, TimestampTz *not_before)
 }
 
 void
-StreamTriggerLaneError(const StreamTriggerLane *lane, const char *message)
+StreamSinkLaneError(const StreamSinkLane *lane, const char *message)
 {
 	Datum		args[4];
 	Oid			argtypes[4];
@@ -546,7 +633,7 @@ StreamTriggerLaneError(const StreamTriggerLane *lane, const char *message)
 	LaneArgs(lane, args, argtypes);
 	args[3] = CStringGetTextDatum(message);
 	argtypes[3] = TEXTOID;
-	RunQuery("SELECT stream_internal.trigger_lane_error($1, $2, $3, $4)",
+	RunQuery("SELECT stream_internal.sink_lane_error($1, $2, $3, $4)",
 			 4, argtypes, args, NULL, SPI_OK_SELECT);
 	SPI_finish();
 }
