@@ -131,9 +131,12 @@ AS $$
 $$;
 
 -- A lane and its sink, locked for a batch; no row when another worker runs
--- it.
+-- it.  The worker goes by what this returns, not by what it listed: the
+-- sink may have been dropped and made again since, on another stream or
+-- with other lanes.
 CREATE FUNCTION stream_internal.lock_sink_lane(p_sink_name text, p_shard_no int, p_lane int)
-	RETURNS TABLE(function regprocedure, owner regrole, batch_size int, batch_bytes bigint,
+	RETURNS TABLE(stream_id int, function regprocedure, owner regrole, batch_size int,
+				  batch_bytes bigint,
 				  maximum_batching_window interval, lanes int, checkpoint numeric,
 				  start_at timestamptz, retry_records int, retry_at timestamptz,
 				  shard_end_reached boolean, destination text, target text, format text,
@@ -141,7 +144,7 @@ CREATE FUNCTION stream_internal.lock_sink_lane(p_sink_name text, p_shard_no int,
 	LANGUAGE sql
 	SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT t.function, t.owner, t.batch_size, t.batch_bytes, t.maximum_batching_window,
+	SELECT l.stream_id, t.function, t.owner, t.batch_size, t.batch_bytes, t.maximum_batching_window,
 		   t.parallelization_factor, l.checkpoint, l.start_at, l.retry_records, l.retry_at,
 		   l.shard_end_reached, t.destination, t.target, t.format, t.compression
 	FROM stream.sink_lanes l
@@ -289,7 +292,11 @@ AS $$
 	SET last_error = p_error,
 		retry_at = pg_catalog.clock_timestamp()
 				   + stream_internal.sink_backoff(GREATEST(l.attempts, 1) + 3)
-	WHERE l.sink_name = p_sink_name AND l.shard_no = p_shard_no AND l.lane = p_lane;
+	FROM (SELECT x.ctid FROM stream.sink_lanes x
+		  WHERE x.sink_name = p_sink_name AND x.shard_no = p_shard_no AND x.lane = p_lane
+		  -- another worker runs it now: its outcome is the news
+		  FOR UPDATE SKIP LOCKED) k
+	WHERE l.ctid = k.ctid;
 $$;
 
 CREATE FUNCTION stream_internal.create_trigger(p_trigger_name text, p_stream_name text,
@@ -474,7 +481,8 @@ $$;
 
 -- The sinks of a kind that the calling role owns or may describe the
 -- stream of, with the state of their lanes, for the views triggers and
--- deliveries.
+-- deliveries.  Their errors may quote records (a duplicate key's detail):
+-- only a role that owns the sink or may read its stream sees them.
 CREATE FUNCTION stream_internal.visible_sinks(p_kind text)
 	RETURNS TABLE(sink stream.sinks, stream_name text, state text, last_error text,
 				  last_batch_at timestamptz, millis_behind_latest bigint, records bigint,
@@ -485,8 +493,9 @@ AS $$
 	SELECT t, s.stream_name,
 		   CASE WHEN pg_catalog.bool_or(l.retry_records > 0 OR l.retry_at > pg_catalog.now())
 				THEN 'RETRYING' END,
-		   (pg_catalog.array_agg(l.last_error ORDER BY l.last_batch_at DESC NULLS LAST)
-				FILTER (WHERE l.last_error IS NOT NULL))[1],
+		   CASE WHEN e.sees_errors
+				THEN (pg_catalog.array_agg(l.last_error ORDER BY l.last_batch_at DESC NULLS LAST)
+						  FILTER (WHERE l.last_error IS NOT NULL))[1] END,
 		   pg_catalog.max(l.last_batch_at),
 		   coalesce(pg_catalog.max(CASE WHEN l.shard_end_reached THEN 0
 				ELSE stream_internal.lease_millis_behind(l.stream_id, l.shard_no, l.checkpoint,
@@ -497,15 +506,20 @@ AS $$
 		   coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
 				'shard_id', stream_internal.shard_id(l.shard_no), 'lane', l.lane,
 				'checkpoint', l.checkpoint::text, 'shard_end_reached', l.shard_end_reached,
-				'attempts', l.attempts, 'last_error', l.last_error)
+				'attempts', l.attempts,
+				'last_error', CASE WHEN e.sees_errors THEN l.last_error END)
 				ORDER BY l.shard_no, l.lane) FILTER (WHERE l.shard_no IS NOT NULL), '[]')
 	FROM stream.sinks t
 	JOIN stream.streams s ON s.stream_id = t.stream_id
+	CROSS JOIN LATERAL (SELECT pg_catalog.pg_has_role(stream_internal.caller(), t.owner, 'MEMBER')
+							   AS owns) o
+	CROSS JOIN LATERAL (SELECT o.owns OR stream_internal.has_privilege(stream_internal.caller(),
+																	   s.acl, 'read')
+							   AS sees_errors) e
 	LEFT JOIN stream.sink_lanes l ON l.sink_name = t.sink_name
 	WHERE t.kind = p_kind
-	  AND (pg_catalog.pg_has_role(stream_internal.caller(), t.owner, 'MEMBER')
-		   OR stream_internal.has_privilege(stream_internal.caller(), s.acl, 'describe'))
-	GROUP BY t.sink_name, s.stream_name
+	  AND (o.owns OR stream_internal.has_privilege(stream_internal.caller(), s.acl, 'describe'))
+	GROUP BY t.sink_name, s.stream_name, e.sees_errors
 	ORDER BY t.sink_name
 $$;
 

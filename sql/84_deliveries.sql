@@ -57,7 +57,8 @@ BEGIN
 			'approximate_arrival_timestamp pg_catalog.timestamptz NOT NULL, '
 			'partition_key pg_catalog.text NOT NULL, data pg_catalog.bytea NOT NULL, '
 			'PRIMARY KEY (shard_id, sequence_number))', qualified);
-		EXECUTE pg_catalog.format('ALTER TABLE %s OWNER TO %I', qualified, caller);
+		-- (a regrole's text is quoted as it needs)
+		EXECUTE pg_catalog.format('ALTER TABLE %s OWNER TO %s', qualified, caller);
 		RETURN qualified;
 	END IF;
 	SELECT pg_catalog.string_agg(c, ', ') INTO missing
@@ -136,7 +137,8 @@ BEGIN
 		target := stream_internal.delivery_table(p_target);
 	WHEN 'files' THEN
 		-- the server writes them: a role that may write the server's files
-		IF NOT pg_catalog.pg_has_role(caller, 'pg_write_server_files', 'MEMBER') THEN
+		-- (its privileges, as each batch checks them: not a NOINHERIT member's)
+		IF NOT pg_catalog.pg_has_role(caller, 'pg_write_server_files', 'USAGE') THEN
 			PERFORM stream_internal.raise('AccessDeniedException',
 				pg_catalog.format('role "%s" may not deliver to files', caller),
 				'Files are written by the server: a delivery to files needs membership in pg_write_server_files.');

@@ -39,6 +39,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "access/xlog.h"
 #include "catalog/pg_authid_d.h"
 #include "common/file_perm.h"
 #include "fmgr.h"
@@ -207,6 +208,75 @@ OpenBelow(int dir_fd, const char *relative, const char *shown)
 	return fd;
 }
 
+/*
+ * Checks that a delivery's directory is this database's, marking it so if
+ * it is no one's yet (the file .stream-database: the cluster's system
+ * identifier and the database's oid).  Two databases delivering to one
+ * directory would replace each other's files, taking them for earlier
+ * tries of their own batches: a copy of a database (CREATE DATABASE ...
+ * TEMPLATE, a restore into a second one) has the same deliveries.  Closes
+ * the descriptor on error; returns it.
+ */
+static int
+ClaimDirectory(int dir_fd, const char *shown)
+{
+	char		mine[64];
+	char		found[64];
+	int			fd;
+	ssize_t		len;
+
+	snprintf(mine, sizeof(mine), UINT64_FORMAT " %u\n", GetSystemIdentifier(),
+			 MyDatabaseId);
+	fd = openat(dir_fd, ".stream-database", O_RDONLY | O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT)
+	{
+		fd = openat(dir_fd, ".stream-database", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
+					pg_file_create_mode);
+		if (fd >= 0)
+		{
+			bool		ok = write(fd, mine, strlen(mine)) == (ssize_t) strlen(mine) &&
+				pg_fsync(fd) == 0 && pg_fsync(dir_fd) == 0;
+			int			save_errno = errno;
+
+			close(fd);
+			if (!ok)
+			{
+				close(dir_fd);
+				errno = save_errno;
+				ereport(ERROR,
+						errcode_for_file_access(),
+						errmsg("could not write file \"%s/.stream-database\": %m", shown));
+			}
+			return dir_fd;
+		}
+		/* made by another worker meanwhile: read it */
+		fd = openat(dir_fd, ".stream-database", O_RDONLY | O_NOFOLLOW);
+	}
+	if (fd < 0)
+	{
+		int			save_errno = errno;
+
+		close(dir_fd);
+		errno = save_errno;
+		ereport(ERROR,
+				errcode_for_file_access(),
+				errmsg("could not open file \"%s/.stream-database\": %m", shown));
+	}
+	len = read(fd, found, sizeof(found) - 1);
+	close(fd);
+	found[Max(len, 0)] = '\0';
+	if (strcmp(found, mine) != 0)
+	{
+		close(dir_fd);
+		ereport(ERROR,
+				errkinesis(KINESIS_RESOURCE_IN_USE),
+				errmsg("directory \"%s\" belongs to the deliveries of another database",
+					   shown),
+				errhint("A database delivers to directories of its own: a copy of one needs new ones (or the file .stream-database removed, once the other stopped)."));
+	}
+	return dir_fd;
+}
+
 /* Opens a delivery's directory (and the path below it), made if missing. */
 static int
 OpenTargetDirectory(const char *target, const char *below, char **resolved)
@@ -221,7 +291,9 @@ OpenTargetDirectory(const char *target, const char *below, char **resolved)
 		ereport(ERROR,
 				errcode_for_file_access(),
 				errmsg("could not open stream.delivery_directory \"%s\": %m", base));
-	fd = OpenBelow(base_fd, psprintf("%s/%s", relative, below), target);
+	fd = ClaimDirectory(OpenBelow(base_fd, relative, target), target);
+	if (strcmp(below, ".") != 0)
+		fd = OpenBelow(fd, below, target);
 	if (resolved != NULL)
 	{
 		StringInfoData path;
@@ -349,16 +421,47 @@ WriteGzip(int fd, const char *buf, Size len, const char *name)
 }
 
 /*
- * Removes the files of earlier tries at a batch (their names start with
- * prefix, or "." and prefix, and are not "keep").
+ * The first sequence number of a file (or temporary file) of a delivery's
+ * shard, from its name; -1 if the name is not of one.
+ */
+static int64
+FileFirstSequence(const char *name, const char *delivery_name, const char *shard_id)
+{
+	size_t		len = strlen(delivery_name);
+	const char *p = name[0] == '.' ? name + 1 : name;
+	char	   *end;
+	int64		first;
+
+	/* <delivery>-1-YYYY-MM-DD-HH-MM-SS-<shard id>-<first>-<last>.jsonl... */
+	if (strncmp(p, delivery_name, len) != 0 || strncmp(p + len, "-1-", 3) != 0 ||
+		strlen(p) < len + 3 + 19 + 1 + STREAM_SHARD_ID_LEN + 1)
+		return -1;
+	p += len + 3 + 19;
+	if (p[0] != '-' || strncmp(p + 1, shard_id, STREAM_SHARD_ID_LEN) != 0 ||
+		p[1 + STREAM_SHARD_ID_LEN] != '-')
+		return -1;
+	p += 2 + STREAM_SHARD_ID_LEN;
+	errno = 0;
+	first = strtoll(p, &end, 10);
+	if (errno != 0 || end == p || *end != '-')
+		return -1;
+	return first;
+}
+
+/*
+ * Removes the files, and temporary files, of the delivery's shard that start
+ * at or after this batch's first record, but the batch's own: a try at a
+ * batch whose position did not commit (every batch before this one's
+ * committed, or this one would not start here).
  */
 static void
-RemoveEarlierTries(int dir_fd, const char *prefix, const char *keep)
+RemoveEarlierTries(int dir_fd, const char *delivery_name, int32 shard_no,
+				   int64 first_seq, const char *keep)
 {
 	int			fd = dup(dir_fd);
 	DIR		   *dir = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *de;
-	size_t		len = strlen(prefix);
+	const char *shard_id = StreamFormatShardId(shard_no);
 
 	if (dir == NULL)
 	{
@@ -372,10 +475,9 @@ RemoveEarlierTries(int dir_fd, const char *prefix, const char *keep)
 	while ((de = readdir(dir)) != NULL)
 	{
 		const char *name = de->d_name;
-		bool		earlier = (strncmp(name, prefix, len) == 0 && strcmp(name, keep) != 0) ||
-			(name[0] == '.' && strncmp(name + 1, prefix, len) == 0);
 
-		if (!earlier)
+		if (strcmp(name, keep) == 0 ||
+			FileFirstSequence(name, delivery_name, shard_id) < first_seq)
 			continue;
 		if (unlinkat(dir_fd, name, 0) != 0 && errno != ENOENT)
 		{
@@ -442,7 +544,7 @@ StreamDeliverFile(const char *target, const char *delivery_name,
 			ereport(ERROR,
 					errcode_for_file_access(),
 					errmsg("could not rename file \"%s\" to \"%s\": %m", temporary, name));
-		RemoveEarlierTries(dir_fd, prefix, name);
+		RemoveEarlierTries(dir_fd, delivery_name, shard_no, first_seq, name);
 		if (pg_fsync(dir_fd) != 0)
 			ereport(ERROR,
 					errcode_for_file_access(),

@@ -252,6 +252,8 @@ CollectLaneRecord(void *arg, int64 seq, StreamSegmentInfo *segment,
 /* What stream_internal.lock_sink_lane found */
 typedef struct LockedLane
 {
+	int32		stream_id;
+	int32		lanes;			/* its sink's parallelization factor */
 	Oid			function;		/* a trigger's; InvalidOid for a delivery */
 	Oid			owner;
 	int32		batch_size;
@@ -296,7 +298,8 @@ LockLane(const StreamSinkLane *lane, LockedLane *locked)
 	LaneArgs(lane, args, argtypes);
 	RunQuery("SELECT function, owner, batch_size, batch_bytes, maximum_batching_window, "
 			 "checkpoint, start_at, retry_records, retry_at, shard_end_reached, destination, "
-			 "target, compression FROM stream_internal.lock_sink_lane($1, $2, $3)",
+			 "target, compression, stream_id, lanes "
+			 "FROM stream_internal.lock_sink_lane($1, $2, $3)",
 			 3, argtypes, args, NULL, SPI_OK_SELECT);
 	if (SPI_processed == 0)
 		return false;
@@ -326,6 +329,8 @@ LockLane(const StreamSinkLane *lane, LockedLane *locked)
 	locked->target = SPI_getvalue(tuple, desc, 12);
 	value = SPI_getbinval(tuple, desc, 13, &isnull);
 	locked->gzip = !isnull && strcmp(TextDatumGetCString(value), "gzip") == 0;
+	locked->stream_id = DatumGetInt32(SPI_getbinval(tuple, desc, 14, &isnull));
+	locked->lanes = DatumGetInt32(SPI_getbinval(tuple, desc, 15, &isnull));
 	return true;
 }
 
@@ -349,15 +354,18 @@ LaneRead(const StreamSinkLane *lane, int records, bool has_checkpoint,
 			 6, argtypes, args, nulls, SPI_OK_SELECT);
 }
 
-/* Calls a trigger's function with a batch, as its owner's session would. */
+/*
+ * Calls a trigger's function with a batch, with the search path its owner's
+ * sessions start with (pg_temp last: a security-restricted operation makes
+ * no temporary table anyway).
+ */
 static void
 CallFunction(const LockedLane *locked, Datum records, int32 shard_no)
 {
 	LOCAL_FCINFO(fcinfo, 2);
 	FmgrInfo	flinfo;
-	int			nest_level = NewGUCNestLevel();
 
-	(void) set_config_option("search_path", "\"$user\", public",
+	(void) set_config_option("search_path", "\"$user\", public, pg_temp",
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 							 true, 0, false);
 	fmgr_info(locked->function, &flinfo);
@@ -369,7 +377,6 @@ CallFunction(const LockedLane *locked, Datum records, int32 shard_no)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	(void) FunctionCallInvoke(fcinfo);
 	PopActiveSnapshot();
-	AtEOXact_GUC(true, nest_level);
 }
 
 /* Inserts a batch into a delivery's table, as its owner. */
@@ -421,11 +428,19 @@ WriteBatchFile(const LockedLane *locked, const StreamSinkLane *lane,
 }
 
 /*
- * Applies a batch, as the sink's owner (SET ROLE and the like are refused
- * meanwhile), in a subtransaction, with stream.trigger_timeout as its
- * statement timeout: calls the trigger's function, or delivers it.
- * Returns NULL if it succeeded, else its error message (its work rolled
- * back).
+ * Applies a batch, as the sink's owner, in a subtransaction, with
+ * stream.trigger_timeout as its statement timeout: calls the trigger's
+ * function, or delivers it.  Returns NULL if it succeeded, else its error
+ * message (its work rolled back).
+ *
+ * The owner's code runs in a worker whose session user is a superuser, and
+ * which runs other owners' batches after it, so it runs as a
+ * security-restricted operation (as PostgreSQL runs index expressions and
+ * REFRESH MATERIALIZED VIEW): no SET ROLE or SET SESSION AUTHORIZATION, no
+ * temporary table for a later batch to find, and no deferred trigger left
+ * to fire at the worker's commit, as the superuser.  And whatever it SETs
+ * is undone after it, success or not (a GUC nest level ended without
+ * keeping its changes).
  */
 static char *
 ApplyBatch(const LockedLane *locked, const StreamSinkLane *lane,
@@ -442,8 +457,11 @@ ApplyBatch(const LockedLane *locked, const StreamSinkLane *lane,
 	MemoryContextSwitchTo(caller_context);
 	PG_TRY();
 	{
+		int			nest_level = NewGUCNestLevel();
+
 		SetUserIdAndSecContext(locked->owner,
-							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+							   SECURITY_RESTRICTED_OPERATION);
 		enable_timeout_after(STATEMENT_TIMEOUT, stream_trigger_timeout);
 		if (OidIsValid(locked->function))
 			CallFunction(locked, records, lane->shard_no);
@@ -452,7 +470,10 @@ ApplyBatch(const LockedLane *locked, const StreamSinkLane *lane,
 		else
 			WriteBatchFile(locked, lane, batch, records);
 		disable_timeout(STATEMENT_TIMEOUT, false);
+		/* a timeout or cancel that came at the end fails the batch, here */
+		CHECK_FOR_INTERRUPTS();
 
+		AtEOXact_GUC(false, nest_level);
 		SetUserIdAndSecContext(save_userid, save_sec_context);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(caller_context);
@@ -546,7 +567,7 @@ StreamRunSinkBatch(const StreamSinkLane *lane, TimestampTz *not_before)
 	}
 
 	AcceptInvalidationMessages();
-	stream = StreamLookupById(lane->stream_id);
+	stream = StreamLookupById(locked.stream_id);
 	shard = stream != NULL ? StreamFindShard(stream, lane->shard_no) : NULL;
 	if (shard == NULL)
 	{
@@ -573,7 +594,7 @@ StreamRunSinkBatch(const StreamSinkLane *lane, TimestampTz *not_before)
 
 	memset(&batch, 0, sizeof(batch));
 	batch.stream = stream;
-	batch.lanes = lane->lanes;
+	batch.lanes = locked.lanes;
 	batch.lane = lane->lane;
 	batch.limit = locked.retry_records > 0 ? locked.retry_records : locked.batch_size;
 	batch.max_bytes = locked.batch_bytes;

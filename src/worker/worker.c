@@ -858,7 +858,9 @@ LauncherPass(void)
 	int			trigger_want = 0;
 	int			running_triggers = 0;
 	int			trigger_cap = TriggerWorkerCap();
+	int			trigger_wanted;
 	int			trigger_starts;
+	int			free_places;
 
 	LauncherReapWorkers(now);
 
@@ -976,16 +978,20 @@ LauncherPass(void)
 	for (int j = 0; j < stream_max_workers; j++)
 		if (StreamWorker->trigger_workers[j].dboid != InvalidOid)
 			running_triggers++;
-	/* trigger workers get their places first, up to their cap ... */
-	trigger_starts = Min(trigger_want, Max(trigger_cap - running_triggers, 0));
-	/* ... which leaves maintenance one at least (trigger_cap) */
+	/*
+	 * Trigger workers get their places first, up to their cap, which leaves
+	 * maintenance one at least; those there is no free place for now wait
+	 * for maintenance workers to give theirs up after their pass.
+	 */
+	trigger_wanted = Min(trigger_want, Max(trigger_cap - running_triggers, 0));
+	free_places = Max(stream_max_workers - 1 - running - running_triggers, 0);
+	trigger_starts = Min(trigger_wanted, free_places);
 	qsort(due, ndue, sizeof(DueDatabase), CompareLastPass);
 	/* off: pg_cron runs the passes (trigger workers run all the same) */
 	if (!stream_maintenance_worker)
 		ndue = 0;
-	nstart = Min(ndue, Max(stream_max_workers - 1 - running - running_triggers -
-						   trigger_starts, 0));
-	StreamWorker->turns_wanted = ndue - nstart;
+	nstart = Min(ndue, Max(free_places - trigger_wanted, 0));
+	StreamWorker->turns_wanted = (ndue - nstart) + (trigger_wanted - trigger_starts);
 	LWLockRelease(StreamWorker->lock);
 
 	/*
@@ -1769,6 +1775,15 @@ StreamTriggerWorkerMain(Datum main_arg)
 		bool		did = false;
 
 		WorkerLoopBegins();
+		/*
+		 * A batch's commit reaches the disk before the next batch: a
+		 * delivery's file is renamed before its position commits, and a
+		 * position lost with an asynchronous commit would make the next
+		 * batch write its records to a second file.
+		 */
+		if (synchronous_commit < SYNCHRONOUS_COMMIT_LOCAL_FLUSH)
+			SetConfigOption("synchronous_commit", "local", PGC_SUSET,
+							PGC_S_OVERRIDE);
 		if (!TriggerWorkerWanted())
 			WorkerExit();
 

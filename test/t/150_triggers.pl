@@ -288,5 +288,62 @@ is( $node->safe_psql(
 		$db, q{SELECT batches FROM stream.triggers WHERE trigger_name = 'window'}),
 	'3', 'three batches: two full ones and the rest');
 
+# ---- 6. the owner's code stays the owner's ---------------------------------
+# The worker's session user is a superuser, and it runs other owners'
+# batches after this one: a function may not become the superuser (SET
+# ROLE, or a deferred trigger firing at the worker's commit), and what it
+# SETs does not outlive its batch.
+$node->safe_psql(
+	$db, q{
+CREATE ROLE mallory;
+SELECT stream.create_stream('tm', 1);
+SELECT stream.grant('read', 'tm', 'mallory');
+GRANT CREATE ON SCHEMA public TO mallory;
+SET ROLE mallory;
+CREATE FUNCTION public.escalate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	ALTER ROLE mallory SUPERUSER;
+	RETURN NULL;
+END $$;
+CREATE TABLE public.later (x int);
+CREATE CONSTRAINT TRIGGER escalate AFTER INSERT ON public.later
+	DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION public.escalate();
+CREATE FUNCTION public.by_role(records stream.record[], shard_id text) RETURNS void
+	LANGUAGE plpgsql AS $$
+BEGIN
+	RESET ROLE;
+	ALTER ROLE mallory SUPERUSER;
+END $$;
+CREATE FUNCTION public.by_deferred(records stream.record[], shard_id text) RETURNS void
+	LANGUAGE sql AS $$ INSERT INTO public.later VALUES (1) $$;
+CREATE FUNCTION public.by_setting(records stream.record[], shard_id text) RETURNS void
+	LANGUAGE sql AS $$ SELECT set_config('default_transaction_read_only', 'on', false) $$;
+SELECT stream.create_trigger('by-role', 'tm', 'public.by_role(stream.record[], text)',
+							 maximum_retry_attempts => 0, starting_position => 'TRIM_HORIZON');
+SELECT stream.create_trigger('by-deferred', 'tm', 'public.by_deferred(stream.record[], text)',
+							 maximum_retry_attempts => 0, starting_position => 'TRIM_HORIZON');
+SELECT stream.create_trigger('by-setting', 'tm', 'public.by_setting(stream.record[], text)',
+							 starting_position => 'TRIM_HORIZON');
+RESET ROLE;
+SELECT put_keys('tm', ARRAY['m'], 1, 1);
+});
+ok( wait_until(
+		$node, $db, q{
+SELECT count(*) = 3 FROM stream.triggers
+WHERE trigger_name IN ('by-role', 'by-deferred', 'by-setting') AND millis_behind_latest = 0
+  AND records + failed_records + (last_error IS NOT NULL)::int >= 1}, 30),
+	'the three triggers ran their batch');
+is($node->safe_psql($db, q{SELECT rolsuper FROM pg_roles WHERE rolname = 'mallory'}), 'f',
+	'none made its owner a superuser');
+like($node->safe_psql($db, q{SELECT last_error FROM stream.triggers WHERE trigger_name = 'by-role'}),
+	qr/cannot set parameter "role" within security-/, 'RESET ROLE was refused');
+like($node->safe_psql($db, q{SELECT last_error FROM stream.triggers WHERE trigger_name = 'by-deferred'}),
+	qr/deferred trigger within security-restricted operation/, 'and so was a deferred trigger');
+# the setting a batch made read-only would stop every later batch's commit
+$node->safe_psql($db, q{SELECT put_keys('tm', ARRAY['m'], 2, 3)});
+ok( wait_until(
+		$node, $db, q{SELECT records = 4 FROM stream.triggers WHERE trigger_name = 'by-setting'}, 30),
+	'what a function SETs lasts for its batch only');
+
 $node->stop;
 done_testing();

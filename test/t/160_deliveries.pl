@@ -8,6 +8,7 @@
 #     restart, the files (read back with zcat), the table and the trigger's
 #     table each hold every committed record exactly once, and no temporary
 #     file is left;
+#     and another database may not deliver to a directory of this one;
 #  3. buffering: a delivery waits for its interval, or its size.
 
 use strict;
@@ -48,7 +49,9 @@ sub files_under
 {
 	my ($top) = @_;
 	my @files;
-	find(sub { push @files, $File::Find::name if -f $_ }, $top) if -d $top;
+	# (but the mark of the database that owns a directory)
+	find(sub { push @files, $File::Find::name if -f $_ && $_ ne '.stream-database' }, $top)
+	  if -d $top;
 	@files = sort @files;
 	return @files;    # in scalar context, how many
 }
@@ -179,6 +182,17 @@ is( $node->safe_psql(
 SELECT count(*) || ' ' || count(DISTINCT (shard_id, sequence_number)) FROM triggered}),
 	"$n $n", "and the trigger's table");
 is(join(',', grep { m{/\.[^/]*$} } files_under($dir)), '', 'no temporary file is left');
+
+# another database (a copy of this one would have the same deliveries) may
+# not deliver to a directory of this one's, whose files it would replace
+$node->safe_psql('postgres', 'CREATE DATABASE other');
+$node->safe_psql('other', q{CREATE EXTENSION stream; SELECT stream.create_stream('dk', 1)});
+my ($rc, $out, $err) = $node->psql('other',
+	q{SELECT stream.create_delivery('files', 'dk', 'files', 'killed')});
+like($err, qr/directory "killed" belongs to the deliveries of another database/,
+	'another database may not deliver to a directory of this one');
+is($node->safe_psql('other', q{SELECT stream.create_delivery('files', 'dk', 'files', 'killed-other')}),
+	'', 'but to one of its own');
 
 # ---- 3. buffering ---------------------------------------------------------
 $node->safe_psql(
