@@ -293,6 +293,22 @@ SendAtExit(int code, Datum arg)
 	SendPending();
 }
 
+/*
+ * Sends the samples a backend holds once they are SEND_INTERVAL_MS old: for
+ * a background worker that goes idle (a sample sends those before it only
+ * when the next one comes).
+ */
+void
+StreamMetricsSendDue(void)
+{
+	if (pending != NULL &&
+		TimestampDifferenceExceeds(last_sent, GetCurrentTimestamp(), SEND_INTERVAL_MS))
+	{
+		SendPending();
+		last_sent = GetCurrentTimestamp();
+	}
+}
+
 /* Counts a sample of what a key names: a stream, a shard or a consumer. */
 static void
 Sample(int32 stream_id, int32 shard_no, const char *consumer, StreamMetric metric,

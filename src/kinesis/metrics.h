@@ -73,4 +73,10 @@ extern void StreamConsumerMetricSample(int32 stream_id, const char *consumer,
 /* The mask of shard-level metric names (a text[]); an error for others */
 extern uint32 StreamShardMetricMask(Datum names);
 
+/*
+ * Sends the samples this backend holds to shared memory if they waited
+ * long enough; a background worker calls it when idle.
+ */
+extern void StreamMetricsSendDue(void);
+
 #endif							/* STREAM_METRICS_H */

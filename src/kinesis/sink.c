@@ -64,7 +64,9 @@
 #include "kinesis/catalog.h"
 #include "kinesis/crypt.h"
 #include "kinesis/delivery.h"
+#include "kinesis/metrics.h"
 #include "kinesis/names.h"
+#include "kinesis/quota.h"
 #include "kinesis/reader.h"
 #include "kinesis/sequence.h"
 #include "kinesis/sink.h"
@@ -75,6 +77,9 @@
 
 /* A batch that waits for its window is looked at again at least this often */
 #define RIPEN_CHECK_MS 1000
+
+/* A lane throttled by its shard's read quota tries again after this */
+#define THROTTLED_RETRY_MS 100
 
 int			stream_trigger_timeout = 60 * 1000;
 
@@ -174,6 +179,7 @@ typedef struct SinkBatch
 	int64		first_seq;		/* of the batch's first record */
 	int64		last_seq;		/* and its last */
 	TimestampTz first_arrival;	/* of the batch's first record */
+	TimestampTz last_arrival;	/* and its last's */
 	TupleDesc	record_desc;	/* stream.record's */
 	Datum		encryption_none;
 	Datum		encryption_kms;
@@ -242,6 +248,7 @@ CollectLaneRecord(void *arg, int64 seq, StreamSegmentInfo *segment,
 		batch->first_seq = seq;
 	}
 	batch->last_seq = seq;
+	batch->last_arrival = record->arrival;
 	batch->count++;
 	batch->bytes += size;
 	batch->scanned = true;
@@ -529,6 +536,19 @@ BatchFailed(const StreamSinkLane *lane, Datum records, int count,
 			 errdetail("%s", error)));
 }
 
+/* A batch's read, in the quota and the metrics, as a get_records call's. */
+static void
+CountRead(StreamInfo *stream, int32 shard_no, const SinkBatch *batch,
+		  TimestampTz started)
+{
+	StreamReadCount read = {batch->count, batch->bytes, batch->last_arrival};
+
+	StreamQuotaChargeReadBytes(stream->stream_id, shard_no, 0, batch->bytes);
+	StreamMetricSample(stream->stream_id, METRIC_READ_THROUGHPUT_EXCEEDED, 0);
+	StreamCountGetRecords(stream->stream_id, &read, started);
+	StreamCountShardRead(stream, shard_no, &read, false, false);
+}
+
 /* The type stream.record */
 static Oid
 RecordType(void)
@@ -592,6 +612,23 @@ StreamRunSinkBatch(const StreamSinkLane *lane, TimestampTz *not_before)
 		StreamCheckFileDeliveryOwner(locked.owner, lane->sink_name);
 	StreamCheckKey(stream);
 
+	/*
+	 * A sink reads as Lambda and Firehose do, with GetRecords: within the
+	 * shard's read throughput, which it shares with the stream's other
+	 * readers (throttled, it tries again in a moment), and counted in the
+	 * stream's metrics.
+	 */
+	if (!StreamQuotaHasReadBytes(stream->stream_id, lane->shard_no, 0))
+	{
+		StreamReadCount none = {0, 0, 0};
+
+		StreamMetricSample(stream->stream_id, METRIC_READ_THROUGHPUT_EXCEEDED, 1);
+		StreamCountShardRead(stream, lane->shard_no, &none, false, true);
+		*not_before = TimestampTzPlusMilliseconds(now, THROTTLED_RETRY_MS);
+		SPI_finish();
+		return false;
+	}
+
 	memset(&batch, 0, sizeof(batch));
 	batch.stream = stream;
 	batch.lanes = locked.lanes;
@@ -635,6 +672,7 @@ StreamRunSinkBatch(const StreamSinkLane *lane, TimestampTz *not_before)
 
 	records = makeArrayResult(batch.records, CurrentMemoryContext);
 	error = ApplyBatch(&locked, lane, &batch, records);
+	CountRead(stream, lane->shard_no, &batch, now);
 	if (error == NULL)
 		LaneRead(lane, batch.count, true, batch.last_scanned, shard_end);
 	else

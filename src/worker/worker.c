@@ -118,6 +118,7 @@
 
 #include "failure_log.h"
 #include "kinesis/kinesis.h"
+#include "kinesis/metrics.h"
 #include "kinesis/sink.h"
 #include "worker/worker.h"
 
@@ -1797,6 +1798,8 @@ StreamTriggerWorkerMain(Datum main_arg)
 
 		if (!did)
 		{
+			/* what the batches counted reaches get_metric_statistics */
+			StreamMetricsSendDue();
 			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 							 TRIGGER_IDLE_MS, PG_WAIT_EXTENSION);
 			ResetLatch(MyLatch);

@@ -11,7 +11,10 @@
 #  4. a trigger whose function takes seconds a batch holds back neither
 #     another trigger nor the maintenance pass;
 #  5. a batch that is not full waits for its batching window; a full one
-#     does not.
+#     does not;
+#  6. a function cannot become the worker's superuser, nor leave settings
+#     to later batches;
+#  7. a trigger reads within its shard's read quota, and in its metrics.
 
 use strict;
 use warnings;
@@ -134,6 +137,13 @@ is( $node->safe_psql(
 		$db, q{SELECT records || ' ' || failed_records || ' ' || millis_behind_latest
 			   FROM stream.triggers WHERE trigger_name = 'marked'}),
 	'400 4 0', 'stream.triggers counts them, and the trigger is caught up');
+# (a worker sends what it counted at least once a second, idle or not)
+ok( wait_until(
+		$node, $db, q{
+SELECT coalesce(sum(sum), 0) >= 404
+FROM stream.get_metric_statistics('tb', 'GetRecords.Records',
+								  now() - interval '1 hour', now() + interval '1 minute')}, 10),
+	"the trigger's reads count as GetRecords in the stream's metrics");
 
 # ---- 2. terminated and killed mid-run ------------------------------------
 $node->safe_psql(
@@ -344,6 +354,33 @@ $node->safe_psql($db, q{SELECT put_keys('tm', ARRAY['m'], 2, 3)});
 ok( wait_until(
 		$node, $db, q{SELECT records = 4 FROM stream.triggers WHERE trigger_name = 'by-setting'}, 30),
 	'what a function SETs lasts for its batch only');
+
+# ---- 7. the shard's read throughput ----------------------------------------
+# A trigger reads within its shard's read quota, which it shares with the
+# stream's other readers: 120 kB at 40 kB a second is throttled.
+$node->safe_psql($db, q{ALTER SYSTEM SET stream.shard_read_bytes_per_second = '40kB'});
+$node->reload;
+$node->safe_psql(
+	$db, q{
+ALTER FUNCTION slowish(stream.record[], text) SET test.trigger_name = 'quota';
+SELECT stream.create_stream('tr', 1);
+SELECT count(*) FROM stream.put_records('tr', ARRAY(
+	SELECT ROW(convert_to(repeat('r', 1000), 'UTF8'), 'k', NULL)::stream.put_records_request_entry
+	FROM generate_series(1, 120)));
+SELECT stream.create_trigger('quota', 'tr', 'slowish(stream.record[], text)', batch_size => 10,
+							 starting_position => 'TRIM_HORIZON');
+});
+ok( wait_until(
+		$node, $db, q{SELECT count(*) = 120 FROM applied WHERE trigger_name = 'quota'}, 60),
+	'a trigger within its shard\'s read quota applies every record');
+cmp_ok(
+	$node->safe_psql(
+		$db, q{
+SELECT sum(sum) FROM stream.get_metric_statistics('tr', 'ReadProvisionedThroughputExceeded',
+												  now() - interval '1 hour', now() + interval '1 minute')}),
+	'>', 0, 'throttled on the way, as the metrics say');
+$node->safe_psql($db, q{ALTER SYSTEM RESET stream.shard_read_bytes_per_second});
+$node->reload;
 
 $node->stop;
 done_testing();
