@@ -93,17 +93,33 @@ TriggerInit(void)
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 }
 
-/* Runs a query of this file (schema-qualified, as the worker's superuser). */
+/*
+ * Runs a query of this file (schema-qualified), planned once per worker
+ * and kept in *kept (catalog.c's StreamKeptPlan), or, with kept NULL, each
+ * time (a delivery's INSERT, which names its table).
+ */
 static void
-RunQuery(const char *sql, int nargs, Oid *argtypes, Datum *args,
-		 const char *nulls, int expected)
+RunQuery(SPIPlanPtr *kept, const char *sql, int nargs, Oid *argtypes,
+		 Datum *args, const char *nulls, int expected)
 {
-	int			ret = SPI_execute_with_args(sql, nargs, argtypes, args, nulls,
-											false, 0);
+	int			ret;
 
+	if (kept != NULL)
+		ret = SPI_execute_plan(StreamKeptPlan(kept, sql, nargs, argtypes), args, nulls,
+							   false, 0);
+	else
+		ret = SPI_execute_with_args(sql, nargs, argtypes, args, nulls, false, 0);
 	if (ret != expected)
-		elog(ERROR, "trigger query failed: %s", SPI_result_code_string(ret));
+		elog(ERROR, "sink query failed: %s", SPI_result_code_string(ret));
 }
+
+/* The plans of the queries of a batch, kept from batch to batch */
+static SPIPlanPtr ready_plan = NULL;
+static SPIPlanPtr lock_plan = NULL;
+static SPIPlanPtr read_plan = NULL;
+static SPIPlanPtr lines_plan = NULL;
+static SPIPlanPtr failed_plan = NULL;
+static SPIPlanPtr error_plan = NULL;
 
 StreamSinkLane *
 StreamReadySinkLanes(int *nlanes)
@@ -113,7 +129,7 @@ StreamReadySinkLanes(int *nlanes)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	RunQuery("SELECT sink_name, stream_id, shard_no, lane, lanes, checkpoint, "
+	RunQuery(&ready_plan, "SELECT sink_name, stream_id, shard_no, lane, lanes, checkpoint, "
 			 "start_at, retry_at FROM stream_internal.ready_sink_lanes()",
 			 0, NULL, NULL, NULL, SPI_OK_SELECT);
 	*nlanes = (int) SPI_processed;
@@ -303,7 +319,7 @@ LockLane(const StreamSinkLane *lane, LockedLane *locked)
 	Interval   *window;
 
 	LaneArgs(lane, args, argtypes);
-	RunQuery("SELECT function, owner, batch_size, batch_bytes, maximum_batching_window, "
+	RunQuery(&lock_plan, "SELECT function, owner, batch_size, batch_bytes, maximum_batching_window, "
 			 "checkpoint, start_at, retry_records, retry_at, shard_end_reached, destination, "
 			 "target, compression, stream_id, lanes "
 			 "FROM stream_internal.lock_sink_lane($1, $2, $3)",
@@ -357,7 +373,7 @@ LaneRead(const StreamSinkLane *lane, int records, bool has_checkpoint,
 	argtypes[3] = INT4OID;
 	argtypes[4] = NUMERICOID;
 	argtypes[5] = BOOLOID;
-	RunQuery("SELECT stream_internal.sink_lane_read($1, $2, $3, $4, $5, $6)",
+	RunQuery(&read_plan, "SELECT stream_internal.sink_lane_read($1, $2, $3, $4, $5, $6)",
 			 6, argtypes, args, nulls, SPI_OK_SELECT);
 }
 
@@ -395,7 +411,7 @@ InsertBatch(const LockedLane *locked, Datum records, int32 shard_no)
 	TEXTOID};
 
 	/* the table's name as create_delivery quoted and qualified it */
-	RunQuery(psprintf("INSERT INTO %s (shard_id, sequence_number, "
+	RunQuery(NULL, psprintf("INSERT INTO %s (shard_id, sequence_number, "
 					  "approximate_arrival_timestamp, partition_key, data) "
 					  "SELECT $2, r.sequence_number, r.approximate_arrival_timestamp, "
 					  "r.partition_key, r.data FROM pg_catalog.unnest($1) r",
@@ -418,7 +434,7 @@ WriteBatchFile(const LockedLane *locked, const StreamSinkLane *lane,
 	text	   *lines;
 	bool		isnull;
 
-	RunQuery("SELECT pg_catalog.string_agg(CAST(pg_catalog.json_build_object("
+	RunQuery(&lines_plan, "SELECT pg_catalog.string_agg(CAST(pg_catalog.json_build_object("
 			 "'shard_id', $2, "
 			 "'sequence_number', CAST(r.sequence_number AS pg_catalog.text), "
 			 "'approximate_arrival_timestamp', r.approximate_arrival_timestamp, "
@@ -525,7 +541,7 @@ BatchFailed(const StreamSinkLane *lane, Datum records, int count,
 	args[4] = CStringGetTextDatum(error);
 	argtypes[3] = get_array_type(DatumGetArrayTypeP(records)->elemtype);
 	argtypes[4] = TEXTOID;
-	RunQuery("SELECT stream_internal.sink_batch_failed($1, $2, $3, $4, $5)",
+	RunQuery(&failed_plan, "SELECT stream_internal.sink_batch_failed($1, $2, $3, $4, $5)",
 			 5, argtypes, args, NULL, SPI_OK_SELECT);
 	outcome = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
 												SPI_tuptable->tupdesc, 1, &isnull));
@@ -692,7 +708,7 @@ StreamSinkLaneError(const StreamSinkLane *lane, const char *message)
 	LaneArgs(lane, args, argtypes);
 	args[3] = CStringGetTextDatum(message);
 	argtypes[3] = TEXTOID;
-	RunQuery("SELECT stream_internal.sink_lane_error($1, $2, $3, $4)",
+	RunQuery(&error_plan, "SELECT stream_internal.sink_lane_error($1, $2, $3, $4)",
 			 4, argtypes, args, NULL, SPI_OK_SELECT);
 	SPI_finish();
 }
