@@ -19,6 +19,12 @@ OBJS = \
 	src/log/log_vacuum.o \
 	src/log/log_wal.o \
 	src/log/visibility.o \
+	src/http/access_key.o \
+	src/http/request.o \
+	src/http/server.o \
+	src/http/shapes.o \
+	src/http/sigv4.o \
+	src/http/validate.o \
 	src/kinesis/acl.o \
 	src/kinesis/application.o \
 	src/kinesis/backup.o \
@@ -46,8 +52,10 @@ OBJS = \
 PG_CPPFLAGS += -I$(srcdir)/src
 
 # OpenSSL's libcrypto hashes partition keys (MD5, src/kinesis/hashkey.c);
-# zlib compresses the files of deliveries (src/kinesis/delivery.c).
-SHLIB_LINK += -lcrypto -lz
+# zlib compresses the files of deliveries (src/kinesis/delivery.c); the
+# Kinesis endpoint (src/http/) speaks TLS with libssl and parses HTTP/1.1
+# with Node's http_parser (Debian's libhttp-parser-dev).
+SHLIB_LINK += -lssl -lcrypto -lz -lhttp_parser
 
 EXTENSION = stream
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" stream.control)

@@ -4,7 +4,8 @@
 \pset footer off
 
 \echo
-\echo 'Written, per producer (put_record calls, put_records batches, retries after throttling):'
+\echo 'Written, per producer (put_record calls, put_records batches, retries after throttling);'
+\echo 'producer 4 is the AWS CLI, through the Kinesis endpoint:'
 SELECT producer, events, puts, batches, retries FROM produced ORDER BY producer;
 SELECT sum(events) AS "events written" FROM produced;
 
@@ -33,6 +34,11 @@ SELECT s.encryption_type, k.alias, k.key_arn
 FROM stream.describe_stream_summary('clickstream') s
 JOIN stream.list_keys() k ON s.key_id = k.alias;
 SELECT encryption_type, count(*) AS "records (the first 1,000 of each shard)" FROM stored GROUP BY 1 ORDER BY 1;
+
+\echo 'The AWS CLI''s events, as the application processed them beside the others:'
+SELECT (event ->> 'producer')::int = 4 AS "through the endpoint", count(*) AS records,
+	   count(DISTINCT worker) AS workers
+FROM consumed GROUP BY 1 ORDER BY 1;
 
 \echo 'A few events, decoded:'
 SELECT shard_id, partition_key, event - 'at' - 'producer' - 'n' AS event

@@ -22,6 +22,10 @@ SELECT stream.start_stream_encryption('clickstream', 'KMS', 'alias/shop');
 CREATE ROLE shop_producer LOGIN;
 CREATE ROLE shop_consumer LOGIN;
 SELECT stream.grant('write', 'clickstream', 'shop_producer');
+-- and one producer outside the database: the AWS CLI, through the Kinesis
+-- endpoint, with an access key of this role (demo/run makes it)
+CREATE ROLE shop_cli LOGIN;
+SELECT stream.grant('write', 'clickstream', 'shop_cli');
 SELECT stream.grant('read', 'clickstream', 'shop_consumer');
 SELECT stream.grant('describe', 'clickstream', 'shop_consumer');
 

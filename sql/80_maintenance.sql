@@ -145,6 +145,8 @@ BEGIN
 	PERFORM stream_internal.forget_lease_workers();
 	-- how many trigger workers this database wants
 	PERFORM stream_internal.announce_sink_lanes();
+	-- the endpoint's access keys of dropped roles
+	PERFORM stream_internal.forget_dropped_access_keys();
 	-- the minutes of the metrics that are over, from shared memory to stream.metrics
 	BEGIN
 		PERFORM stream_internal.store_metrics();

@@ -4,7 +4,7 @@
 -- rows of one configuration table, which a restore applies as they come
 ----------------------------------------------------------------------------
 
--- Rows of kinds header, key, key_version, stream, shard, consumer,
+-- Rows of kinds header, key, key_version, access_key, stream, shard, consumer,
 -- scaling, mode_change, tag, application, lease, metric, sink, sink_lane,
 -- segment (each followed by its
 -- records), record and end.  Columns are only
@@ -66,6 +66,9 @@ AS $$
 		SELECT 0, NULL, 1, 'key', pg_catalog.to_jsonb(k) FROM stream.keys k
 		UNION ALL
 		SELECT 0, NULL, 2, 'key_version', pg_catalog.to_jsonb(v) FROM stream_internal.key_versions v
+		UNION ALL
+		-- roles by name; secrets as stored, sealed by the root key
+		SELECT 0, NULL, 3, 'access_key', pg_catalog.to_jsonb(a) FROM stream_internal.access_keys a
 		UNION ALL
 		SELECT 1, s.stream_id, 0, 'stream',
 			   (pg_catalog.to_jsonb(s) - 'catalog_version' - 'acl')
@@ -162,6 +165,16 @@ BEGIN
 	WHEN 'key_version' THEN
 		INSERT INTO stream_internal.key_versions
 			SELECT (pg_catalog.jsonb_populate_record(NULL::stream_internal.key_versions, p_info)).*;
+	WHEN 'access_key' THEN
+		-- (a key whose role is missing is skipped, as its grants would be)
+		IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles r WHERE r.rolname = p_info->>'role')
+		   OR NOT EXISTS (SELECT FROM pg_catalog.pg_roles r WHERE r.rolname = p_info->>'created_by') THEN
+			RAISE WARNING 'role "%" does not exist: its access key "%" is not restored',
+				p_info->>'role', p_info->>'access_key_id';
+		ELSE
+			INSERT INTO stream_internal.access_keys
+				SELECT (pg_catalog.jsonb_populate_record(NULL::stream_internal.access_keys, p_info)).*;
+		END IF;
 	WHEN 'stream' THEN
 		s := pg_catalog.jsonb_populate_record(NULL::stream.streams, p_info);
 		IF EXISTS (SELECT FROM stream.streams x

@@ -225,6 +225,20 @@ CREATE FUNCTION stream.deliveries()
 
 CREATE VIEW stream.deliveries AS SELECT * FROM stream.deliveries();
 
+-- Access keys of the Kinesis endpoint (README, "The Kinesis endpoint"): a
+-- member of a role makes, lists and deletes its keys; the secret is shown
+-- once, by create_access_key.
+CREATE FUNCTION stream.create_access_key(role regrole)
+	RETURNS TABLE(access_key_id text, secret_access_key text)
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
+
+CREATE FUNCTION stream.delete_access_key(access_key_id text) RETURNS void
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
+
+CREATE FUNCTION stream.list_access_keys()
+	RETURNS TABLE(access_key_id text, role regrole, created_by regrole, created_at timestamptz)
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C STABLE;
+
 -- Tags and limits (README, "Tags, limits and paging")
 CREATE FUNCTION stream.add_tags_to_stream(stream_name text, tags jsonb) RETURNS void
 	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;

@@ -21,6 +21,7 @@
 #include "fmgr.h"
 #include "utils/guc.h"
 
+#include "http/http.h"
 #include "injection.h"
 #include "kinesis/backup.h"
 #include "kinesis/catalog.h"
@@ -68,6 +69,7 @@ _PG_init(void)
 	FeedInit();
 	TriggerInit();
 	DeliveryInit();
+	HttpInit();
 
 	/* background workers */
 	WorkerInit();

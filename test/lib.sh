@@ -30,6 +30,8 @@ STREAM_PACKAGES=(
 	libipc-run-perl
 	libssl-dev
 	zlib1g-dev
+	libhttp-parser-dev
+	awscli
 	openssl
 	make
 	gcc

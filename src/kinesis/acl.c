@@ -154,6 +154,10 @@ static const ControlFunction control_functions[] = {
 	{"create_delivery", 1, STREAM_PRIV_MANAGE, "CreateDeliveryStream", false, false},
 	{"drop_delivery", 0, STREAM_PRIV_MANAGE, "DeleteDeliveryStream", true, false},
 	{"deliveries", -1, STREAM_PRIV_DESCRIBE, "ListDeliveryStreams", true, false},
+	/* access keys of the endpoint: for roles the caller is a member of */
+	{"create_access_key", -1, STREAM_PRIV_MANAGE, "CreateAccessKey", true, false},
+	{"delete_access_key", -1, STREAM_PRIV_MANAGE, "DeleteAccessKey", true, false},
+	{"list_access_keys", -1, STREAM_PRIV_DESCRIBE, "ListAccessKeys", true, false},
 };
 
 /*

@@ -87,6 +87,29 @@ KinesisExceptionName(KinesisException exception)
 }
 
 const char *
+KinesisExceptionOfError(int sqlerrcode, const char *detail)
+{
+	static const char prefix[] = "The Kinesis exception is ";
+
+	for (int i = 0; i < (int) lengthof(exceptions); i++)
+	{
+		const char *name = exceptions[i].name;
+
+		/* by the DETAIL that errkinesis writes: KS004 has three */
+		if (detail && strncmp(detail, prefix, strlen(prefix)) == 0 &&
+			strncmp(detail + strlen(prefix), name, strlen(name)) == 0 &&
+			detail[strlen(prefix) + strlen(name)] == '.')
+			return name;
+	}
+	for (int i = 0; i < (int) lengthof(exceptions); i++)
+		if (exceptions[i].sqlstate == sqlerrcode)
+			return exceptions[i].name;
+	if (ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_DATA_EXCEPTION)
+		return exceptions[KINESIS_INVALID_ARGUMENT].name;
+	return NULL;
+}
+
+const char *
 StreamQuote(const char *value)
 {
 	int			len = strlen(value);

@@ -62,6 +62,13 @@ extern int	KinesisErrcode(KinesisException exception);
 extern const char *KinesisExceptionName(KinesisException exception);
 
 /*
+ * The Kinesis exception an error stands for, by its DETAIL or else its
+ * SQLSTATE (a data exception is InvalidArgumentException); NULL for an
+ * error that is no fault of the request (InternalFailure).
+ */
+extern const char *KinesisExceptionOfError(int sqlerrcode, const char *detail);
+
+/*
  * In an ereport: the SQLSTATE of a Kinesis exception and the DETAIL that
  * names it, as in
  *

@@ -278,3 +278,34 @@ StreamOpenKeyMaterial(const pg_uuid_t *key_id, int32 version,
 	return StreamOpen(root_key, sealed, aad, sizeof(aad), sealed + STREAM_NONCE_BYTES,
 					  STREAM_KEY_BYTES, material);
 }
+
+bytea *
+StreamSealWithRootKey(const uint8 *aad, int aad_len, const uint8 *plain, int len)
+{
+	int			size = STREAM_NONCE_BYTES + len + STREAM_TAG_BYTES;
+	bytea	   *sealed = palloc(VARHDRSZ + size);
+	uint8	   *out = (uint8 *) VARDATA(sealed);
+
+	CheckRootKey();
+	/* a random nonce: the root key seals few values */
+	if (!pg_strong_random(out, STREAM_NONCE_BYTES))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate a random nonce")));
+	StreamSeal(root_key, out, aad, aad_len, plain, len, out + STREAM_NONCE_BYTES);
+	SET_VARSIZE(sealed, VARHDRSZ + size);
+	return sealed;
+}
+
+bool
+StreamOpenWithRootKey(const bytea *sealed, const uint8 *aad, int aad_len,
+					  uint8 *plain, int len)
+{
+	const uint8 *in = (const uint8 *) VARDATA_ANY(sealed);
+
+	CheckRootKey();
+	if ((int) VARSIZE_ANY_EXHDR(sealed) != STREAM_NONCE_BYTES + len + STREAM_TAG_BYTES)
+		return false;
+	return StreamOpen(root_key, in, aad, aad_len, in + STREAM_NONCE_BYTES, len,
+					  plain);
+}

@@ -48,4 +48,15 @@ struct pg_uuid_t;
 extern bool StreamOpenKeyMaterial(const struct pg_uuid_t *key_id, int32 version,
 								  const uint8 *sealed, uint8 *material);
 
+/*
+ * A short secret sealed by the root key, aad authenticated with it: the
+ * nonce, the ciphertext and the tag.  StreamOpenWithRootKey gives back the
+ * len bytes, or false when they do not open (another root key, other aad,
+ * damage).  Both error with KMSInvalidStateException without a root key.
+ */
+extern bytea *StreamSealWithRootKey(const uint8 *aad, int aad_len,
+									const uint8 *plain, int len);
+extern bool StreamOpenWithRootKey(const bytea *sealed, const uint8 *aad,
+								  int aad_len, uint8 *plain, int len);
+
 #endif							/* STREAM_KMS_H */

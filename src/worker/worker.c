@@ -4,7 +4,8 @@
  *	  The extension's background workers: the maintenance worker, which runs
  *	  CALL stream.run_maintenance() every stream.maintenance_interval in every
  *	  database that has the extension, with no list of databases to
- *	  configure; and the trigger workers, which run triggers and deliveries.
+ *	  configure; the trigger workers, which run triggers and deliveries; and
+ *	  the HTTP workers of the Kinesis endpoint.
  *
  * Design
  *
@@ -65,6 +66,15 @@
  * another holds, and exits when its database has fewer lanes than workers,
  * none, or is held as above (DROP DATABASE, DROP EXTENSION stream).
  *
+ * HTTP workers.  While stream.http_port is set, the launcher keeps
+ * stream.http_workers "stream http workers" in stream.http_database, which
+ * serve the Kinesis endpoint (src/http/server.c).  They share the registry's
+ * slots with trigger workers (a slot says its kind), take their places
+ * before them (the cap of trigger workers is what HTTP workers leave of
+ * stream.max_workers - 2), and, like them, exit when the database is held,
+ * the endpoint is turned off or moved to another database, or there are
+ * more of them than stream.http_workers.
+ *
  * A failing pass is caught, its transaction aborted, and one line logged;
  * the same failure is logged again at most once a minute, and recovery once.
  * A worker that dies some other way is restarted by the launcher after
@@ -117,6 +127,8 @@
 #include "utils/timestamp.h"
 
 #include "failure_log.h"
+#include "http/http.h"
+#include "http/server.h"
 #include "kinesis/kinesis.h"
 #include "kinesis/metrics.h"
 #include "kinesis/sink.h"
@@ -154,10 +166,18 @@ typedef struct StreamDbSlot
 	int			trigger_lanes;	/* lanes of triggers ready to run there */
 } StreamDbSlot;
 
-/* A trigger worker: started by the launcher, in one database */
+/* The kinds of workers of a database besides maintenance */
+typedef enum DatabaseWorkerKind
+{
+	TRIGGER_WORKER,
+	HTTP_WORKER
+} DatabaseWorkerKind;
+
+/* A trigger or HTTP worker: started by the launcher, in one database */
 typedef struct StreamTriggerWorkerSlot
 {
 	Oid			dboid;			/* InvalidOid if the slot is free */
+	DatabaseWorkerKind kind;
 	pid_t		pid;			/* 0 until the worker runs */
 	bool		clean_exit;		/* it exited on purpose */
 } StreamTriggerWorkerSlot;
@@ -181,6 +201,7 @@ typedef struct LauncherEntry
 	BackgroundWorkerHandle *handle; /* the worker it started, if any */
 	TimestampTz not_before;		/* no restart before then */
 	TimestampTz triggers_not_before;	/* nor of trigger workers */
+	TimestampTz http_not_before;	/* nor of HTTP workers */
 } LauncherEntry;
 
 /* A database the launcher found in pg_database */
@@ -707,8 +728,16 @@ LauncherReapWorkers(TimestampTz now)
 		{
 			slot = FindSlot(w->dboid, false);
 			if (slot != NULL && !w->clean_exit)
-				launcher_entries[slot - StreamWorker->slots].triggers_not_before =
-					TimestampTzPlusMilliseconds(now, STREAM_WORKER_RETRY_MS);
+			{
+				LauncherEntry *e = &launcher_entries[slot - StreamWorker->slots];
+				TimestampTz retry = TimestampTzPlusMilliseconds(now,
+																STREAM_WORKER_RETRY_MS);
+
+				if (w->kind == HTTP_WORKER)
+					e->http_not_before = retry;
+				else
+					e->triggers_not_before = retry;
+			}
 			w->dboid = InvalidOid;
 			w->pid = 0;
 		}
@@ -738,31 +767,52 @@ DescribeWorker(BackgroundWorker *worker, const char *function, const char *type,
 	worker->bgw_notify_pid = MyProcPid;
 }
 
-/* How many trigger workers a database has; the caller holds the lock. */
+/*
+ * How many workers of a kind a database has (InvalidOid: all databases);
+ * the caller holds the lock.
+ */
 static int
-CountTriggerWorkers(Oid dboid)
+CountWorkers(Oid dboid, DatabaseWorkerKind kind)
 {
 	int			n = 0;
 
 	for (int j = 0; j < stream_max_workers; j++)
-		if (StreamWorker->trigger_workers[j].dboid == dboid)
+	{
+		StreamTriggerWorkerSlot *w = &StreamWorker->trigger_workers[j];
+
+		if (w->dboid != InvalidOid && w->kind == kind &&
+			(dboid == InvalidOid || w->dboid == dboid))
 			n++;
+	}
 	return n;
 }
 
-/* How many trigger workers may run in the cluster */
+/*
+ * How many HTTP workers run: stream.http_workers while the endpoint is on,
+ * leaving places for the launcher and one maintenance worker.
+ */
+static int
+HttpWorkerCap(void)
+{
+	if (stream_http_port == 0)
+		return 0;
+	return Max(Min(stream_http_workers, stream_max_workers - 2), 0);
+}
+
+/* How many trigger workers may run in the cluster: after HTTP workers */
 static int
 TriggerWorkerCap(void)
 {
-	return Max(Min(stream_max_trigger_workers, stream_max_workers - 2), 0);
+	return Max(Min(stream_max_trigger_workers,
+				   stream_max_workers - 2 - HttpWorkerCap()), 0);
 }
 
 /*
- * Starts a trigger worker in a database.  False if the postmaster has no
- * free background worker slot.
+ * Starts a trigger or HTTP worker in a database.  False if the postmaster
+ * has no free background worker slot.
  */
 static bool
-LauncherStartTriggerWorker(const DatabaseEntry *db)
+LauncherStartDatabaseWorker(const DatabaseEntry *db, DatabaseWorkerKind kind)
 {
 	BackgroundWorker worker;
 	BackgroundWorkerHandle *handle;
@@ -778,6 +828,7 @@ LauncherStartTriggerWorker(const DatabaseEntry *db)
 	if (j < stream_max_workers)
 	{
 		StreamWorker->trigger_workers[j].dboid = db->oid;
+		StreamWorker->trigger_workers[j].kind = kind;
 		StreamWorker->trigger_workers[j].pid = 0;
 		StreamWorker->trigger_workers[j].clean_exit = false;
 	}
@@ -785,8 +836,12 @@ LauncherStartTriggerWorker(const DatabaseEntry *db)
 	if (j == stream_max_workers)
 		return true;			/* all slots taken: the budget says no more */
 
-	DescribeWorker(&worker, "StreamTriggerWorkerMain", "stream trigger worker",
-				   db, Int32GetDatum(j));
+	if (kind == HTTP_WORKER)
+		DescribeWorker(&worker, "StreamHttpWorkerMain", "stream http worker",
+					   db, Int32GetDatum(j));
+	else
+		DescribeWorker(&worker, "StreamTriggerWorkerMain", "stream trigger worker",
+					   db, Int32GetDatum(j));
 
 	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
 	started = RegisterDynamicBackgroundWorker(&worker, &handle);
@@ -859,6 +914,10 @@ LauncherPass(void)
 	int			trigger_want = 0;
 	int			running_triggers = 0;
 	int			trigger_cap = TriggerWorkerCap();
+	const DatabaseEntry *http_db = NULL;
+	int			http_want = 0;
+	int			http_starts;
+	bool		starved;
 	int			trigger_wanted;
 	int			trigger_starts;
 	int			free_places;
@@ -908,7 +967,7 @@ LauncherPass(void)
 			now >= e->triggers_not_before)
 		{
 			int			want = Min(slot->trigger_lanes, trigger_cap) -
-				CountTriggerWorkers(db->oid);
+				CountWorkers(db->oid, TRIGGER_WORKER);
 
 			if (want > 0)
 			{
@@ -916,6 +975,14 @@ LauncherPass(void)
 				trigger_wants[ntrigger_dbs++] = want;
 				trigger_want += want;
 			}
+		}
+
+		/* the endpoint's workers, in its database */
+		if (HttpWorkerCap() > 0 && strcmp(db->name, stream_http_database) == 0 &&
+			slot->holds == 0 && !slot->absent && now >= e->http_not_before)
+		{
+			http_db = db;
+			http_want = Max(HttpWorkerCap() - CountWorkers(db->oid, HTTP_WORKER), 0);
 		}
 
 		if (slot->holds > 0 || slot->pid != 0 || e->handle != NULL)
@@ -976,23 +1043,27 @@ LauncherPass(void)
 	for (int i = 0; i < STREAM_WORKER_MAX_DATABASES; i++)
 		if (launcher_entries[i].handle != NULL)
 			running++;
-	for (int j = 0; j < stream_max_workers; j++)
-		if (StreamWorker->trigger_workers[j].dboid != InvalidOid)
-			running_triggers++;
+	running_triggers = CountWorkers(InvalidOid, TRIGGER_WORKER);
 	/*
-	 * Trigger workers get their places first, up to their cap, which leaves
-	 * maintenance one at least; those there is no free place for now wait
-	 * for maintenance workers to give theirs up after their pass.
+	 * HTTP workers get their places first, then trigger workers, up to
+	 * their caps, which leave maintenance one at least; those there is no
+	 * free place for now wait for maintenance workers to give theirs up
+	 * after their pass.
 	 */
+	free_places = Max(stream_max_workers - 1 - running - running_triggers -
+					  CountWorkers(InvalidOid, HTTP_WORKER), 0);
+	http_starts = Min(http_want, free_places);
+	free_places -= http_starts;
 	trigger_wanted = Min(trigger_want, Max(trigger_cap - running_triggers, 0));
-	free_places = Max(stream_max_workers - 1 - running - running_triggers, 0);
 	trigger_starts = Min(trigger_wanted, free_places);
+	starved = trigger_want > 0 && trigger_cap == 0;
 	qsort(due, ndue, sizeof(DueDatabase), CompareLastPass);
 	/* off: pg_cron runs the passes (trigger workers run all the same) */
 	if (!stream_maintenance_worker)
 		ndue = 0;
 	nstart = Min(ndue, Max(free_places - trigger_wanted, 0));
-	StreamWorker->turns_wanted = (ndue - nstart) + (trigger_wanted - trigger_starts);
+	StreamWorker->turns_wanted = (ndue - nstart) +
+		(trigger_wanted - trigger_starts) + (http_want - http_starts);
 	LWLockRelease(StreamWorker->lock);
 
 	/*
@@ -1018,6 +1089,10 @@ LauncherPass(void)
 		}
 	}
 
+	for (int k = 0; k < http_starts; k++)
+		if (!LauncherStartDatabaseWorker(http_db, HTTP_WORKER))
+			break;
+
 	/* the databases take the trigger workers there are places for in turn */
 	while (trigger_starts > 0)
 	{
@@ -1027,7 +1102,7 @@ LauncherPass(void)
 		{
 			if (trigger_wants[k] == 0)
 				continue;
-			if (!LauncherStartTriggerWorker(trigger_dbs[k]))
+			if (!LauncherStartDatabaseWorker(trigger_dbs[k], TRIGGER_WORKER))
 			{
 				trigger_starts = 0;
 				break;
@@ -1038,6 +1113,20 @@ LauncherPass(void)
 		}
 		if (!any)
 			break;
+	}
+
+	if (starved &&
+		TimestampDifferenceExceeds(launcher_last_warning, now,
+								   STREAM_FAILURE_REPEAT_MS))
+	{
+		ereport(WARNING,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("triggers and deliveries wait: stream.max_workers (%d) leaves no place for a trigger worker",
+						stream_max_workers),
+				 errdetail("The launcher, one maintenance worker and %d HTTP workers of the Kinesis endpoint take the places.",
+						   HttpWorkerCap()),
+				 errhint("Raise stream.max_workers, or lower stream.http_workers.")));
+		launcher_last_warning = now;
 	}
 
 	if (full &&
@@ -1538,6 +1627,43 @@ TriggerWorkerDetach(int code, Datum arg)
 }
 
 /*
+ * At the start of a trigger or HTTP worker: sets up its signals and takes
+ * the registry slot (main_arg) the launcher gave it; false if its database
+ * was held meanwhile, or the slot is no longer its.
+ */
+static bool
+ClaimDatabaseWorkerSlot(Datum main_arg)
+{
+	StreamTriggerWorkerSlot *w;
+	bool		claimed = false;
+
+	trigger_slot = DatumGetInt32(main_arg);
+	w = &StreamWorker->trigger_workers[trigger_slot];
+	worker_dbname = MemoryContextStrdup(TopMemoryContext,
+										MyBgworkerEntry->bgw_extra);
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	before_shmem_exit(TriggerWorkerDetach, (Datum) 0);
+	LWLockAcquire(StreamWorker->lock, LW_EXCLUSIVE);
+	worker_dboid = w->dboid;
+	if (OidIsValid(worker_dboid) && w->pid == 0)
+	{
+		StreamDbSlot *slot = FindSlot(worker_dboid, false);
+
+		if (slot != NULL && slot->holds == 0)
+		{
+			w->pid = MyProcPid;
+			claimed = true;
+		}
+	}
+	LWLockRelease(StreamWorker->lock);
+	return claimed;
+}
+
+/*
  * Whether this trigger worker is to go on: its database not held, lanes
  * ready there, and not more workers there than those lanes (or the cap):
  * then the one in the highest slot ends.
@@ -1552,11 +1678,12 @@ TriggerWorkerWanted(void)
 	slot = FindSlot(worker_dboid, false);
 	wanted = slot != NULL && slot->holds == 0 && !slot->absent &&
 		slot->trigger_lanes > 0;
-	if (wanted && CountTriggerWorkers(worker_dboid) >
+	if (wanted && CountWorkers(worker_dboid, TRIGGER_WORKER) >
 		Min(slot->trigger_lanes, TriggerWorkerCap()))
 	{
 		for (int j = trigger_slot + 1; j < stream_max_workers; j++)
-			if (StreamWorker->trigger_workers[j].dboid == worker_dboid)
+			if (StreamWorker->trigger_workers[j].dboid == worker_dboid &&
+				StreamWorker->trigger_workers[j].kind == TRIGGER_WORKER)
 				goto done;
 		wanted = false;
 	}
@@ -1739,33 +1866,7 @@ RunLane(const StreamSinkLane *lane)
 void
 StreamTriggerWorkerMain(Datum main_arg)
 {
-	StreamTriggerWorkerSlot *w;
-	bool		claimed = false;
-
-	trigger_slot = DatumGetInt32(main_arg);
-	w = &StreamWorker->trigger_workers[trigger_slot];
-	worker_dbname = MemoryContextStrdup(TopMemoryContext,
-										MyBgworkerEntry->bgw_extra);
-
-	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
-	BackgroundWorkerUnblockSignals();
-
-	before_shmem_exit(TriggerWorkerDetach, (Datum) 0);
-	LWLockAcquire(StreamWorker->lock, LW_EXCLUSIVE);
-	worker_dboid = w->dboid;
-	if (OidIsValid(worker_dboid) && w->pid == 0)
-	{
-		StreamDbSlot *slot = FindSlot(worker_dboid, false);
-
-		if (slot != NULL && slot->holds == 0)
-		{
-			w->pid = MyProcPid;
-			claimed = true;
-		}
-	}
-	LWLockRelease(StreamWorker->lock);
-	if (!claimed)
+	if (!ClaimDatabaseWorkerSlot(main_arg))
 		WorkerExit();
 
 	WorkerConnect("stream trigger worker");
@@ -1805,4 +1906,54 @@ StreamTriggerWorkerMain(Datum main_arg)
 			ResetLatch(MyLatch);
 		}
 	}
+}
+
+/* ----------------------------------------------------------------
+ * HTTP workers (the Kinesis endpoint, src/http/)
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * Whether this HTTP worker is to go on: the endpoint on, in this database,
+ * which is not held, and not more HTTP workers than stream.http_workers
+ * (then the one in the highest slot ends).
+ */
+static bool
+HttpWorkerWanted(void)
+{
+	StreamDbSlot *slot;
+	bool		wanted;
+
+	if (ProcDiePending || stream_http_port == 0 ||
+		strcmp(worker_dbname, stream_http_database) != 0)
+		return false;
+	LWLockAcquire(StreamWorker->lock, LW_SHARED);
+	slot = FindSlot(worker_dboid, false);
+	wanted = slot != NULL && slot->holds == 0;
+	if (wanted && CountWorkers(worker_dboid, HTTP_WORKER) > HttpWorkerCap())
+	{
+		for (int j = trigger_slot + 1; j < stream_max_workers; j++)
+			if (StreamWorker->trigger_workers[j].dboid == worker_dboid &&
+				StreamWorker->trigger_workers[j].kind == HTTP_WORKER)
+				goto done;
+		wanted = false;
+	}
+done:
+	LWLockRelease(StreamWorker->lock);
+	return wanted;
+}
+
+/*
+ * Main of an HTTP worker: serves the Kinesis endpoint (src/http/server.c)
+ * until it is no longer wanted or its settings change; the launcher then
+ * starts what the settings say.
+ */
+void
+StreamHttpWorkerMain(Datum main_arg)
+{
+	if (!ClaimDatabaseWorkerSlot(main_arg))
+		WorkerExit();
+	WorkerConnect("stream http worker");
+	HttpServe(HttpWorkerWanted);
+	WorkerExit();
 }

@@ -3,8 +3,8 @@
  * worker.h
  *	  The background workers: a launcher, one maintenance worker per
  *	  database that has the extension, each running stream.run_maintenance()
- *	  every stream.maintenance_interval, and trigger workers where triggers
- *	  or deliveries are.
+ *	  every stream.maintenance_interval, trigger workers where triggers
+ *	  or deliveries are, and the Kinesis endpoint's HTTP workers.
  *
  *-------------------------------------------------------------------------
  */
@@ -25,5 +25,6 @@ extern void WorkerInit(void);
 extern PGDLLEXPORT void StreamMaintenanceLauncherMain(Datum main_arg);
 extern PGDLLEXPORT void StreamMaintenanceWorkerMain(Datum main_arg);
 extern PGDLLEXPORT void StreamTriggerWorkerMain(Datum main_arg);
+extern PGDLLEXPORT void StreamHttpWorkerMain(Datum main_arg);
 
 #endif							/* STREAM_WORKER_H */

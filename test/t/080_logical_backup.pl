@@ -14,7 +14,7 @@
 # privileges, scalings, changes of mode, consumers, tags, enhanced
 # monitoring (in describe_stream), applications and their checkpoints,
 # triggers and deliveries with their positions, keys with their
-# sealed material, every segment with its sealed state and data key, and
+# sealed material, the endpoint's access keys with their sealed secrets, every segment with its sealed state and data key, and
 # every record with its sequence number, arrival time, partition key, hash
 # key and data, encrypted records as the same ciphertext, which reads back.
 # Then, in each restored database, new records get larger sequence numbers,
@@ -67,6 +67,7 @@ RESET ROLE;
 SELECT key_id FROM stream.create_key('stream-key');
 SELECT stream.start_stream_encryption('ondemand', 'KMS', 'alias/stream-key');
 SELECT key_id FROM stream.create_key('backup-key', 'kept by pg_dump');
+SELECT access_key_id FROM stream.create_access_key('bk_owner');
 SELECT stream.rotate_key('alias/backup-key');
 SELECT stream.disable_key('alias/backup-key');
 CALL stream.run_maintenance();
@@ -187,6 +188,8 @@ my %queries = (
 	keys => q{SELECT k.*, (SELECT string_agg(v.version || ':' || md5(v.material), ',' ORDER BY v.version)
 						   FROM stream_internal.key_versions v WHERE v.key_id = k.key_id)
 			  FROM stream.keys k ORDER BY 1},
+	access_keys => q{SELECT access_key_id, role::text, md5(secret), created_by::text, created_at
+					 FROM stream_internal.access_keys ORDER BY 1},
 	tags => q{SELECT s.stream_name, t.* FROM stream.list_streams() s,
 				  LATERAL stream.list_tags_for_stream(s.stream_name) t ORDER BY 1, 2},
 	applications => q{SELECT a.application_name, a.initial_position, a.lease_duration, a.created_at,

@@ -24,14 +24,6 @@ my $dir = $node->data_dir;
 my $tmp = PostgreSQL::Test::Utils::tempdir;
 
 # An authority, and a certificate it signs for localhost and 127.0.0.1
-sub openssl
-{
-	my @args = @_;
-	my ($out, $err) = ('', '');
-	IPC::Run::run([ 'openssl', @args ], '>', \$out, '2>', \$err)
-	  or die "openssl @args failed: $err";
-	return;
-}
 foreach my $ca ('ca', 'other_ca')
 {
 	openssl('req', '-new', '-x509', '-nodes', '-days', '2', '-newkey', 'rsa:2048',

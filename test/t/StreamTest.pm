@@ -30,6 +30,7 @@ our @EXPORT = qw(
   finish_session
   wait_until
   no_errors_logged
+  openssl
 );
 
 # Settings that turn off the per-shard quotas, which would throttle the
@@ -171,6 +172,17 @@ sub wait_until
 		usleep(50_000);
 	}
 	return 0;
+}
+
+# Runs the openssl command with @args (to make test certificates); dies
+# with its error output if it fails.
+sub openssl
+{
+	my @args = @_;
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ 'openssl', @args ], '>', \$out, '2>', \$err)
+	  or die "openssl @args failed: $err";
+	return;
 }
 
 # Checks that the server logged no error of any kind.

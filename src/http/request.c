@@ -1,0 +1,428 @@
+/*-------------------------------------------------------------------------
+ *
+ * request.c
+ *	  One request of the Kinesis endpoint: from the HTTP request the server
+ *	  read to the answer it sends.
+ *
+ * Checked in Kinesis' order, each with Kinesis' exception:
+ *
+ *	1. the method (POST), the content type (JSON 1.1) and X-Amz-Target
+ *	   (Kinesis_20131202.<Action>, UnknownOperationException);
+ *	2. the body parses (SerializationException);
+ *	3. the signature (SigV4: MissingAuthenticationTokenException,
+ *	   IncompleteSignatureException, UnrecognizedClientException,
+ *	   InvalidSignatureException);
+ *	4. the body against the action's shape (validate.c: SerializationException,
+ *	   ValidationException);
+ *	5. then the action: stream_internal.kinesis_<action>(request jsonb),
+ *	   run as the access key's role, in a transaction of its own.  Its
+ *	   errors are Kinesis' exceptions by their SQLSTATE (kinesis.c), HTTP
+ *	   400; any other error is InternalFailure, HTTP 500.
+ *
+ * A request that names a stream or consumer by ARN gets StreamName (and
+ * ConsumerName) added here, so that each action reads names only.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "parser/parse_func.h"
+#include "pgstat.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/guc.h"
+#include "utils/snapmgr.h"
+#include "utils/timeout.h"
+#include "utils/timestamp.h"
+
+#include "http/access_key.h"
+#include "http/http.h"
+#include "http/sigv4.h"
+#include "http/validate.h"
+#include "kinesis/kinesis.h"
+
+#define TARGET_PREFIX	"Kinesis_20131202."
+
+/* How long an action may run: a worker serves one request at a time */
+#define ACTION_TIMEOUT_MS	(30 * 1000)
+
+const char *
+HttpHeaderValue(const HttpRequest *req, const char *name)
+{
+	for (int i = 0; i < req->nheaders; i++)
+		if (strcmp(req->headers[i].name, name) == 0)
+			return req->headers[i].value;
+	return NULL;
+}
+
+/* An error answer: {"__type": ..., "message": ...} */
+static void
+Answer(HttpResponse *resp, int status, const char *type, const char *message)
+{
+	JsonbParseState *state = NULL;
+	JsonbValue	k;
+	JsonbValue	v;
+	JsonbValue *result;
+
+	resp->status = status;
+	resetStringInfo(&resp->body);
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	k.type = jbvString;
+	k.val.string.val = "__type";
+	k.val.string.len = 6;
+	pushJsonbValue(&state, WJB_KEY, &k);
+	v.type = jbvString;
+	v.val.string.val = (char *) type;
+	v.val.string.len = strlen(type);
+	pushJsonbValue(&state, WJB_VALUE, &v);
+	if (message)
+	{
+		k.val.string.val = "message";
+		k.val.string.len = 7;
+		pushJsonbValue(&state, WJB_KEY, &k);
+		v.val.string.val = (char *) message;
+		v.val.string.len = strlen(message);
+		pushJsonbValue(&state, WJB_VALUE, &v);
+	}
+	result = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	appendStringInfoString(&resp->body,
+						   JsonbToCString(NULL, &JsonbValueToJsonb(result)->root, 64));
+}
+
+/* Whether a Content-Type is that media type (parameters aside) */
+static bool
+MediaTypeIs(const char *content_type, const char *type)
+{
+	size_t		n = strlen(type);
+
+	return pg_strncasecmp(content_type, type, n) == 0 &&
+		(content_type[n] == '\0' || content_type[n] == ';' || content_type[n] == ' ');
+}
+
+/* DescribeStreamSummary is describe_stream_summary */
+static char *
+ActionFunctionName(const char *action)
+{
+	StringInfoData name;
+
+	initStringInfo(&name);
+	appendStringInfoString(&name, "kinesis_");
+	for (const char *p = action; *p; p++)
+	{
+		if (isupper((unsigned char) *p) && p != action)
+			appendStringInfoChar(&name, '_');
+		appendStringInfoChar(&name, pg_ascii_tolower(*p));
+	}
+	return name.data;
+}
+
+/* The action's function, InvalidOid if it has none (yet) */
+static Oid
+ActionFunction(const char *action)
+{
+	Oid			argtypes[1] = {JSONBOID};
+
+	return LookupFuncName(list_make2(makeString("stream_internal"),
+									 makeString(ActionFunctionName(action))),
+						  1, argtypes, true);
+}
+
+/* The body as jsonb (an empty one is {}), NULL if it is not JSON */
+static Jsonb *
+ParseBody(const HttpRequest *req)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Jsonb	   *volatile result = NULL;
+
+	if (req->body.len == 0)
+		return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
+	/* what a client's connection would have checked: text is UTF-8 */
+	if ((int) strlen(req->body.data) != req->body.len ||
+		!pg_verifymbstr(req->body.data, req->body.len, true))
+		return NULL;
+	/* jsonb_in only allocates: its errors need no transaction's cleanup */
+	PG_TRY();
+	{
+		result = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+													CStringGetDatum(req->body.data)));
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+		result = NULL;
+	}
+	PG_END_TRY();
+	return result;
+}
+
+static Jsonb *
+AddMember(Jsonb *request, const char *name, const char *value)
+{
+	JsonbParseState *state = NULL;
+	JsonbValue	k;
+	JsonbValue	v;
+	JsonbValue *obj;
+
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	k.type = jbvString;
+	k.val.string.val = (char *) name;
+	k.val.string.len = strlen(name);
+	pushJsonbValue(&state, WJB_KEY, &k);
+	v.type = jbvString;
+	v.val.string.val = (char *) value;
+	v.val.string.len = strlen(value);
+	pushJsonbValue(&state, WJB_VALUE, &v);
+	obj = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	return DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(request),
+											  JsonbPGetDatum(JsonbValueToJsonb(obj))));
+}
+
+static char *
+MemberText(Jsonb *request, const char *name)
+{
+	JsonbValue	found;
+	JsonbValue *v = getKeyJsonValueFromContainer(&request->root, name,
+												 strlen(name), &found);
+
+	if (v == NULL || v->type != jbvString)
+		return NULL;
+	return pnstrdup(v->val.string.val, v->val.string.len);
+}
+
+/*
+ * StreamName (and ConsumerName) from the ARNs a request may name instead:
+ * arn:aws:kinesis:<region>:<account>:stream/<name>[/consumer/<name>:<t>].
+ * The ARN's region and account are not checked: this server is one
+ * account in one region.  (The model's patterns checked their shape.)
+ */
+static Jsonb *
+NamesFromArns(Jsonb *request)
+{
+	char	   *stream_arn = MemberText(request, "StreamARN");
+	char	   *consumer_arn = MemberText(request, "ConsumerARN");
+	char	   *p;
+
+	if (consumer_arn && (p = strstr(consumer_arn, ":stream/")) != NULL)
+	{
+		char	   *stream = p + strlen(":stream/");
+		char	   *consumer = strstr(stream, "/consumer/");
+		char	   *colon;
+
+		if (consumer)
+		{
+			*consumer = '\0';
+			consumer += strlen("/consumer/");
+			colon = strrchr(consumer, ':');
+			if (colon)
+				*colon = '\0';
+			if (MemberText(request, "StreamName") == NULL)
+				request = AddMember(request, "StreamName", stream);
+			if (MemberText(request, "ConsumerName") == NULL)
+				request = AddMember(request, "ConsumerName", consumer);
+		}
+	}
+	if (stream_arn && MemberText(request, "StreamName") == NULL &&
+		(p = strstr(stream_arn, ":stream/")) != NULL)
+		request = AddMember(request, "StreamName", p + strlen(":stream/"));
+	return request;
+}
+
+/* Checks the signature, in the transaction: the role of its key, or 0 */
+static Oid
+Authenticate(const HttpRequest *req, const SigV4Auth *auth, HttpResponse *resp)
+{
+	char		secret[ACCESS_KEY_SECRET_LEN + 1];
+	Oid			role;
+	SigV4Error	error;
+	bool		ok;
+
+	if (!StreamAccessKeySecret(auth->access_key_id, &role, secret))
+	{
+		Answer(resp, 400, "UnrecognizedClientException",
+			   "The security token included in the request is invalid.");
+		return InvalidOid;
+	}
+	ok = SigV4Verify(req, auth, secret, GetCurrentTimestamp(), &error);
+	explicit_bzero(secret, sizeof(secret));
+	if (!ok)
+	{
+		Answer(resp, 400, error.type, error.message);
+		return InvalidOid;
+	}
+	return role;
+}
+
+/*
+ * Calls the action's function as role, as a security-restricted operation
+ * (no SET ROLE, no deferred triggers that would fire after the switch back)
+ * whose settings are undone, within ACTION_TIMEOUT_MS.  A NULL answer is {}.
+ */
+static Jsonb *
+CallAction(Oid fn, Oid role, Jsonb *request)
+{
+	LOCAL_FCINFO(fcinfo, 1);
+	FmgrInfo	flinfo;
+	Oid			save_userid;
+	int			save_sec_context;
+	int			nest_level;
+	Datum		result;
+
+	fmgr_info(fn, &flinfo);
+	InitFunctionCallInfoData(*fcinfo, &flinfo, 1, InvalidOid, NULL, NULL);
+	fcinfo->args[0].value = JsonbPGetDatum(request);
+	fcinfo->args[0].isnull = false;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	nest_level = NewGUCNestLevel();
+	SetUserIdAndSecContext(role, save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	enable_timeout_after(STATEMENT_TIMEOUT, ACTION_TIMEOUT_MS);
+	result = FunctionCallInvoke(fcinfo);
+	disable_timeout(STATEMENT_TIMEOUT, false);
+	CHECK_FOR_INTERRUPTS();
+	AtEOXact_GUC(false, nest_level);
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	if (fcinfo->isnull)
+		return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
+	return DatumGetJsonbP(result);
+}
+
+/* Runs the action as role; its answer, or the exception of its error */
+static void
+RunAction(const HttpRequest *req, const SigV4Auth *auth,
+		  const KinesisOperation *op, Jsonb *request, HttpResponse *resp)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile bool in_xact = false;
+
+	PG_TRY();
+	{
+		Oid			role;
+		Oid			fn;
+		const char *type;
+		char	   *message;
+
+		/* now() of the request, not of the worker's start */
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		in_xact = true;
+		MemoryContextSwitchTo(cxt);
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		PushActiveSnapshot(GetTransactionSnapshot());
+
+		role = Authenticate(req, auth, resp);
+		if (OidIsValid(role) &&
+			(message = KinesisValidate(op, request, &type)) != NULL)
+		{
+			Answer(resp, 400, type, message);
+			role = InvalidOid;
+		}
+		if (OidIsValid(role))
+		{
+			fn = ActionFunction(op->name);
+			if (!OidIsValid(fn))
+				Answer(resp, 400, "UnknownOperationException",
+					   psprintf("%s is not served by this endpoint", op->name));
+			else
+			{
+				Jsonb	   *result = CallAction(fn, role, NamesFromArns(request));
+
+				resp->status = 200;
+				resetStringInfo(&resp->body);
+				appendStringInfoString(&resp->body,
+									   JsonbToCString(NULL, &result->root,
+													  VARSIZE(result)));
+			}
+		}
+		PopActiveSnapshot();
+		SPI_finish();
+		CommitTransactionCommand();
+		in_xact = false;
+		MemoryContextSwitchTo(cxt);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		const char *type;
+
+		disable_timeout(STATEMENT_TIMEOUT, false);
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		/* restores the user and the settings too */
+		if (in_xact)
+			AbortCurrentTransaction();
+		MemoryContextSwitchTo(cxt);
+		/* a cancel that came as it failed is spent with it */
+		QueryCancelPending = false;
+		type = KinesisExceptionOfError(edata->sqlerrcode, edata->detail);
+		if (type)
+			Answer(resp, 400, type, edata->message);
+		else
+		{
+			/* not the request's fault: the server log says what, not the client */
+			edata->elevel = LOG;
+			ThrowErrorData(edata);
+			Answer(resp, 500, "InternalFailure", NULL);
+		}
+	}
+	PG_END_TRY();
+}
+
+void
+HttpServeRequest(HttpRequest *req, HttpResponse *resp)
+{
+	const char *content_type = HttpHeaderValue(req, "content-type");
+	const char *target = HttpHeaderValue(req, "x-amz-target");
+	const KinesisOperation *op = NULL;
+	Jsonb	   *request;
+	SigV4Auth	auth;
+	SigV4Error	error;
+
+	resp->content_type = "application/x-amz-json-1.1";
+	if (strcmp(req->method, "POST") != 0)
+	{
+		Answer(resp, 405, "UnknownOperationException",
+			   "The Kinesis API takes POST requests only.");
+		return;
+	}
+	if (content_type == NULL ||
+		(!MediaTypeIs(content_type, "application/x-amz-json-1.1") &&
+		 !MediaTypeIs(content_type, "application/json")))
+	{
+		Answer(resp, 415, "UnknownOperationException",
+			   "The content type must be application/x-amz-json-1.1.");
+		return;
+	}
+	if (target && strncmp(target, TARGET_PREFIX, strlen(TARGET_PREFIX)) == 0)
+		op = KinesisFindOperation(target + strlen(TARGET_PREFIX));
+	if (op == NULL)
+	{
+		Answer(resp, 400, "UnknownOperationException", NULL);
+		return;
+	}
+	request = ParseBody(req);
+	if (request == NULL)
+	{
+		Answer(resp, 400, "SerializationException",
+			   "The request body is not valid JSON.");
+		return;
+	}
+	if (!SigV4Parse(req, &auth, &error))
+	{
+		Answer(resp, 400, error.type, error.message);
+		return;
+	}
+	pgstat_report_activity(STATE_RUNNING, op->name);
+	RunAction(req, &auth, op, request, resp);
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
