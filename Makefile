@@ -20,6 +20,8 @@ OBJS = \
 	src/log/log_wal.o \
 	src/log/visibility.o \
 	src/http/access_key.o \
+	src/http/eventstream.o \
+	src/http/http2.o \
 	src/http/request.o \
 	src/http/server.o \
 	src/http/shapes.o \
@@ -53,9 +55,9 @@ PG_CPPFLAGS += -I$(srcdir)/src
 
 # OpenSSL's libcrypto hashes partition keys (MD5, src/kinesis/hashkey.c);
 # zlib compresses the files of deliveries (src/kinesis/delivery.c); the
-# Kinesis endpoint (src/http/) speaks TLS with libssl and parses HTTP/1.1
-# with Node's http_parser (Debian's libhttp-parser-dev).
-SHLIB_LINK += -lssl -lcrypto -lz -lhttp_parser
+# Kinesis endpoint (src/http/) speaks TLS with libssl, parses HTTP/1.1 with
+# Node's http_parser (Debian's libhttp-parser-dev) and HTTP/2 with nghttp2.
+SHLIB_LINK += -lssl -lcrypto -lz -lhttp_parser -lnghttp2
 
 EXTENSION = stream
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" stream.control)

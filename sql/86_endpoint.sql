@@ -549,3 +549,30 @@ BEGIN
 	RETURN '{}';
 END
 $$;
+
+-- One batch of a subscription, as a SubscribeToShardEvent: the endpoint
+-- calls it first with the request's StartingPosition, then again and again
+-- with AFTER_SEQUENCE_NUMBER of its ContinuationSequenceNumber, for up to 5
+-- minutes (src/http/request.c); it never waits (the worker serves others).
+CREATE FUNCTION stream_internal.kinesis_subscribe_to_shard(req jsonb) RETURNS jsonb
+	LANGUAGE sql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT jsonb_strip_nulls(jsonb_build_object(
+		'Records', coalesce((SELECT jsonb_agg(jsonb_build_object(
+				'SequenceNumber', r.sequence_number::text,
+				'ApproximateArrivalTimestamp', round(extract(epoch FROM r.approximate_arrival_timestamp), 3),
+				'Data', translate(encode(r.data, 'base64'), E'\n', ''),
+				'PartitionKey', r.partition_key,
+				'EncryptionType', r.encryption_type) ORDER BY o)
+			FROM unnest(s.records) WITH ORDINALITY AS r(sequence_number, approximate_arrival_timestamp,
+														  data, partition_key, encryption_type, o)), '[]'),
+		'ContinuationSequenceNumber', s.continuation_sequence_number::text,
+		'MillisBehindLatest', s.millis_behind_latest,
+		'ChildShards', s.child_shards))
+	FROM stream.subscribe_to_shard(req->>'StreamName', req->>'ConsumerName', req->>'ShardId',
+								   req #>> '{StartingPosition,Type}',
+								   (req #>> '{StartingPosition,SequenceNumber}')::numeric,
+								   to_timestamp((req #>> '{StartingPosition,Timestamp}')::float8),
+								   wait => '0') s
+$$;

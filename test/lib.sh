@@ -31,6 +31,9 @@ STREAM_PACKAGES=(
 	libssl-dev
 	zlib1g-dev
 	libhttp-parser-dev
+	libnghttp2-dev
+	nodejs
+	npm
 	awscli
 	openssl
 	make
@@ -63,6 +66,10 @@ stream_missing_packages()
 	local p
 
 	for p in "$@"; do
+		# Node.js from elsewhere (NodeSource) brings its own npm
+		if [ "$p" = npm ] && command -v npm >/dev/null; then
+			continue
+		fi
 		if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 			grep -q 'install ok installed'; then
 			echo "$p"

@@ -11,13 +11,17 @@
 
 #include "postgres.h"
 
+#include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
+#include "utils/jsonb.h"
 
 /* Kinesis' 5 MiB of records, base64 (4/3) and the JSON around them */
 #define HTTP_MAX_BODY		(7 * 1024 * 1024)
 /* All of a request's header lines together */
 #define HTTP_MAX_HEADERS	(64 * 1024)
 #define HTTP_MAX_HEADER_COUNT	100
+/* A request must arrive whole within this time of its first byte */
+#define HTTP_REQUEST_TIMEOUT_MS	(60 * 1000)
 
 typedef struct HttpHeader
 {
@@ -27,6 +31,7 @@ typedef struct HttpHeader
 
 typedef struct HttpRequest
 {
+	bool		http2;			/* it came over HTTP/2 */
 	char	   *method;
 	char	   *path;			/* before any '?' */
 	char	   *query;			/* after it, "" if none */
@@ -35,11 +40,43 @@ typedef struct HttpRequest
 	StringInfoData body;
 } HttpRequest;
 
+/* SubscribeToShard lasts this long, and sends an event at least this often */
+#define HTTP_SUBSCRIPTION_MS		(5 * 60 * 1000)
+#define HTTP_SUBSCRIPTION_EVENT_MS	(5 * 1000)
+/* and reads the shard again this often, while less than this waits to be sent */
+#define HTTP_SUBSCRIPTION_POLL_MS	200
+#define HTTP_SUBSCRIPTION_BACKLOG	(1024 * 1024)
+/* Subscriptions one HTTP/2 connection may hold open */
+#define HTTP_SUBSCRIPTIONS_PER_CONNECTION	32
+
+struct KinesisOperation;
+
+/*
+ * A SubscribeToShard answer still being sent: the request, as of its next
+ * batch (its StartingPosition moved on), as the role of its key.
+ */
+typedef struct HttpSubscription
+{
+	MemoryContext cxt;			/* where its request lives */
+	Oid			role;
+	char	   *access_key_id;	/* checked again at each batch */
+	const struct KinesisOperation *op;
+	Jsonb	   *request;
+	TimestampTz expires_at;
+	TimestampTz last_event;
+	TimestampTz next_poll;		/* when its shard is read again */
+	StringInfo	out;			/* the answer's body: events are added */
+	bool		done;			/* the last event is in out */
+} HttpSubscription;
+
 typedef struct HttpResponse
 {
 	int			status;
 	const char *content_type;
 	StringInfoData body;
+	const char *error_type;		/* of an error answer */
+	char	   *error_message;
+	HttpSubscription *subscription; /* an event stream that goes on */
 } HttpResponse;
 
 /* Settings (server.c) */
@@ -57,5 +94,18 @@ extern const char *HttpHeaderValue(const HttpRequest *req, const char *name);
 
 /* Serves one request (request.c): fills the response, never errors */
 extern void HttpServeRequest(HttpRequest *req, HttpResponse *resp);
+
+/*
+ * The next batch of a subscription (request.c), in a transaction of its
+ * own: true if it added an event (records, a heartbeat every
+ * HTTP_SUBSCRIPTION_EVENT_MS, or the end) to sub->out.  Sets sub->done at
+ * its end: 5 minutes, a closed shard read to its end, or an error (sent as
+ * an exception message).
+ */
+extern bool HttpSubscriptionNext(HttpSubscription *sub);
+
+/* A new x-amzn-RequestId (a random UUID) in id[37]; the HTTP date now */
+extern void HttpRequestId(char *id);
+extern void HttpDate(char *buf, int len);
 
 #endif							/* STREAM_HTTP_H */

@@ -26,6 +26,8 @@
  */
 #include "postgres.h"
 
+#include <time.h>
+
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
@@ -38,11 +40,13 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/guc.h"
+#include "utils/json.h"
 #include "utils/snapmgr.h"
 #include "utils/timeout.h"
 #include "utils/timestamp.h"
 
 #include "http/access_key.h"
+#include "http/eventstream.h"
 #include "http/http.h"
 #include "http/sigv4.h"
 #include "http/validate.h"
@@ -62,6 +66,30 @@ HttpHeaderValue(const HttpRequest *req, const char *name)
 	return NULL;
 }
 
+/* A request id as Kinesis' x-amzn-RequestId: a random UUID, in id[37] */
+void
+HttpRequestId(char *id)
+{
+	uint8		b[16];
+
+	if (!pg_strong_random(b, sizeof(b)))
+		memset(b, 0, sizeof(b));
+	b[6] = (b[6] & 0x0f) | 0x40;
+	b[8] = (b[8] & 0x3f) | 0x80;
+	snprintf(id, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+			 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
+			 b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+void
+HttpDate(char *buf, int len)
+{
+	time_t		now = time(NULL);
+	struct tm	tm;
+
+	strftime(buf, len, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&now, &tm));
+}
+
 /* An error answer: {"__type": ..., "message": ...} */
 static void
 Answer(HttpResponse *resp, int status, const char *type, const char *message)
@@ -72,6 +100,10 @@ Answer(HttpResponse *resp, int status, const char *type, const char *message)
 	JsonbValue *result;
 
 	resp->status = status;
+	resp->error_type = type;
+	/* with the body: an answer made while SPI's memory is current outlives it */
+	resp->error_message = message ?
+		MemoryContextStrdup(GetMemoryChunkContext(resp->body.data), message) : NULL;
 	resetStringInfo(&resp->body);
 	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 	k.type = jbvString;
@@ -295,17 +327,26 @@ CallAction(Oid fn, Oid role, Jsonb *request)
 	return DatumGetJsonbP(result);
 }
 
-/* Runs the action as role; its answer, or the exception of its error */
-static void
-RunAction(const HttpRequest *req, const SigV4Auth *auth,
-		  const KinesisOperation *op, Jsonb *request, HttpResponse *resp)
+/*
+ * Runs an action in a transaction of its own: for a request (req and auth
+ * given), checks its signature and shape first and takes the role of its
+ * key; for the next batch of a subscription, runs as the given role.  True
+ * with its answer in *result (and the role, and the request with its ARNs
+ * made names, in *role and *named when asked), or false with the exception
+ * in resp.
+ */
+static bool
+RunAction(const HttpRequest *req, const SigV4Auth *auth, Oid as_role,
+		  const char *as_key, const KinesisOperation *op, Jsonb *request,
+		  HttpResponse *resp, Jsonb **result, Oid *role_out, Jsonb **named_out)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	volatile bool in_xact = false;
+	volatile bool ok = false;
 
 	PG_TRY();
 	{
-		Oid			role;
+		Oid			role = as_role;
 		Oid			fn;
 		const char *type;
 		char	   *message;
@@ -317,14 +358,40 @@ RunAction(const HttpRequest *req, const SigV4Auth *auth,
 		MemoryContextSwitchTo(cxt);
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
+		/*
+		 * What is made here must outlive SPI_finish: SPI_connect, and every
+		 * SPI call, leave SPI's own memory current.
+		 */
+		MemoryContextSwitchTo(cxt);
 		PushActiveSnapshot(GetTransactionSnapshot());
 
-		role = Authenticate(req, auth, resp);
-		if (OidIsValid(role) &&
-			(message = KinesisValidate(op, request, &type)) != NULL)
+		/* a subscription's key must still stand for its role at each batch */
+		if (as_key != NULL)
 		{
-			Answer(resp, 400, type, message);
-			role = InvalidOid;
+			char		secret[ACCESS_KEY_SECRET_LEN + 1];
+			Oid			key_role;
+
+			if (!StreamAccessKeySecret(as_key, &key_role, secret) || key_role != as_role)
+			{
+				MemoryContextSwitchTo(cxt);
+				Answer(resp, 400, "UnrecognizedClientException",
+					   "The security token included in the request is invalid.");
+				role = InvalidOid;
+			}
+			explicit_bzero(secret, sizeof(secret));
+			MemoryContextSwitchTo(cxt);
+		}
+		if (auth != NULL)
+		{
+			role = Authenticate(req, auth, resp);
+			/* (SPI calls leave SPI's memory current, which SPI_finish frees) */
+			MemoryContextSwitchTo(cxt);
+			if (OidIsValid(role) &&
+				(message = KinesisValidate(op, request, &type)) != NULL)
+			{
+				Answer(resp, 400, type, message);
+				role = InvalidOid;
+			}
 		}
 		if (OidIsValid(role))
 		{
@@ -334,13 +401,16 @@ RunAction(const HttpRequest *req, const SigV4Auth *auth,
 					   psprintf("%s is not served by this endpoint", op->name));
 			else
 			{
-				Jsonb	   *result = CallAction(fn, role, NamesFromArns(request));
+				Jsonb	   *named;
 
-				resp->status = 200;
-				resetStringInfo(&resp->body);
-				appendStringInfoString(&resp->body,
-									   JsonbToCString(NULL, &result->root,
-													  VARSIZE(result)));
+				MemoryContextSwitchTo(cxt);
+				named = NamesFromArns(request);
+				*result = CallAction(fn, role, named);
+				if (role_out)
+					*role_out = role;
+				if (named_out)
+					*named_out = named;
+				ok = true;
 			}
 		}
 		PopActiveSnapshot();
@@ -364,6 +434,7 @@ RunAction(const HttpRequest *req, const SigV4Auth *auth,
 		MemoryContextSwitchTo(cxt);
 		/* a cancel that came as it failed is spent with it */
 		QueryCancelPending = false;
+		ok = false;
 		type = KinesisExceptionOfError(edata->sqlerrcode, edata->detail);
 		if (type)
 			Answer(resp, 400, type, edata->message);
@@ -376,6 +447,148 @@ RunAction(const HttpRequest *req, const SigV4Auth *auth,
 		}
 	}
 	PG_END_TRY();
+	return ok;
+}
+
+/* ----------------------------------------------------------------
+ * SubscribeToShard: an event stream of up to 5 minutes (HTTP/2)
+ * ----------------------------------------------------------------
+ */
+
+/* The event of one batch, or the exception that ends the subscription */
+static void
+AppendBatchEvent(HttpSubscription *sub, Jsonb *batch, const HttpResponse *failed)
+{
+	char	   *payload;
+
+	if (failed)
+	{
+		StringInfoData message;
+
+		initStringInfo(&message);
+		appendStringInfoString(&message, "{\"message\": ");
+		if (failed->error_message)
+			escape_json(&message, failed->error_message);
+		else
+			appendStringInfoString(&message, "null");
+		appendStringInfoChar(&message, '}');
+		EventStreamAppend(sub->out, "exception", failed->error_type, message.data,
+						  message.len);
+		sub->done = true;
+		return;
+	}
+	payload = JsonbToCString(NULL, &batch->root, VARSIZE(batch));
+	EventStreamAppend(sub->out, "event", "SubscribeToShardEvent", payload,
+					  strlen(payload));
+	sub->last_event = GetCurrentTimestamp();
+}
+
+/*
+ * What a batch says for the next one: where to go on from (the request's
+ * StartingPosition becomes AFTER_SEQUENCE_NUMBER of its continuation), and
+ * whether it brought anything.  At the end of a closed shard (no
+ * continuation) the subscription is done.
+ */
+static bool
+TakeBatch(HttpSubscription *sub, Jsonb *batch)
+{
+	char	   *continuation = MemberText(batch, "ContinuationSequenceNumber");
+	JsonbValue	found;
+	JsonbValue *records = getKeyJsonValueFromContainer(&batch->root, "Records", 7, &found);
+	MemoryContext old = MemoryContextSwitchTo(sub->cxt);
+
+	if (continuation == NULL)
+		sub->done = true;
+	else
+	{
+		Jsonb	   *previous = sub->request;
+
+		Jsonb	   *position = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+																  CStringGetDatum(psprintf("{\"StartingPosition\": {\"Type\": \"AFTER_SEQUENCE_NUMBER\", \"SequenceNumber\": \"%s\"}}",
+																						   continuation))));
+
+		sub->request = DatumGetJsonbP(DirectFunctionCall2(jsonb_concat,
+														  JsonbPGetDatum(previous),
+														  JsonbPGetDatum(position)));
+		pfree(previous);
+	}
+	MemoryContextSwitchTo(old);
+	return sub->done || (records != NULL && records->type == jbvBinary &&
+						 JsonContainerSize(records->val.binary.data) > 0);
+}
+
+/*
+ * Starts a subscription: the first batch is read now (its errors are the
+ * call's), and the answer begins with the initial-response event.
+ */
+static void
+Subscribe(HttpRequest *req, const SigV4Auth *auth, const KinesisOperation *op,
+		  Jsonb *request, HttpResponse *resp)
+{
+	Jsonb	   *batch;
+	Oid			role;
+	Jsonb	   *named;
+	HttpSubscription *sub;
+
+	if (!req->http2)
+	{
+		Answer(resp, 400, "InvalidArgumentException",
+			   "SubscribeToShard is served over HTTP/2 only.");
+		return;
+	}
+	if (!RunAction(req, auth, InvalidOid, NULL, op, request, resp, &batch, &role, &named))
+		return;
+	sub = palloc0(sizeof(HttpSubscription));
+	sub->cxt = CurrentMemoryContext;
+	sub->role = role;
+	sub->access_key_id = pstrdup(auth->access_key_id);
+	sub->op = op;
+	sub->request = named;
+	sub->expires_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+												  HTTP_SUBSCRIPTION_MS);
+	sub->out = &resp->body;
+	resp->status = 200;
+	resp->content_type = "application/vnd.amazon.eventstream";
+	resp->subscription = sub;
+	resetStringInfo(&resp->body);
+	EventStreamAppend(&resp->body, "event", "initial-response", "{}", 2);
+	(void) TakeBatch(sub, batch);
+	AppendBatchEvent(sub, batch, NULL);
+}
+
+bool
+HttpSubscriptionNext(HttpSubscription *sub)
+{
+	HttpResponse failed = {0};
+	Jsonb	   *batch;
+	TimestampTz now = GetCurrentTimestamp();
+	bool		added = true;
+
+	if (sub->done)
+		return false;
+	if (now >= sub->expires_at)
+	{
+		sub->done = true;
+		return false;
+	}
+	initStringInfo(&failed.body);
+	pgstat_report_activity(STATE_RUNNING, "SubscribeToShard");
+	if (!RunAction(NULL, NULL, sub->role, sub->access_key_id, sub->op, sub->request,
+				   &failed, &batch, NULL, NULL))
+	{
+		/* the consumer's read throughput is spent: the next poll tries again */
+		if (strcmp(failed.error_type, "ProvisionedThroughputExceededException") == 0)
+			added = false;
+		else
+			AppendBatchEvent(sub, NULL, &failed);
+	}
+	else if (TakeBatch(sub, batch) ||
+			 TimestampDifferenceExceeds(sub->last_event, now, HTTP_SUBSCRIPTION_EVENT_MS))
+		AppendBatchEvent(sub, batch, NULL);
+	else
+		added = false;
+	pgstat_report_activity(STATE_IDLE, NULL);
+	return added;
 }
 
 void
@@ -423,6 +636,19 @@ HttpServeRequest(HttpRequest *req, HttpResponse *resp)
 		return;
 	}
 	pgstat_report_activity(STATE_RUNNING, op->name);
-	RunAction(req, &auth, op, request, resp);
+	if (strcmp(op->name, "SubscribeToShard") == 0)
+		Subscribe(req, &auth, op, request, resp);
+	else
+	{
+		Jsonb	   *result;
+
+		if (RunAction(req, &auth, InvalidOid, NULL, op, request, resp, &result, NULL, NULL))
+		{
+			resp->status = 200;
+			resetStringInfo(&resp->body);
+			appendStringInfoString(&resp->body,
+								   JsonbToCString(NULL, &result->root, VARSIZE(result)));
+		}
+	}
 	pgstat_report_activity(STATE_IDLE, NULL);
 }

@@ -60,14 +60,16 @@
 #include "utils/varlena.h"
 
 #include "http/http.h"
+#include "http/http2.h"
 #include "http/server.h"
 
 #define HTTP_MAX_CONNECTIONS		512
 #define HTTP_MAX_LISTENERS			16
-#define HTTP_REQUEST_TIMEOUT_MS		(60 * 1000)
 #define HTTP_IDLE_TIMEOUT_MS		(120 * 1000)
 #define HTTP_READ_CHUNK				(64 * 1024)
 #define HTTP_DRAIN_TIMEOUT_MS		(2 * 1000)
+/* HTTP/2 frames are made while less than this waits to be written */
+#define HTTP2_OUT_LIMIT				(256 * 1024)
 
 int			stream_http_port = 0;
 char	   *stream_http_listen_addresses = NULL;
@@ -86,6 +88,8 @@ typedef struct Connection
 	bool		closing;		/* close once out is written */
 	bool		draining;		/* written and shut: reading to the end */
 	bool		eof;			/* the client ended its side */
+	bool		started;		/* a first request began: HTTP/1.1 it is */
+	Http2Session *h2;			/* NULL for HTTP/1.1 */
 	MemoryContext cxt;			/* the connection's; request's is a child */
 	MemoryContext request_cxt;
 	StringInfoData in;			/* read, not yet parsed: from in_pos */
@@ -109,6 +113,8 @@ static SSL_CTX *ssl_ctx = NULL;
 static Connection *connections = NULL;
 static int	nconnections = 0;
 static http_parser_settings parser_settings;
+
+static void StartHttp2(Connection *c);
 static MemoryContext connections_cxt = NULL;
 
 /* what the worker was started with: a change ends it, to start anew */
@@ -211,6 +217,32 @@ Listen(const char *host)
 	freeaddrinfo(addrs);
 }
 
+/* ALPN: h2 when the client offers it, else HTTP/1.1 */
+static int
+SelectProtocol(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+			   const unsigned char *in, unsigned int inlen, void *arg)
+{
+	static const char *const preferred[] = {"h2", "http/1.1"};
+
+	for (int i = 0; i < (int) lengthof(preferred); i++)
+	{
+		size_t		n = strlen(preferred[i]);
+
+		for (unsigned int p = 0; p < inlen; p += 1 + in[p])
+		{
+			if (p + 1 + in[p] > inlen)
+				break;
+			if (in[p] == n && memcmp(in + p + 1, preferred[i], n) == 0)
+			{
+				*out = in + p + 1;
+				*outlen = in[p];
+				return SSL_TLSEXT_ERR_OK;
+			}
+		}
+	}
+	return SSL_TLSEXT_ERR_NOACK;
+}
+
 static void
 SetUpTls(void)
 {
@@ -230,6 +262,7 @@ SetUpTls(void)
 				 errhint("Set both stream.http_tls_cert_file and stream.http_tls_key_file to PEM files, or neither.")));
 	SSL_CTX_set_mode(ssl_ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 					 SSL_MODE_ENABLE_PARTIAL_WRITE);
+	SSL_CTX_set_alpn_select_cb(ssl_ctx, SelectProtocol, NULL);
 }
 
 /* ----------------------------------------------------------------
@@ -242,6 +275,8 @@ CloseConnection(Connection *c)
 {
 	Connection **p;
 
+	if (c->h2)
+		Http2End(c->h2);
 	if (c->ssl)
 		SSL_free(c->ssl);
 	(void) epoll_ctl(epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
@@ -251,6 +286,8 @@ CloseConnection(Connection *c)
 		;
 	*p = c->next;
 	nconnections--;
+	/* the connection's memory may be the current one */
+	MemoryContextSwitchTo(TopMemoryContext);
 	MemoryContextDelete(c->cxt);
 }
 
@@ -461,32 +498,15 @@ StatusText(int status)
 	}
 }
 
-/* A request id as Kinesis' x-amzn-RequestId: a random UUID, in id[37] */
-static void
-RequestId(char *id)
-{
-	uint8		b[16];
-
-	if (!pg_strong_random(b, sizeof(b)))
-		memset(b, 0, sizeof(b));
-	b[6] = (b[6] & 0x0f) | 0x40;
-	b[8] = (b[8] & 0x3f) | 0x80;
-	snprintf(id, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-			 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
-			 b[10], b[11], b[12], b[13], b[14], b[15]);
-}
-
 /* Queues an HTTP/1.1 answer */
 static void
 QueueResponse(Connection *c, const HttpResponse *resp)
 {
 	char		date[64];
 	char		id[37];
-	time_t		now = time(NULL);
-	struct tm	tm;
 
-	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&now, &tm));
-	RequestId(id);
+	HttpDate(date, sizeof(date));
+	HttpRequestId(id);
 	appendStringInfo(&c->out,
 					 "HTTP/1.1 %d %s\r\n"
 					 "x-amzn-RequestId: %s\r\n"
@@ -527,6 +547,7 @@ OnMessageBegin(http_parser *p)
 {
 	Connection *c = p->data;
 
+	c->started = true;
 	MemoryContextReset(c->request_cxt);
 	c->req = MemoryContextAllocZero(c->request_cxt, sizeof(HttpRequest));
 	MemoryContextSwitchTo(c->request_cxt);
@@ -667,13 +688,18 @@ Parse(Connection *c)
 		size_t		n;
 		enum http_errno err;
 
-		/* HTTP/2 with prior knowledge: not served yet */
-		if (c->parser.nread == 0 && c->req == NULL &&
-			c->in.len - c->in_pos >= 3 &&
-			strncmp(c->in.data + c->in_pos, "PRI", 3) == 0)
+		/* HTTP/2 with prior knowledge: its preface comes first */
+		if (!c->started)
 		{
-			RefuseRequest(c, 400, "HTTP/2 is not served yet; use HTTP/1.1.");
-			break;
+			int			have = Min(c->in.len - c->in_pos, HTTP2_PREFACE_LEN);
+
+			if (memcmp(c->in.data + c->in_pos, HTTP2_PREFACE, have) == 0)
+			{
+				if (have < HTTP2_PREFACE_LEN)
+					break;		/* the rest of it is still to come */
+				StartHttp2(c);
+				return;
+			}
 		}
 		/* what the parser's callbacks make belongs to the request */
 		MemoryContextSwitchTo(c->request_cxt);
@@ -707,6 +733,25 @@ Parse(Connection *c)
 		resetStringInfo(&c->in);
 		c->in_pos = 0;
 	}
+}
+
+/*
+ * Speaks HTTP/2 on a connection from now on; what it read goes to the
+ * session (the preface too, which nghttp2 checks).
+ */
+static void
+StartHttp2(Connection *c)
+{
+	c->started = true;
+	c->h2 = Http2Start(c->cxt, &c->out);
+	if (c->in_pos < c->in.len &&
+		!Http2Receive(c->h2, c->in.data + c->in_pos, c->in.len - c->in_pos))
+	{
+		Http2Send(c->h2, HTTP2_OUT_LIMIT);	/* its GOAWAY */
+		c->closing = true;
+	}
+	resetStringInfo(&c->in);
+	c->in_pos = 0;
 }
 
 /*
@@ -774,6 +819,14 @@ Progress(Connection *c)
 			return false;
 		}
 		c->handshaken = true;
+		{
+			const unsigned char *alpn;
+			unsigned int alpn_len;
+
+			SSL_get0_alpn_selected(c->ssl, &alpn, &alpn_len);
+			if (alpn_len == 2 && memcmp(alpn, "h2", 2) == 0)
+				StartHttp2(c);
+		}
 	}
 	if (c->draining)
 		return Drain(c);
@@ -796,10 +849,39 @@ Progress(Connection *c)
 			StartDraining(c);
 			return Drain(c);
 		}
+		if (c->h2)
+		{
+			/* frames to send first, then more of what the client sends */
+			Http2Send(c->h2, HTTP2_OUT_LIMIT);
+			if (c->out.len > 0)
+				continue;
+			if (Http2Done(c->h2))
+			{
+				c->closing = true;	/* drained as HTTP/1.1 is */
+				continue;
+			}
+			n = ReadSome(c, buf, sizeof(buf));
+			if (n < 0)
+				return false;
+			if (n == 0)
+			{
+				Watch(c, c->blocked_on);
+				return true;
+			}
+			c->deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													  HTTP_IDLE_TIMEOUT_MS);
+			if (!Http2Receive(c->h2, buf, n))
+			{
+				/* its GOAWAY is sent, then the connection closed */
+				Http2Send(c->h2, HTTP2_OUT_LIMIT);
+				c->closing = true;
+			}
+			continue;
+		}
 		if (c->in_pos < c->in.len)
 		{
 			Parse(c);
-			if (c->out.len > 0 || c->closing)
+			if (c->out.len > 0 || c->closing || c->h2)
 				continue;
 		}
 		n = ReadSome(c, buf, sizeof(buf));
@@ -822,6 +904,39 @@ Progress(Connection *c)
 	}
 }
 
+/*
+ * Reads the next batches of the subscriptions that are due and sends their
+ * events; when the next is due, or 0 if there is none.  A connection with a
+ * subscription is not idle.
+ */
+static TimestampTz
+PollSubscriptions(void)
+{
+	TimestampTz next = 0;
+	Connection *c = connections;
+
+	while (c)
+	{
+		Connection *next_c = c->next;
+		bool		queued = false;
+		TimestampTz due = c->h2 && !c->closing ? Http2Poll(c->h2, &queued) : 0;
+
+		if (due != 0 || queued)
+		{
+			/* events sent are activity; a client that takes none goes idle */
+			if (queued)
+				c->deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+														  HTTP_IDLE_TIMEOUT_MS);
+			if (!Progress(c))
+				CloseConnection(c);
+			else if (due != 0 && (next == 0 || due < next))
+				next = due;
+		}
+		c = next_c;
+	}
+	return next;
+}
+
 /* Closes connections past their deadline; the next deadline, or 0 */
 static TimestampTz
 EnforceDeadlines(void)
@@ -833,7 +948,10 @@ EnforceDeadlines(void)
 	while (c)
 	{
 		Connection *next_c = c->next;
+		TimestampTz request_deadline = c->h2 ? Http2Deadline(c->h2) : 0;
 
+		if (request_deadline != 0 && request_deadline < c->deadline)
+			c->deadline = request_deadline;
 		if (c->deadline <= now)
 			CloseConnection(c);
 		else if (next == 0 || c->deadline < next)
@@ -914,6 +1032,7 @@ HttpServe(bool (*wanted) (void))
 	{
 		struct epoll_event ready[64];
 		TimestampTz deadline;
+		TimestampTz poll_due;
 		long		timeout = -1;
 		int			n;
 
@@ -930,7 +1049,10 @@ HttpServe(bool (*wanted) (void))
 		if (!wanted())
 			return;
 
+		poll_due = PollSubscriptions();
 		deadline = EnforceDeadlines();
+		if (poll_due != 0 && (deadline == 0 || poll_due < deadline))
+			deadline = poll_due;
 		if (deadline != 0)
 			timeout = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline) + 1;
 		pgstat_report_activity(STATE_IDLE, NULL);

@@ -307,7 +307,8 @@ SigV4Verify(const HttpRequest *req, const SigV4Auth *auth, const char *secret,
 		bool		first = true;
 
 		appendStringInfo(&creq, "%s:", name);
-		if (strcmp(name, "host") == 0)
+		/* the JS SDK signs HTTP/2's :authority as it is */
+		if (strcmp(name, "host") == 0 || strcmp(name, ":authority") == 0)
 			has_host = true;
 		for (int i = 0; i < req->nheaders; i++)
 		{

@@ -135,6 +135,7 @@ SELECT set_eq($$SELECT function, runs_as, settings, executable_by, implementatio
 		('stream_internal.kinesis_split_shard(jsonb)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
 		('stream_internal.kinesis_start_stream_encryption(jsonb)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
 		('stream_internal.kinesis_stop_stream_encryption(jsonb)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
+		('stream_internal.kinesis_subscribe_to_shard(jsonb)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'sql'),
 		('stream_internal.kinesis_update_shard_count(jsonb)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'sql'),
 		('stream_internal.kinesis_update_stream_mode(jsonb)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
 		('stream_internal.list_access_keys()', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'sql'),

@@ -330,16 +330,7 @@ is(sql("SELECT count(*) FROM stream.list_streams() WHERE stream_name = 'bad name
 # ---------------------------------------------------------------------
 # 3. HTTPS
 # ---------------------------------------------------------------------
-openssl('req', '-new', '-x509', '-nodes', '-days', '2', '-newkey', 'rsa:2048',
-	'-subj', '/CN=stream endpoint test ca', '-keyout', "$tmp/ca.key", '-out', "$tmp/ca.crt");
-openssl('req', '-new', '-nodes', '-newkey', 'rsa:2048', '-subj', '/CN=localhost',
-	'-keyout', "$tmp/server.key", '-out', "$tmp/server.csr");
-open(my $ext, '>', "$tmp/server.ext") or die;
-print $ext "subjectAltName = DNS:localhost, IP:127.0.0.1\n";
-close($ext);
-openssl('x509', '-req', '-days', '2', '-in', "$tmp/server.csr", '-CA', "$tmp/ca.crt",
-	'-CAkey', "$tmp/ca.key", '-CAcreateserial', '-extfile', "$tmp/server.ext",
-	'-out', "$tmp/server.crt");
+localhost_certificate($tmp);
 $node->append_conf('postgresql.conf',
 	"stream.http_tls_cert_file = '$tmp/server.crt'\nstream.http_tls_key_file = '$tmp/server.key'\n");
 my $offset = -s $node->logfile;

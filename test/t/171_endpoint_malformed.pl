@@ -51,6 +51,13 @@ my $worker = $node->safe_psql($db,
 # the status of the answer (0 if the server answered nothing).
 sub send_raw
 {
+	my $answer = send_raw_bytes(@_);
+	return $answer =~ m{^HTTP/1\.1 (\d{3}) } ? $1 : 0;
+}
+
+# The same, returning all the server sent
+sub send_raw_bytes
+{
 	my ($bytes) = @_;
 	my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp')
 	  or die "could not connect: $!";
@@ -67,7 +74,7 @@ sub send_raw
 		$answer .= $buf;
 	}
 	close($sock);
-	return $answer =~ m{^HTTP/1\.1 (\d{3}) } ? $1 : 0;
+	return $answer;
 }
 
 # A request for an action with a body, signed with the key (or not)
@@ -134,7 +141,21 @@ is(send_raw($put), 200, 'a valid PutRecord is served');
 # 1. random bytes, and requests cut short
 refused(random_bytes(1 + int(rand(2000))), "random bytes ($_)") for 1 .. 35;
 refused(substr($put, 0, 1 + int(rand(length($put) - 1))), "a request cut short ($_)") for 1 .. 45;
-refused("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" . random_bytes(50), 'HTTP/2 is not served yet');
+# HTTP/2 after its preface: frames of random bytes are a protocol error,
+# which the server answers with a GOAWAY frame (type 7) before it closes
+foreach my $i (1 .. 10)
+{
+	my $answer = send_raw_bytes("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" . random_bytes(20 + int(rand(200))));
+	my ($goaway, $pos) = (0, 0);
+	while ($pos + 9 <= length($answer))
+	{
+		my ($len_hi, $len_lo, $type) = unpack('C n C', substr($answer, $pos, 4));
+		$goaway = 1 if $type == 7;
+		$pos += 9 + ($len_hi << 16 | $len_lo);
+	}
+	$count++;
+	ok($goaway, "random HTTP/2 frames ($i): answered with GOAWAY");
+}
 
 # 2. broken HTTP
 refused("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 'a GET');

@@ -31,6 +31,7 @@ our @EXPORT = qw(
   wait_until
   no_errors_logged
   openssl
+  localhost_certificate
 );
 
 # Settings that turn off the per-shard quotas, which would throttle the
@@ -182,6 +183,24 @@ sub openssl
 	my ($out, $err) = ('', '');
 	IPC::Run::run([ 'openssl', @args ], '>', \$out, '2>', \$err)
 	  or die "openssl @args failed: $err";
+	return;
+}
+
+# Makes in $dir an authority (ca.crt) and a certificate it signs for
+# localhost and 127.0.0.1 (server.crt, server.key).
+sub localhost_certificate
+{
+	my ($dir) = @_;
+	openssl('req', '-new', '-x509', '-nodes', '-days', '2', '-newkey', 'rsa:2048',
+		'-subj', '/CN=stream test ca', '-keyout', "$dir/ca.key", '-out', "$dir/ca.crt");
+	openssl('req', '-new', '-nodes', '-newkey', 'rsa:2048', '-subj', '/CN=localhost',
+		'-keyout', "$dir/server.key", '-out', "$dir/server.csr");
+	open(my $ext, '>', "$dir/server.ext") or die "could not write $dir/server.ext: $!";
+	print $ext "subjectAltName = DNS:localhost, IP:127.0.0.1\n";
+	close($ext);
+	openssl('x509', '-req', '-days', '2', '-in', "$dir/server.csr", '-CA', "$dir/ca.crt",
+		'-CAkey', "$dir/ca.key", '-CAcreateserial', '-extfile', "$dir/server.ext",
+		'-out', "$dir/server.crt");
 	return;
 }
 
