@@ -20,6 +20,7 @@ OBJS = \
 	src/log/log_wal.o \
 	src/log/visibility.o \
 	src/http/access_key.o \
+	src/http/cbor.o \
 	src/http/eventstream.o \
 	src/http/http2.o \
 	src/http/request.o \
@@ -57,7 +58,7 @@ PG_CPPFLAGS += -I$(srcdir)/src
 # zlib compresses the files of deliveries (src/kinesis/delivery.c); the
 # Kinesis endpoint (src/http/) speaks TLS with libssl, parses HTTP/1.1 with
 # Node's http_parser (Debian's libhttp-parser-dev) and HTTP/2 with nghttp2.
-SHLIB_LINK += -lssl -lcrypto -lz -lhttp_parser -lnghttp2
+SHLIB_LINK += -lssl -lcrypto -lz -lhttp_parser -lnghttp2 -lcbor
 
 EXTENSION = stream
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" stream.control)

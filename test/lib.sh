@@ -32,6 +32,7 @@ STREAM_PACKAGES=(
 	zlib1g-dev
 	libhttp-parser-dev
 	libnghttp2-dev
+	libcbor-dev
 	nodejs
 	npm
 	awscli

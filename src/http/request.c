@@ -6,8 +6,8 @@
  *
  * Checked in Kinesis' order, each with Kinesis' exception:
  *
- *	1. the method (POST), the content type (JSON 1.1) and X-Amz-Target
- *	   (Kinesis_20131202.<Action>, UnknownOperationException);
+ *	1. the method (POST), the content type (JSON 1.1, or CBOR, cbor.c) and
+ *	   X-Amz-Target (Kinesis_20131202.<Action>, UnknownOperationException);
  *	2. the body parses (SerializationException);
  *	3. the signature (SigV4: MissingAuthenticationTokenException,
  *	   IncompleteSignatureException, UnrecognizedClientException,
@@ -46,6 +46,7 @@
 #include "utils/timestamp.h"
 
 #include "http/access_key.h"
+#include "http/cbor.h"
 #include "http/eventstream.h"
 #include "http/http.h"
 #include "http/sigv4.h"
@@ -591,8 +592,32 @@ HttpSubscriptionNext(HttpSubscription *sub)
 	return added;
 }
 
+static void ServeRequest(HttpRequest *req, HttpResponse *resp, bool cbor);
+
+
 void
 HttpServeRequest(HttpRequest *req, HttpResponse *resp)
+{
+	const char *content_type = HttpHeaderValue(req, "content-type");
+	bool		cbor = content_type && MediaTypeIs(content_type, "application/x-amz-cbor-1.1");
+
+	resp->content_type = "application/x-amz-json-1.1";
+	ServeRequest(req, resp, cbor);
+	/* a CBOR request's answer, and its errors, in CBOR */
+	if (cbor && resp->subscription == NULL)
+	{
+		Jsonb	   *answer = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+																CStringGetDatum(resp->body.data)));
+
+		resetStringInfo(&resp->body);
+		JsonbToCbor(answer, &resp->body);
+		resp->content_type = "application/x-amz-cbor-1.1";
+	}
+}
+
+/* Serves a request whose body is JSON, or CBOR made jsonb */
+static void
+ServeRequest(HttpRequest *req, HttpResponse *resp, bool cbor)
 {
 	const char *content_type = HttpHeaderValue(req, "content-type");
 	const char *target = HttpHeaderValue(req, "x-amz-target");
@@ -601,7 +626,6 @@ HttpServeRequest(HttpRequest *req, HttpResponse *resp)
 	SigV4Auth	auth;
 	SigV4Error	error;
 
-	resp->content_type = "application/x-amz-json-1.1";
 	if (strcmp(req->method, "POST") != 0)
 	{
 		Answer(resp, 405, "UnknownOperationException",
@@ -610,10 +634,10 @@ HttpServeRequest(HttpRequest *req, HttpResponse *resp)
 	}
 	if (content_type == NULL ||
 		(!MediaTypeIs(content_type, "application/x-amz-json-1.1") &&
-		 !MediaTypeIs(content_type, "application/json")))
+		 !MediaTypeIs(content_type, "application/json") && !cbor))
 	{
 		Answer(resp, 415, "UnknownOperationException",
-			   "The content type must be application/x-amz-json-1.1.");
+			   "The content type must be application/x-amz-json-1.1 or application/x-amz-cbor-1.1.");
 		return;
 	}
 	if (target && strncmp(target, TARGET_PREFIX, strlen(TARGET_PREFIX)) == 0)
@@ -623,11 +647,12 @@ HttpServeRequest(HttpRequest *req, HttpResponse *resp)
 		Answer(resp, 400, "UnknownOperationException", NULL);
 		return;
 	}
-	request = ParseBody(req);
+	request = cbor ? (req->body.len ? CborToJsonb(req->body.data, req->body.len) :
+					  ParseBody(req)) : ParseBody(req);
 	if (request == NULL)
 	{
 		Answer(resp, 400, "SerializationException",
-			   "The request body is not valid JSON.");
+			   cbor ? "The request body is not valid CBOR." : "The request body is not valid JSON.");
 		return;
 	}
 	if (!SigV4Parse(req, &auth, &error))
