@@ -127,6 +127,7 @@ is( sprintf('%.3f', $summary->{StreamCreationTimestamp}),
 	'its creation time is epoch seconds');
 
 # now() is the request's: two streams made two seconds apart say so
+sleep 2;
 aws_ok($admin, 'create-stream', '--stream-name', 'later', '--shard-count', '1');
 cmp_ok(sql("SELECT extract(epoch FROM (SELECT stream_creation_timestamp FROM stream.describe_stream_summary('later'))
 			   - (SELECT stream_creation_timestamp FROM stream.describe_stream_summary('cli')))"),
