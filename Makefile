@@ -20,7 +20,9 @@ OBJS = \
 	src/log/log_wal.o \
 	src/log/visibility.o \
 	src/http/access_key.o \
+	src/http/actions.o \
 	src/http/cbor.o \
+	src/http/claims.o \
 	src/http/eventstream.o \
 	src/http/http2.o \
 	src/http/request.o \

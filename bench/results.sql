@@ -105,6 +105,20 @@ INSERT INTO spec VALUES
   'B/s', 'higher', 0.8, '≥ 0.8×'),
  (18, 'W12', 'W2 (put_records of 500) on a stream encrypted with a KMS key', 'encrypted', 'plain',
   'the same on a plain stream', 'rec/s', 'higher', 0.8, '≥ 0.8×'),
+ (18.10, 'W11', 'put: PutRecords of 500 records of 128 B through the Kinesis endpoint with the AWS SDK for JavaScript v3, 4 clients (HTTP/1.1)', 'stream', 'kinesalite',
+  'kinesalite 3.3.3 (npm, in memory) on the same machine, the same client and calls', 'rec/s', 'higher', 5.0, '≥ 5×'),
+ (18.11, 'W11', 'put: the same, against the same records put in SQL', 'stream', 'sql',
+  'stream.put_records of 500 from pgbench, 4 clients, as many calls', 'rec/s', 'info', NULL, '(information)'),
+ (18.12, 'W11', 'put: CPU of the client (all its threads) per record, against the endpoint', 'stream_client_us', NULL, '', 'µs', 'report', NULL, 'report'),
+ (18.13, 'W11', 'put: CPU of the endpoint''s 4 HTTP workers per record', 'stream_server_us', NULL, '', 'µs', 'report', NULL, 'report'),
+ (18.14, 'W11', 'put: CPU of the client per record, against kinesalite', 'kinesalite_client_us', NULL, '', 'µs', 'report', NULL, 'report'),
+ (18.15, 'W11', 'put: CPU of kinesalite per record', 'kinesalite_server_us', NULL, '', 'µs', 'report', NULL, 'report'),
+ (18.20, 'W11', 'get: GetRecords of 10,000 through the endpoint, the same client, a client a shard of 4, until each shard is read', 'stream', 'kinesalite',
+  'kinesalite 3.3.3 (npm, in memory) on the same machine, the same client and calls', 'rec/s', 'higher', 5.0, '≥ 5×'),
+ (18.22, 'W11', 'get: CPU of the client (all its threads) per record, against the endpoint', 'stream_client_us', NULL, '', 'µs', 'report', NULL, 'report'),
+ (18.23, 'W11', 'get: CPU of the endpoint''s 4 HTTP workers per record', 'stream_server_us', NULL, '', 'µs', 'report', NULL, 'report'),
+ (18.24, 'W11', 'get: CPU of the client per record, against kinesalite', 'kinesalite_client_us', NULL, '', 'µs', 'report', NULL, 'report'),
+ (18.25, 'W11', 'get: CPU of kinesalite per record', 'kinesalite_server_us', NULL, '', 'µs', 'report', NULL, 'report'),
  (18.8, 'W13', 'W1 (put_record, autocommit, 4 clients) with the metrics counted', 'on', 'off',
   'the same with stream.metrics = off', 'rec/s', 'higher', 0.98, '≥ 0.98×'),
  (18.9, 'W13', 'W2 (put_records of 500, 4 clients) with the metrics counted', 'on', 'off',
@@ -135,7 +149,7 @@ SELECT s.*, ms.v AS s_v, mb.v AS b_v, ms.n,
 		   WHEN 'absolute' THEN ms.v / s.target
 	   END AS ratio
 FROM (SELECT *, CASE WHEN workload IN ('W5', 'W12', 'W13') THEN workload || '-' || split_part(what, ' ', 1)
-					  WHEN workload IN ('W8', 'W10') THEN workload || '-' || split_part(what, ':', 1)
+					  WHEN workload IN ('W8', 'W10', 'W11') THEN workload || '-' || split_part(what, ':', 1)
 					  ELSE workload END AS rw FROM spec) s
 JOIN medians ms ON ms.workload = s.rw AND ms.system = s.s_sys
 LEFT JOIN medians mb ON mb.workload = s.rw AND mb.system = s.b_sys;
@@ -180,7 +194,7 @@ ORDER BY r.workload, min(r.round), r.system;
 \o :plot_file
 SELECT format('"%s" %s %s', CASE WHEN kind = 'absolute' THEN workload || ' vs 500k/s'
 								 WHEN workload IN ('W5', 'W12', 'W13') THEN workload || ' (' || split_part(what, ' ', 1) || ')'
-								 WHEN workload IN ('W8', 'W10') THEN workload || ' (' || split_part(what, ':', 1) || ')'
+								 WHEN workload IN ('W8', 'W10', 'W11') THEN workload || ' (' || split_part(what, ':', 1) || ')'
 								 WHEN b_sys IS NOT NULL THEN workload || ' vs ' || b_sys
 								 ELSE workload END,
 			  ratio, CASE WHEN kind = 'absolute' THEN 1 ELSE target END)

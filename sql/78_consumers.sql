@@ -122,6 +122,51 @@ BEGIN
 END
 $$;
 
+-- A page of them (README, "Paging"): by name, from where next_token says.
+-- The token holds the stream: a token of another stream's list is refused.
+CREATE FUNCTION stream_internal.list_stream_consumers(p_stream_name text, p_max_results int,
+													  p_next_token text)
+	RETURNS TABLE(o_consumer_name text, o_consumer_arn text, o_consumer_status text,
+				  o_consumer_creation_timestamp timestamptz, o_next_token text)
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	s stream.streams := stream_internal.find_stream(p_stream_name);
+	state jsonb;
+	after text;
+	names text[];
+	token text;
+BEGIN
+	PERFORM stream_internal.check_max_results(p_max_results);
+	IF p_next_token IS NOT NULL THEN
+		state := stream_internal.next_token_state('list_stream_consumers', p_next_token)::jsonb;
+		IF (state->>'stream_id')::int IS DISTINCT FROM s.stream_id THEN
+			PERFORM stream_internal.raise('InvalidArgumentException',
+				pg_catalog.format('the next token is not of the consumers of stream "%s"', s.stream_name));
+		END IF;
+		after := state->>'after';
+	END IF;
+	names := ARRAY(
+		SELECT c.consumer_name FROM stream.consumers c
+		WHERE c.stream_id = s.stream_id
+		  AND (after IS NULL OR c.consumer_name COLLATE "C" > after)
+		ORDER BY c.consumer_name COLLATE "C"
+		LIMIT p_max_results + 1);
+	IF pg_catalog.cardinality(names) > p_max_results THEN
+		token := stream_internal.next_token('list_stream_consumers',
+			pg_catalog.jsonb_build_object('stream_id', s.stream_id,
+										  'after', names[p_max_results])::text);
+	END IF;
+	RETURN QUERY
+	SELECT c.consumer_name, stream_internal.consumer_arn(s.stream_name, c.consumer_name, c.created_at),
+		   c.consumer_status, c.created_at, token
+	FROM stream.consumers c
+	WHERE c.stream_id = s.stream_id AND c.consumer_name = ANY (names[1:p_max_results])
+	ORDER BY c.consumer_name COLLATE "C";
+END
+$$;
+
 -- One batch of a subscription (src/kinesis/get.c): the records of a shard
 -- from a starting position, read with the consumer's own throughput.
 CREATE FUNCTION stream.subscribe_to_shard(stream_name text, consumer_name text, shard_id text,

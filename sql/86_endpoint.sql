@@ -79,27 +79,6 @@ AS $$
 	ORDER BY a.role::text, a.created_at, a.access_key_id
 $$;
 
--- The role and sealed secret of a key, for the endpoint's workers: only
--- while the key stands for what a session of its role could do now.  Its
--- role must still log in (LOGIN, VALID UNTIL, CONNECT on this database),
--- and its maker still be a member of it (a member removed from a group
--- keeps no key of the group).
-CREATE FUNCTION stream_internal.access_key_secret(p_access_key_id text)
-	RETURNS TABLE(role oid, secret bytea)
-	LANGUAGE sql STABLE
-	SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT a.role::oid, a.secret
-	FROM stream_internal.access_keys a
-	JOIN pg_catalog.pg_roles r ON r.oid = a.role
-	JOIN pg_catalog.pg_roles m ON m.oid = a.created_by
-	WHERE a.access_key_id = p_access_key_id
-	  AND r.rolcanlogin
-	  AND (r.rolvaliduntil IS NULL OR r.rolvaliduntil > pg_catalog.now())
-	  AND pg_catalog.has_database_privilege(r.oid, pg_catalog.current_database(), 'CONNECT')
-	  AND pg_catalog.pg_has_role(m.oid, r.oid, 'MEMBER')
-$$;
-
 -- Keys of roles that were dropped go with them (the maintenance pass):
 -- a new role could be given the old one's OID.
 CREATE FUNCTION stream_internal.forget_dropped_access_keys()
@@ -288,24 +267,10 @@ AS $$
 						   (req->>'SequenceNumberForOrdering')::numeric) p
 $$;
 
-CREATE FUNCTION stream_internal.kinesis_put_records(req jsonb) RETURNS jsonb
-	LANGUAGE sql
-	SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT jsonb_build_object(
-		'FailedRecordCount', count(*) FILTER (WHERE p.error_code IS NOT NULL),
-		'Records', jsonb_agg(CASE WHEN p.error_code IS NULL
-								  THEN jsonb_build_object('SequenceNumber', p.sequence_number::text,
-														  'ShardId', p.shard_id)
-								  ELSE jsonb_build_object('ErrorCode', p.error_code,
-														  'ErrorMessage', p.error_message) END
-							 ORDER BY p.ordinality))
-	FROM stream.put_records(req->>'StreamName',
-							(SELECT array_agg(ROW(decode(r->>'Data', 'base64'), r->>'PartitionKey',
-												  (r->>'ExplicitHashKey')::numeric)::stream.put_records_request_entry
-											  ORDER BY o)
-							 FROM jsonb_array_elements(req->'Records') WITH ORDINALITY AS e(r, o))) p
-$$;
+-- PutRecords, GetRecords and SubscribeToShard carry records: written in C
+-- (src/http/actions.c), their answers as JSON text
+CREATE FUNCTION stream_internal.kinesis_put_records(req jsonb) RETURNS json
+	AS 'MODULE_PATHNAME', 'stream_kinesis_put_records' LANGUAGE C VOLATILE STRICT;
 
 CREATE FUNCTION stream_internal.kinesis_get_shard_iterator(req jsonb) RETURNS jsonb
 	LANGUAGE sql
@@ -317,24 +282,8 @@ AS $$
 								  to_timestamp((req->>'Timestamp')::float8)))
 $$;
 
-CREATE FUNCTION stream_internal.kinesis_get_records(req jsonb) RETURNS jsonb
-	LANGUAGE sql
-	SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT jsonb_strip_nulls(jsonb_build_object(
-		'Records', coalesce((SELECT jsonb_agg(jsonb_build_object(
-				'SequenceNumber', r.sequence_number::text,
-				'ApproximateArrivalTimestamp', round(extract(epoch FROM r.approximate_arrival_timestamp), 3),
-				'Data', translate(encode(r.data, 'base64'), E'\n', ''),
-				'PartitionKey', r.partition_key,
-				'EncryptionType', r.encryption_type) ORDER BY o)
-			FROM unnest(g.records) WITH ORDINALITY AS r(sequence_number, approximate_arrival_timestamp,
-														  data, partition_key, encryption_type, o)), '[]'),
-		'NextShardIterator', g.next_shard_iterator,
-		'MillisBehindLatest', g.millis_behind_latest,
-		'ChildShards', g.child_shards))
-	FROM stream.get_records(req->>'ShardIterator', coalesce((req->>'Limit')::int, 10000)) g
-$$;
+CREATE FUNCTION stream_internal.kinesis_get_records(req jsonb) RETURNS json
+	AS 'MODULE_PATHNAME', 'stream_kinesis_get_records' LANGUAGE C VOLATILE STRICT;
 
 CREATE FUNCTION stream_internal.kinesis_increase_stream_retention_period(req jsonb) RETURNS jsonb
 	LANGUAGE plpgsql
@@ -474,17 +423,22 @@ AS $$
 	FROM stream.describe_stream_consumer(req->>'StreamName', req->>'ConsumerName') c
 $$;
 
+-- A page of at most 100, by name, as Kinesis: MaxResults above 100 is 100
 CREATE FUNCTION stream_internal.kinesis_list_stream_consumers(req jsonb) RETURNS jsonb
 	LANGUAGE sql
 	SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT jsonb_build_object('Consumers', coalesce(jsonb_agg(jsonb_build_object(
-		'ConsumerName', c.consumer_name,
-		'ConsumerARN', c.consumer_arn,
-		'ConsumerStatus', c.consumer_status,
-		'ConsumerCreationTimestamp', round(extract(epoch FROM c.consumer_creation_timestamp), 3))
-		ORDER BY c.consumer_name), '[]'))
-	FROM stream.list_stream_consumers(req->>'StreamName') c
+	WITH page AS (
+		SELECT * FROM stream.list_stream_consumers(req->>'StreamName',
+			least(coalesce((req->>'MaxResults')::int, 100), 100), req->>'NextToken'))
+	SELECT jsonb_strip_nulls(jsonb_build_object(
+		'Consumers', coalesce((SELECT jsonb_agg(jsonb_build_object(
+				'ConsumerName', p.consumer_name,
+				'ConsumerARN', p.consumer_arn,
+				'ConsumerStatus', p.consumer_status,
+				'ConsumerCreationTimestamp', round(extract(epoch FROM p.consumer_creation_timestamp), 3))
+			ORDER BY p.consumer_name COLLATE "C") FROM page p), '[]'),
+		'NextToken', (SELECT max(p.next_token) FROM page p)))
 $$;
 
 CREATE FUNCTION stream_internal.kinesis_describe_limits(req jsonb) RETURNS jsonb
@@ -503,13 +457,15 @@ CREATE FUNCTION stream_internal.kinesis_enable_enhanced_monitoring(req jsonb) RE
 	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	before text[] := (SELECT d.shard_level_metrics
-					  FROM stream.describe_stream_summary(req->>'StreamName') d);
-	after text[] := stream.enable_enhanced_monitoring(req->>'StreamName',
-		ARRAY(SELECT jsonb_array_elements_text(req->'ShardLevelMetrics')));
+	d record;
+	after text[];
 BEGIN
-	RETURN jsonb_build_object('StreamName', req->>'StreamName',
-							  'CurrentShardLevelMetrics', to_jsonb(before),
+	SELECT s.stream_arn, s.shard_level_metrics INTO d
+	FROM stream.describe_stream_summary(req->>'StreamName') s;
+	after := stream.enable_enhanced_monitoring(req->>'StreamName',
+		ARRAY(SELECT jsonb_array_elements_text(req->'ShardLevelMetrics')));
+	RETURN jsonb_build_object('StreamName', req->>'StreamName', 'StreamARN', d.stream_arn,
+							  'CurrentShardLevelMetrics', to_jsonb(d.shard_level_metrics),
 							  'DesiredShardLevelMetrics', to_jsonb(after));
 END
 $$;
@@ -519,13 +475,15 @@ CREATE FUNCTION stream_internal.kinesis_disable_enhanced_monitoring(req jsonb) R
 	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	before text[] := (SELECT d.shard_level_metrics
-					  FROM stream.describe_stream_summary(req->>'StreamName') d);
-	after text[] := stream.disable_enhanced_monitoring(req->>'StreamName',
-		ARRAY(SELECT jsonb_array_elements_text(req->'ShardLevelMetrics')));
+	d record;
+	after text[];
 BEGIN
-	RETURN jsonb_build_object('StreamName', req->>'StreamName',
-							  'CurrentShardLevelMetrics', to_jsonb(before),
+	SELECT s.stream_arn, s.shard_level_metrics INTO d
+	FROM stream.describe_stream_summary(req->>'StreamName') s;
+	after := stream.disable_enhanced_monitoring(req->>'StreamName',
+		ARRAY(SELECT jsonb_array_elements_text(req->'ShardLevelMetrics')));
+	RETURN jsonb_build_object('StreamName', req->>'StreamName', 'StreamARN', d.stream_arn,
+							  'CurrentShardLevelMetrics', to_jsonb(d.shard_level_metrics),
 							  'DesiredShardLevelMetrics', to_jsonb(after));
 END
 $$;
@@ -554,25 +512,5 @@ $$;
 -- calls it first with the request's StartingPosition, then again and again
 -- with AFTER_SEQUENCE_NUMBER of its ContinuationSequenceNumber, for up to 5
 -- minutes (src/http/request.c); it never waits (the worker serves others).
-CREATE FUNCTION stream_internal.kinesis_subscribe_to_shard(req jsonb) RETURNS jsonb
-	LANGUAGE sql
-	SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT jsonb_strip_nulls(jsonb_build_object(
-		'Records', coalesce((SELECT jsonb_agg(jsonb_build_object(
-				'SequenceNumber', r.sequence_number::text,
-				'ApproximateArrivalTimestamp', round(extract(epoch FROM r.approximate_arrival_timestamp), 3),
-				'Data', translate(encode(r.data, 'base64'), E'\n', ''),
-				'PartitionKey', r.partition_key,
-				'EncryptionType', r.encryption_type) ORDER BY o)
-			FROM unnest(s.records) WITH ORDINALITY AS r(sequence_number, approximate_arrival_timestamp,
-														  data, partition_key, encryption_type, o)), '[]'),
-		'ContinuationSequenceNumber', s.continuation_sequence_number::text,
-		'MillisBehindLatest', s.millis_behind_latest,
-		'ChildShards', s.child_shards))
-	FROM stream.subscribe_to_shard(req->>'StreamName', req->>'ConsumerName', req->>'ShardId',
-								   req #>> '{StartingPosition,Type}',
-								   (req #>> '{StartingPosition,SequenceNumber}')::numeric,
-								   to_timestamp((req #>> '{StartingPosition,Timestamp}')::float8),
-								   wait => '0') s
-$$;
+CREATE FUNCTION stream_internal.kinesis_subscribe_to_shard(req jsonb) RETURNS json
+	AS 'MODULE_PATHNAME', 'stream_kinesis_subscribe_to_shard' LANGUAGE C VOLATILE STRICT;

@@ -151,6 +151,13 @@ CREATE FUNCTION stream.list_stream_consumers(stream_name text)
 				  consumer_creation_timestamp timestamptz)
 	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C STABLE;
 
+-- A page of them (README, "Paging")
+CREATE FUNCTION stream.list_stream_consumers(stream_name text, max_results int,
+											 next_token text DEFAULT NULL)
+	RETURNS TABLE(consumer_name text, consumer_arn text, consumer_status text,
+				  consumer_creation_timestamp timestamptz, next_token text)
+	AS 'MODULE_PATHNAME', 'stream_control' LANGUAGE C;
+
 -- Consumer applications (README, "Consumer applications"); consume is in
 -- sql/79_applications.sql.
 CREATE FUNCTION stream.create_application(application_name text, stream_name text,

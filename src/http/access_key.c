@@ -21,6 +21,7 @@
 #include "utils/builtins.h"
 
 #include "http/access_key.h"
+#include "kinesis/catalog.h"
 #include "kinesis/kinesis.h"
 #include "kinesis/kms.h"
 
@@ -76,18 +77,37 @@ stream_new_access_key(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }
 
+/*
+ * The role and secret of a key, only while the key stands for what a
+ * session of its role could do now: its role must still log in (LOGIN,
+ * VALID UNTIL, CONNECT on this database), and its maker still be a member
+ * of it (a member removed from a group keeps no key of the group).  Asked
+ * at every request, by a query kept for the worker's life.
+ */
 bool
 StreamAccessKeySecret(const char *access_key_id, Oid *role, char *secret)
 {
+	static SPIPlanPtr plan = NULL;
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
 	bool		isnull;
 	bool		found = false;
 
 	args[0] = CStringGetTextDatum(access_key_id);
-	if (SPI_execute_with_args("SELECT a.role, a.secret "
-							  "FROM stream_internal.access_key_secret($1) a",
-							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+	if (SPI_execute_plan(StreamKeptPlan(&plan,
+										"SELECT a.role::pg_catalog.oid, a.secret "
+										"FROM stream_internal.access_keys a "
+										"JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) a.role "
+										"JOIN pg_catalog.pg_roles m ON m.oid OPERATOR(pg_catalog.=) a.created_by "
+										"WHERE a.access_key_id OPERATOR(pg_catalog.=) $1 "
+										"AND r.rolcanlogin "
+										"AND (r.rolvaliduntil IS NULL "
+										"OR r.rolvaliduntil OPERATOR(pg_catalog.>) pg_catalog.now()) "
+										"AND pg_catalog.has_database_privilege(r.oid, "
+										"pg_catalog.current_database(), 'CONNECT') "
+										"AND pg_catalog.pg_has_role(m.oid, r.oid, 'MEMBER')",
+										1, argtypes),
+						 args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read an access key");
 	if (SPI_processed == 1)
 	{

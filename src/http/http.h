@@ -22,6 +22,12 @@
 #define HTTP_MAX_HEADER_COUNT	100
 /* A request must arrive whole within this time of its first byte */
 #define HTTP_REQUEST_TIMEOUT_MS	(60 * 1000)
+/*
+ * Blocks of memory a worker takes from its heap and keeps when freed,
+ * rather than from the kernel each time (server.c): GetRecords' largest
+ * answer, 10 MiB of data in base64, with its buffer's doubling.
+ */
+#define HTTP_HEAP_KEEP_BYTES	(32 * 1024 * 1024)
 
 typedef struct HttpHeader
 {
@@ -48,6 +54,13 @@ typedef struct HttpRequest
 #define HTTP_SUBSCRIPTION_BACKLOG	(1024 * 1024)
 /* Subscriptions one HTTP/2 connection may hold open */
 #define HTTP_SUBSCRIPTIONS_PER_CONNECTION	32
+/*
+ * A consumer's second subscription to a shard is refused within this time
+ * of the first, and takes it over after (claims.c); subscriptions started
+ * within 5 minutes, across the workers, that the server keeps track of
+ */
+#define HTTP_SUBSCRIPTION_RESUBSCRIBE_MS	(5 * 1000)
+#define HTTP_SUBSCRIPTION_CLAIMS	16384
 
 struct KinesisOperation;
 
@@ -67,7 +80,23 @@ typedef struct HttpSubscription
 	TimestampTz next_poll;		/* when its shard is read again */
 	StringInfo	out;			/* the answer's body: events are added */
 	bool		done;			/* the last event is in out */
+	int			claim_slot;		/* its claim on the consumer and shard */
+	uint64		claim_generation;
 } HttpSubscription;
+
+/* Claims of subscriptions on a consumer and a shard (claims.c) */
+typedef enum HttpClaimResult
+{
+	HTTP_CLAIM_TAKEN,			/* the subscription is the consumer's on the shard */
+	HTTP_CLAIM_IN_USE,			/* another began less than 5 seconds ago */
+	HTTP_CLAIM_FULL				/* too many subscriptions began in 5 minutes */
+} HttpClaimResult;
+
+extern void HttpClaimsInit(void);
+extern HttpClaimResult HttpClaimSubscription(const char *stream, const char *consumer,
+											 const char *shard, int *slot,
+											 uint64 *generation);
+extern bool HttpSubscriptionHeld(int slot, uint64 generation);
 
 typedef struct HttpResponse
 {

@@ -38,6 +38,7 @@
 #include "pgstat.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/guc.h"
 #include "utils/json.h"
@@ -296,9 +297,11 @@ Authenticate(const HttpRequest *req, const SigV4Auth *auth, HttpResponse *resp)
 /*
  * Calls the action's function as role, as a security-restricted operation
  * (no SET ROLE, no deferred triggers that would fire after the switch back)
- * whose settings are undone, within ACTION_TIMEOUT_MS.  A NULL answer is {}.
+ * whose settings are undone, within ACTION_TIMEOUT_MS.  Its answer as JSON
+ * text: the function returns jsonb, or json (the actions that carry
+ * records, actions.c); a NULL answer is {}.
  */
-static Jsonb *
+static char *
 CallAction(Oid fn, Oid role, Jsonb *request)
 {
 	LOCAL_FCINFO(fcinfo, 1);
@@ -307,6 +310,7 @@ CallAction(Oid fn, Oid role, Jsonb *request)
 	int			save_sec_context;
 	int			nest_level;
 	Datum		result;
+	Jsonb	   *answer;
 
 	fmgr_info(fn, &flinfo);
 	InitFunctionCallInfoData(*fcinfo, &flinfo, 1, InvalidOid, NULL, NULL);
@@ -324,8 +328,11 @@ CallAction(Oid fn, Oid role, Jsonb *request)
 	AtEOXact_GUC(false, nest_level);
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 	if (fcinfo->isnull)
-		return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
-	return DatumGetJsonbP(result);
+		return pstrdup("{}");
+	if (get_func_rettype(fn) == JSONOID)
+		return text_to_cstring(DatumGetTextPP(result));
+	answer = DatumGetJsonbP(result);
+	return JsonbToCString(NULL, &answer->root, VARSIZE(answer));
 }
 
 /*
@@ -339,7 +346,7 @@ CallAction(Oid fn, Oid role, Jsonb *request)
 static bool
 RunAction(const HttpRequest *req, const SigV4Auth *auth, Oid as_role,
 		  const char *as_key, const KinesisOperation *op, Jsonb *request,
-		  HttpResponse *resp, Jsonb **result, Oid *role_out, Jsonb **named_out)
+		  HttpResponse *resp, char **result, Oid *role_out, Jsonb **named_out)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	volatile bool in_xact = false;
@@ -458,10 +465,8 @@ RunAction(const HttpRequest *req, const SigV4Auth *auth, Oid as_role,
 
 /* The event of one batch, or the exception that ends the subscription */
 static void
-AppendBatchEvent(HttpSubscription *sub, Jsonb *batch, const HttpResponse *failed)
+AppendBatchEvent(HttpSubscription *sub, const char *batch, const HttpResponse *failed)
 {
-	char	   *payload;
-
 	if (failed)
 	{
 		StringInfoData message;
@@ -478,9 +483,7 @@ AppendBatchEvent(HttpSubscription *sub, Jsonb *batch, const HttpResponse *failed
 		sub->done = true;
 		return;
 	}
-	payload = JsonbToCString(NULL, &batch->root, VARSIZE(batch));
-	EventStreamAppend(sub->out, "event", "SubscribeToShardEvent", payload,
-					  strlen(payload));
+	EventStreamAppend(sub->out, "event", "SubscribeToShardEvent", batch, strlen(batch));
 	sub->last_event = GetCurrentTimestamp();
 }
 
@@ -491,8 +494,9 @@ AppendBatchEvent(HttpSubscription *sub, Jsonb *batch, const HttpResponse *failed
  * continuation) the subscription is done.
  */
 static bool
-TakeBatch(HttpSubscription *sub, Jsonb *batch)
+TakeBatch(HttpSubscription *sub, const char *text)
 {
+	Jsonb	   *batch = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
 	char	   *continuation = MemberText(batch, "ContinuationSequenceNumber");
 	JsonbValue	found;
 	JsonbValue *records = getKeyJsonValueFromContainer(&batch->root, "Records", 7, &found);
@@ -526,10 +530,13 @@ static void
 Subscribe(HttpRequest *req, const SigV4Auth *auth, const KinesisOperation *op,
 		  Jsonb *request, HttpResponse *resp)
 {
-	Jsonb	   *batch;
+	char	   *batch;
 	Oid			role;
 	Jsonb	   *named;
 	HttpSubscription *sub;
+	int			slot;
+	uint64		generation;
+	HttpClaimResult claim;
 
 	if (!req->http2)
 	{
@@ -539,7 +546,26 @@ Subscribe(HttpRequest *req, const SigV4Auth *auth, const KinesisOperation *op,
 	}
 	if (!RunAction(req, auth, InvalidOid, NULL, op, request, resp, &batch, &role, &named))
 		return;
+	/* the consumer's subscription to the shard, once its first batch is read */
+	claim = HttpClaimSubscription(MemberText(named, "StreamName"), MemberText(named, "ConsumerName"),
+								  MemberText(named, "ShardId"), &slot, &generation);
+	if (claim == HTTP_CLAIM_IN_USE)
+	{
+		Answer(resp, 400, "ResourceInUseException",
+			   psprintf("Consumer %s already subscribed to shard %s less than 5 seconds ago.",
+						MemberText(named, "ConsumerName"), MemberText(named, "ShardId")));
+		return;
+	}
+	if (claim == HTTP_CLAIM_FULL)
+	{
+		Answer(resp, 400, "LimitExceededException",
+			   psprintf("More than %d subscriptions began in the last 5 minutes.",
+						HTTP_SUBSCRIPTION_CLAIMS));
+		return;
+	}
 	sub = palloc0(sizeof(HttpSubscription));
+	sub->claim_slot = slot;
+	sub->claim_generation = generation;
 	sub->cxt = CurrentMemoryContext;
 	sub->role = role;
 	sub->access_key_id = pstrdup(auth->access_key_id);
@@ -561,7 +587,7 @@ bool
 HttpSubscriptionNext(HttpSubscription *sub)
 {
 	HttpResponse failed = {0};
-	Jsonb	   *batch;
+	char	   *batch;
 	TimestampTz now = GetCurrentTimestamp();
 	bool		added = true;
 
@@ -573,6 +599,14 @@ HttpSubscriptionNext(HttpSubscription *sub)
 		return false;
 	}
 	initStringInfo(&failed.body);
+	/* a newer subscription of the consumer to the shard took it over */
+	if (!HttpSubscriptionHeld(sub->claim_slot, sub->claim_generation))
+	{
+		failed.error_type = "ResourceInUseException";
+		failed.error_message = "A newer subscription of the consumer to the shard took this one over.";
+		AppendBatchEvent(sub, NULL, &failed);
+		return true;
+	}
 	pgstat_report_activity(STATE_RUNNING, "SubscribeToShard");
 	if (!RunAction(NULL, NULL, sub->role, sub->access_key_id, sub->op, sub->request,
 				   &failed, &batch, NULL, NULL))
@@ -665,14 +699,13 @@ ServeRequest(HttpRequest *req, HttpResponse *resp, bool cbor)
 		Subscribe(req, &auth, op, request, resp);
 	else
 	{
-		Jsonb	   *result;
+		char	   *result;
 
 		if (RunAction(req, &auth, InvalidOid, NULL, op, request, resp, &result, NULL, NULL))
 		{
 			resp->status = 200;
 			resetStringInfo(&resp->body);
-			appendStringInfoString(&resp->body,
-								   JsonbToCString(NULL, &result->root, VARSIZE(result)));
+			appendStringInfoString(&resp->body, result);
 		}
 	}
 	pgstat_report_activity(STATE_IDLE, NULL);

@@ -35,6 +35,7 @@
  */
 #include "postgres.h"
 
+#include <malloc.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -151,6 +152,7 @@ HttpInit(void)
 							   "Private key of the Kinesis endpoint's certificate.",
 							   NULL, &stream_http_tls_key_file, "",
 							   PGC_SIGHUP, 0, NULL, NULL, NULL);
+	HttpClaimsInit();
 }
 
 /* ----------------------------------------------------------------
@@ -979,6 +981,16 @@ HttpServe(bool (*wanted) (void))
 	List	   *hosts;
 	ListCell   *lc;
 
+	/*
+	 * Answers of GetRecords run to megabytes, made and freed at every call:
+	 * glibc would map each from the kernel and unmap it when freed (a
+	 * quarter of the worker's time went to page faults), so blocks up to
+	 * HTTP_HEAP_KEEP_BYTES come from the heap, which keeps that much freed.
+	 */
+#ifdef M_MMAP_THRESHOLD
+	mallopt(M_MMAP_THRESHOLD, HTTP_HEAP_KEEP_BYTES);
+	mallopt(M_TRIM_THRESHOLD, HTTP_HEAP_KEEP_BYTES);
+#endif
 	started_port = stream_http_port;
 	started_addresses = pstrdup(stream_http_listen_addresses);
 	started_cert = pstrdup(stream_http_tls_cert_file);

@@ -308,6 +308,8 @@ TokenKind(const char *kind)
 		return 1;
 	if (strcmp(kind, "list_shards") == 0)
 		return 2;
+	if (strcmp(kind, "list_stream_consumers") == 0)
+		return 3;
 	elog(ERROR, "unknown kind of next token \"%s\"", kind);
 	return 0;
 }

@@ -91,7 +91,10 @@ async function subscribe(params) {
 			}
 			subscription.ended = 'end';
 		} catch (err) {
-			subscription.ended = err.name || String(err);
+			// The SDK throws the exceptions the model lists for the event
+			// stream (ResourceInUseException...) as bare objects, no name
+			subscription.ended = err.name || (err.message !== undefined ? 'exception' : String(err));
+			subscription.message = err.message;
 		}
 	})();
 	return { started: true };

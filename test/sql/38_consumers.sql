@@ -5,7 +5,7 @@
 -- nothing left behind, delete_stream's enforce_consumer_deletion, and who
 -- may do what, as ordinary roles.
 BEGIN;
-SELECT plan(40);
+SELECT plan(49);
 
 \i test/sql/lib/helpers.sql
 
@@ -23,6 +23,11 @@ SELECT is(pg_temp.signature('stream.list_stream_consumers(text)'),
 		  'stream_name text -> TABLE(consumer_name text, consumer_arn text, consumer_status text, '
 		  'consumer_creation_timestamp timestamp with time zone)',
 		  'list_stream_consumers too');
+SELECT is(pg_temp.signature('stream.list_stream_consumers(text, int, text)'),
+		  'stream_name text, max_results integer, next_token text DEFAULT NULL::text -> '
+		  'TABLE(consumer_name text, consumer_arn text, consumer_status text, '
+		  'consumer_creation_timestamp timestamp with time zone, next_token text)',
+		  'and its pages, as list_streams');
 
 CREATE ROLE cons_manager;
 CREATE ROLE cons_viewer;
@@ -92,9 +97,44 @@ SELECT throws_ok($$SELECT stream.register_stream_consumer('cs', 'mine')$$, '4250
 				 '... but may not register one');
 SELECT throws_ok($$SELECT stream.deregister_stream_consumer('cs', 'app-1')$$, '42501', NULL,
 				 '... nor deregister one');
+-- ... and pages of them, by name, as ListStreamConsumers' MaxResults and
+-- NextToken
+SELECT results_eq($$SELECT consumer_name FROM stream.list_stream_consumers('cs', 7)$$,
+				  $$SELECT consumer_name FROM stream.list_stream_consumers('cs')
+					ORDER BY consumer_name COLLATE "C" LIMIT 7$$,
+				  'a page of 7 of them, by name');
+CREATE TEMP TABLE page1 AS SELECT * FROM stream.list_stream_consumers('cs', 7);
+SELECT max(next_token) AS page1_token FROM page1 \gset
+CREATE TEMP TABLE page2 AS
+	SELECT * FROM stream.list_stream_consumers('cs', 7, (SELECT max(next_token) FROM page1));
+CREATE TEMP TABLE page3 AS
+	SELECT * FROM stream.list_stream_consumers('cs', 7, (SELECT max(next_token) FROM page2));
+SELECT is((SELECT count(DISTINCT next_token) || ' ' || count(DISTINCT next_token) FILTER (WHERE next_token IS NULL)
+		   FROM page1), '1 0', 'each row of a page has the token of the next page');
+SELECT bag_eq($$SELECT consumer_name FROM page1 UNION ALL SELECT consumer_name FROM page2
+				UNION ALL SELECT consumer_name FROM page3$$,
+			  $$SELECT consumer_name FROM stream.list_stream_consumers('cs')$$,
+			  'three pages list the 20, each once');
+SELECT is((SELECT count(*) || ' ' || count(next_token) FROM page3), '6 0',
+		  'the last page has the 6 left and no token');
+SELECT throws_ok($$SELECT * FROM stream.list_stream_consumers('cs', 0)$$, '22023', NULL,
+				 'a page of no consumers is InvalidArgumentException');
+SELECT throws_ok($$SELECT * FROM stream.list_stream_consumers('cs', 7, 'forged')$$, '22023', NULL,
+				 'so is a token that is none');
+RESET ROLE;
+SELECT stream.create_stream('cs_other', 1);
+SELECT stream.grant('describe', 'cs_other', 'cons_viewer');
+SET ROLE cons_viewer;
+SELECT throws_ok(format($$SELECT * FROM stream.list_stream_consumers('cs_other', 7, %L)$$,
+						:'page1_token'), '22023',
+				 'the next token is not of the consumers of stream "cs_other"',
+				 'and a token of another stream''s consumers');
 SET ROLE cons_nobody;
 SELECT throws_ok($$SELECT * FROM stream.list_stream_consumers('cs')$$, '42501', NULL,
 				 'a role without describe may not list them');
+SELECT throws_ok(format($$SELECT * FROM stream.list_stream_consumers('cs', 7, %L)$$,
+						:'page1_token'), '42501', NULL,
+				 '... nor a page of them, with a token or without');
 SELECT throws_ok($$SELECT * FROM stream.describe_stream_consumer('cs', 'app-1')$$, '42501', NULL,
 				 '... nor describe one');
 SET ROLE cons_manager;

@@ -38,8 +38,8 @@ SELECT is((SELECT role::text || ' ' || created_by::text FROM stream.list_access_
 		  'ak_app ak_app', 'with its role and maker');
 SELECT throws_ok($$SELECT * FROM stream_internal.access_keys$$, '42501', NULL,
 				 'an ordinary role cannot read the stored keys');
-SELECT throws_ok($$SELECT * FROM stream_internal.access_key_secret('x')$$, '42501', NULL,
-				 'nor call what reads a secret');
+SELECT throws_ok($$SELECT * FROM stream_internal.new_access_key()$$, '42501', NULL,
+				 'nor call what seals a secret');
 RESET ROLE;
 
 SELECT is((SELECT count(*) FROM stream_internal.access_keys a, ak_first f

@@ -230,6 +230,49 @@ is( join(',', map { $_->{ConsumerName} }
 		@{ aws_ok($admin, 'list-stream-consumers', '--stream-arn', $arn)->{Consumers} }),
 	'cli-reader', 'list-stream-consumers lists it');
 
+# encryption: PutRecords says the stream's, GetRecords each record's (a
+# record written in the clear has no EncryptionType, as Kinesis shows them)
+is($puts->{EncryptionType}, 'NONE', 'put-records says the records were not encrypted');
+sql("SELECT key_id FROM stream.create_key('cli')");
+aws_ok($admin, 'start-stream-encryption', '--stream-name', 'cli', '--encryption-type', 'KMS',
+	'--key-id', 'alias/cli');
+is(sql("SELECT encryption_type FROM stream.describe_stream_summary('cli')"), 'KMS',
+	'start-stream-encryption encrypts the stream');
+my $sealed = aws_ok($admin, 'put-records', '--stream-name', 'cli', '--records',
+	'Data=' . encode_base64('sealed', '') . ',PartitionKey=sealed');
+is($sealed->{EncryptionType}, 'KMS', 'put-records then says KMS');
+{
+	my $it = aws_ok($admin, 'get-shard-iterator', '--stream-name', 'cli', '--shard-id',
+		$sealed->{Records}[0]{ShardId}, '--shard-iterator-type', 'TRIM_HORIZON')->{ShardIterator};
+	my $got = aws_ok($admin, 'get-records', '--shard-iterator', $it);
+	is( join(',', map { ($_->{EncryptionType} // '-') . ':' . decode_base64($_->{Data}) }
+			@{ $got->{Records} }),
+		sql("SELECT string_agg(CASE WHEN partition_key = 'sealed' THEN 'KMS' ELSE '-' END || ':' "
+			  . "|| convert_from(data, 'UTF8'), ',' ORDER BY sequence_number) "
+			  . "FROM stream.read('cli', '$sealed->{Records}[0]{ShardId}')"),
+		'get-records says KMS of the record written encrypted, nothing of the others');
+}
+aws_ok($admin, 'stop-stream-encryption', '--stream-name', 'cli', '--encryption-type', 'KMS',
+	'--key-id', 'alias/cli');
+
+# enhanced monitoring: the metrics before and after, and the stream's ARN
+{
+	my $on = aws_ok($admin, 'enable-enhanced-monitoring', '--stream-name', 'cli',
+		'--shard-level-metrics', 'IncomingBytes', 'OutgoingRecords');
+	is( join(' ', $on->{StreamName}, $on->{StreamARN}, join(',', @{ $on->{CurrentShardLevelMetrics} }),
+			join(',', sort @{ $on->{DesiredShardLevelMetrics} })),
+		"cli $arn  IncomingBytes,OutgoingRecords",
+		'enable-enhanced-monitoring answers the metrics before and after, and the stream\'s ARN');
+	is(sql("SELECT string_agg(m, ',' ORDER BY m) FROM stream.describe_stream_summary('cli'), "
+			  . "unnest(shard_level_metrics) m"),
+		'IncomingBytes,OutgoingRecords', 'and counts them per shard from then on');
+	my $off = aws_ok($admin, 'disable-enhanced-monitoring', '--stream-name', 'cli',
+		'--shard-level-metrics', 'IncomingBytes');
+	is( join(' ', join(',', sort @{ $off->{CurrentShardLevelMetrics} }),
+			join(',', @{ $off->{DesiredShardLevelMetrics} })),
+		'IncomingBytes,OutgoingRecords OutgoingRecords', 'disable-enhanced-monitoring too');
+}
+
 # ---------------------------------------------------------------------
 # 2. Refusals
 # ---------------------------------------------------------------------

@@ -168,6 +168,24 @@ my $consumer = call('RegisterStreamConsumer', {
 	StreamARN => 'arn:aws:kinesis:local-1:000000000000:stream/js', ConsumerName => 'js-sub' })->{Consumer};
 is(sql("SELECT consumer_arn FROM stream.list_stream_consumers('js')"), $consumer->{ConsumerARN},
 	'RegisterStreamConsumer registered the consumer');
+
+# ListStreamConsumers in pages: MaxResults, then NextToken
+foreach my $name ('js-a', 'js-b')
+{
+	call('RegisterStreamConsumer', {
+		StreamARN => 'arn:aws:kinesis:local-1:000000000000:stream/js', ConsumerName => $name });
+}
+{
+	my $page = call('ListStreamConsumers', {
+		StreamARN => 'arn:aws:kinesis:local-1:000000000000:stream/js', MaxResults => 2 });
+	my $rest = call('ListStreamConsumers', {
+		StreamARN => 'arn:aws:kinesis:local-1:000000000000:stream/js',
+		NextToken => $page->{NextToken} // '' });
+	is( join(',', map { $_->{ConsumerName} } @{ $page->{Consumers} }, @{ $rest->{Consumers} }),
+		'js-a,js-b,js-sub', 'ListStreamConsumers lists them by name in pages of MaxResults');
+	ok(defined $page->{NextToken} && !defined $rest->{NextToken},
+		'with a NextToken on the first page only');
+}
 is( command($sdk, { op => 'Subscribe', input => { ConsumerARN => $consumer->{ConsumerARN},
 			ShardId => 'shardId-000000000000', StartingPosition => { Type => 'LATEST' } } })->{ok}{started},
 	1, 'SubscribeToShard starts');
@@ -191,7 +209,9 @@ sql("CREATE ROLE sdk_reader LOGIN; SELECT stream.grant('read', 'js', 'sdk_reader
 my ($reader_id, $reader_secret) = split /\|/, sql(
 	"SELECT access_key_id || '|' || secret_access_key FROM stream.create_access_key('sdk_reader')");
 my $revoked = start_driver($reader_id, $reader_secret, "http://localhost:$http_port");
-is( command($revoked, { op => 'Subscribe', input => { ConsumerARN => $consumer->{ConsumerARN},
+# (as another consumer: the first one's subscription to the shard runs)
+my $other_arn = sql("SELECT consumer_arn FROM stream.list_stream_consumers('js') WHERE consumer_name = 'js-a'");
+is( command($revoked, { op => 'Subscribe', input => { ConsumerARN => $other_arn,
 			ShardId => 'shardId-000000000000', StartingPosition => { Type => 'TRIM_HORIZON' } } })
 	  ->{ok}{started}, 1, 'a role with read subscribes');
 sql("SELECT stream.revoke('read', 'js', 'sdk_reader')");
@@ -206,7 +226,9 @@ call('SplitShard', { StreamName => 'js', ShardToSplit => 'shardId-000000000000',
 my $first = command($sdk, { op => 'Subscribed', min => 100000, timeoutMs => 10000 })->{ok};
 is($first->{ended}, 'end', 'a subscription whose shard is split ends when it reaches the shard\'s end');
 my $sub2 = start_driver($key_id, $secret, "http://localhost:$http_port");
-is( command($sub2, { op => 'Subscribe', input => { ConsumerARN => $consumer->{ConsumerARN},
+# (as a third consumer: the first one subscribed to the shard seconds ago)
+my $third_arn = sql("SELECT consumer_arn FROM stream.list_stream_consumers('js') WHERE consumer_name = 'js-b'");
+is( command($sub2, { op => 'Subscribe', input => { ConsumerARN => $third_arn,
 			ShardId => 'shardId-000000000000', StartingPosition => { Type => 'TRIM_HORIZON' } } })
 	  ->{ok}{started}, 1, 'a subscription to a closed shard starts');
 my $closed = command($sub2, { op => 'Subscribed', min => 1000, timeoutMs => 20000 })->{ok};
@@ -214,6 +236,37 @@ is($closed->{ended}, 'end', 'and ends at the shard\'s end');
 is(scalar(@{ $closed->{records} }),
 	sql("SELECT count(*) FROM stream.read('js', 'shardId-000000000000')"),
 	'having brought every record of the shard');
+
+# one subscription of a consumer to a shard at a time, as in Kinesis: a
+# second within 5 seconds of the first is refused, a later one takes over
+{
+	my $shard = sql("SELECT shard_id FROM stream.list_shards('js') WHERE ending_sequence_number IS NULL "
+		  . "AND 170141183460469231731687303715884105728 BETWEEN starting_hash_key AND ending_hash_key");
+	my %open = (ConsumerARN => $consumer->{ConsumerARN}, ShardId => $shard,
+		StartingPosition => { Type => 'LATEST' });
+	my $taken = start_driver($key_id, $secret, "http://localhost:$http_port");
+	my $taker = start_driver($key_id, $secret, "http://localhost:$http_port");
+	is(command($taken, { op => 'Subscribe', input => \%open })->{ok}{started},
+		1, 'a consumer subscribes to another shard');
+	is(command($taker, { op => 'Subscribe', input => \%open })->{error},
+		'ResourceInUseException',
+		'a second subscription to it within 5 seconds is ResourceInUseException');
+	sleep 6;
+	is(command($taker, { op => 'Subscribe', input => \%open })->{ok}{started},
+		1, 'after 5 seconds, a second one takes the subscription over');
+	# (the SDK throws the event stream's modeled exceptions without their name)
+	my $ended = command($taken, { op => 'Subscribed', min => 100000, timeoutMs => 10000 })->{ok};
+	is( "$ended->{ended}: $ended->{message}",
+		'exception: A newer subscription of the consumer to the shard took this one over.',
+		'and the first ends with the exception that says so');
+	sql("SELECT count(*) FROM stream.put_records('js', ARRAY(SELECT ROW(convert_to('late ' || i, 'UTF8'), "
+		  . "'l' || i, 170141183460469231731687303715884105728)::stream.put_records_request_entry "
+		  . "FROM generate_series(1, 3) i))");
+	is( join(',', map { decode_base64($_->{Data}) }
+			@{ command($taker, { op => 'Subscribed', min => 3, timeoutMs => 10000 })->{ok}{records} }),
+		'late 1,late 2,late 3', 'while the second goes on');
+	$_->{h}->finish foreach ($taken, $taker);
+}
 
 # ---------------------------------------------------------------------
 # 3. KPL aggregation
