@@ -114,6 +114,12 @@ BEGIN
 		RAISE EXCEPTION 'ShardCount is required for a stream in PROVISIONED mode'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
+	-- records are at most 1 MiB here, Kinesis' default (WarmThroughputMiBps,
+	-- a capacity to keep ready, has nothing to act on and is ignored)
+	IF (req->>'MaxRecordSizeInKiB')::int IS DISTINCT FROM 1024 AND req ? 'MaxRecordSizeInKiB' THEN
+		RAISE EXCEPTION 'MaxRecordSizeInKiB must be 1024: records are at most 1 MiB'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
 	PERFORM stream.create_stream(req->>'StreamName', coalesce((req->>'ShardCount')::int, 4), mode,
 								 24, req->'Tags');
 	RETURN '{}';
@@ -388,16 +394,71 @@ AS $$
 		'HasMoreTags', (SELECT count(*) FROM t) > coalesce((req->>'Limit')::int, 50))
 $$;
 
-CREATE FUNCTION stream_internal.kinesis_register_stream_consumer(req jsonb) RETURNS jsonb
-	LANGUAGE sql
+-- Tags by ARN (TagResource, UntagResource, ListTagsForResource): a
+-- stream's are the tags above; consumers keep none here
+CREATE FUNCTION stream_internal.kinesis_tag_resource(req jsonb) RETURNS jsonb
+	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT jsonb_build_object('Consumer', jsonb_build_object(
+BEGIN
+	IF req ? 'ConsumerName' THEN
+		RAISE EXCEPTION 'tags of consumers are not kept: tag the stream'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	PERFORM stream.add_tags_to_stream(req->>'StreamName', req->'Tags');
+	RETURN '{}';
+END
+$$;
+
+CREATE FUNCTION stream_internal.kinesis_untag_resource(req jsonb) RETURNS jsonb
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF req ? 'ConsumerName' THEN
+		RAISE EXCEPTION 'tags of consumers are not kept: tag the stream'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	PERFORM stream.remove_tags_from_stream(req->>'StreamName',
+		ARRAY(SELECT jsonb_array_elements_text(req->'TagKeys')));
+	RETURN '{}';
+END
+$$;
+
+CREATE FUNCTION stream_internal.kinesis_list_tags_for_resource(req jsonb) RETURNS jsonb
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF req ? 'ConsumerName' THEN
+		RAISE EXCEPTION 'tags of consumers are not kept: tag the stream'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	RETURN jsonb_build_object('Tags', coalesce((
+		SELECT jsonb_agg(jsonb_build_object('Key', l.key, 'Value', l.value) ORDER BY l.key)
+		FROM stream.list_tags_for_stream(req->>'StreamName') l), '[]'));
+END
+$$;
+
+CREATE FUNCTION stream_internal.kinesis_register_stream_consumer(req jsonb) RETURNS jsonb
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c record;
+BEGIN
+	-- consumers keep no tags here: refused, not dropped
+	IF req->'Tags' IS NOT NULL AND req->'Tags' <> '{}' THEN
+		RAISE EXCEPTION 'tags of consumers are not kept: tag the stream'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT * INTO c FROM stream.register_stream_consumer(req->>'StreamName', req->>'ConsumerName');
+	RETURN jsonb_build_object('Consumer', jsonb_build_object(
 		'ConsumerName', c.consumer_name,
 		'ConsumerARN', c.consumer_arn,
 		'ConsumerStatus', c.consumer_status,
-		'ConsumerCreationTimestamp', round(extract(epoch FROM c.consumer_creation_timestamp), 3)))
-	FROM stream.register_stream_consumer(req->>'StreamName', req->>'ConsumerName') c
+		'ConsumerCreationTimestamp', round(extract(epoch FROM c.consumer_creation_timestamp), 3)));
+END
 $$;
 
 CREATE FUNCTION stream_internal.kinesis_deregister_stream_consumer(req jsonb) RETURNS jsonb

@@ -7,7 +7,11 @@ members, lengths, ranges, patterns, enums) without a hand-copied table.
     python3 tools/kinesis_shapes.py [service-2.json] > src/http/shapes.c
 
 Only the shapes that operations take as input are written.  Run it again
-when the model gains an operation; the output is committed."""
+when the model gains an operation; the output is committed.  The committed
+src/http/shapes.c was written from botocore's model at commit 0e6e240
+(2026-08-07), which has the operations Kinesis added after the one Debian's
+AWS CLI carries (TagResource, UpdateMaxRecordSize, ...): the AWS SDKs of
+that time send them."""
 import json
 import sys
 
@@ -52,7 +56,7 @@ w("/*-------------------------------------------------------------------------")
 w(" *")
 w(" * shapes.c")
 w(" *\t  The shapes of Kinesis' requests, written by tools/kinesis_shapes.py")
-w(" *\t  from the AWS CLI's model of the API (%s)." % model["metadata"]["uid"])
+w(" *\t  from botocore's model of the API (%s)." % model["metadata"]["uid"])
 w(" *\t  Do not edit: run the tool again.")
 w(" *")
 w(" *-------------------------------------------------------------------------")

@@ -21,11 +21,13 @@
 //   node w11.mjs delete STREAM
 //
 // The endpoint and the key come from the environment: STREAM_ENDPOINT,
-// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY.
+// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; STREAM_W11_SYNC makes put and
+// get wait, warmed up, for a signal to start (see run()).
 
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Agent } from 'node:http';
 import { createHash } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
 import * as kinesis from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
@@ -123,6 +125,14 @@ async function run(op, stream, clients, extra) {
 		w.on('message', (m) => m.done && resolve(m));
 		w.once('error', reject);
 	}));
+	// with STREAM_W11_SYNC=path: says it is ready (path.ready) and waits for
+	// path.go, so that the caller measures the servers from the start on
+	const sync = process.env.STREAM_W11_SYNC;
+	if (sync) {
+		writeFileSync(`${sync}.ready`, '');
+		while (!existsSync(`${sync}.go`))
+			await new Promise((resolve) => setTimeout(resolve, 2));
+	}
 	const t0 = process.hrtime.bigint();
 	const cpu0 = process.cpuUsage();
 	for (const w of workers)

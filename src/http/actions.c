@@ -150,17 +150,22 @@ AppendRecords(StringInfo out, Datum array, bool isnull)
 	enlargeStringInfo(out, ARR_SIZE(records) / 3 * 4 + n * 128);
 	for (int i = 0; i < n; i++)
 	{
-		HeapTupleHeader th = DatumGetHeapTupleHeader(elems[i]);
+		HeapTupleHeader th;
 		HeapTupleData tuple;
 		Datum		values[5];
 		bool		isnulls[5];
 		bytea	   *data;
 
+		if (nulls[i])
+			elog(ERROR, "a record of the answer is NULL");
+		th = DatumGetHeapTupleHeader(elems[i]);
 		tuple.t_len = HeapTupleHeaderGetDatumLength(th);
 		ItemPointerSetInvalid(&tuple.t_self);
 		tuple.t_tableOid = InvalidOid;
 		tuple.t_data = th;
 		heap_deform_tuple(&tuple, desc, values, isnulls);
+		if (isnulls[0] || isnulls[1] || isnulls[2] || isnulls[3])
+			elog(ERROR, "a record of the answer lacks a sequence number, time, data or key");
 
 		appendStringInfoString(out, i == 0 ? "{\"SequenceNumber\":" : ",{\"SequenceNumber\":");
 		AppendNumericString(out, values[0]);
@@ -210,8 +215,8 @@ stream_kinesis_put_records(PG_FUNCTION_ARGS)
 	Oid			argtypes[1] = {JSONBOID};
 	Jsonb	   *request = PG_GETARG_JSONB_P(0);
 	JsonbValue	found;
-	JsonbValue *name = getKeyJsonValueFromContainer(&request->root, "StreamName", 10, &found);
-	char	   *stream_name;
+	JsonbValue *name = NULL;
+	char	   *stream_name = NULL;
 	StringInfoData out;
 	StringInfoData records;
 	TupleDesc	desc;
@@ -219,9 +224,11 @@ stream_kinesis_put_records(PG_FUNCTION_ARGS)
 	int			failed = 0;
 	StreamInfo *stream;
 
-	if (name == NULL || name->type != jbvString)
-		elog(ERROR, "PutRecords without a StreamName");
-	stream_name = pnstrdup(name->val.string.val, name->val.string.len);
+	/* without a name, put_records says what is wrong */
+	if (JB_ROOT_IS_OBJECT(request))
+		name = getKeyJsonValueFromContainer(&request->root, "StreamName", 10, &found);
+	if (name != NULL && name->type == jbvString)
+		stream_name = pnstrdup(name->val.string.val, name->val.string.len);
 	StartAnswer(&out);
 	initStringInfo(&records);
 	SPI_connect();
@@ -240,31 +247,37 @@ stream_kinesis_put_records(PG_FUNCTION_ARGS)
 	for (uint64 i = 0; i < nrows; i++)
 	{
 		HeapTuple	row = SPI_tuptable->vals[i];
-		bool		isnull;
-		Datum		shard_id = SPI_getbinval(row, desc, 1, &isnull);
+		bool		no_shard;
+		bool		no_sequence;
+		bool		no_code;
+		bool		no_message;
+		Datum		shard_id = SPI_getbinval(row, desc, 1, &no_shard);
+		Datum		sequence = SPI_getbinval(row, desc, 2, &no_sequence);
+		Datum		code = SPI_getbinval(row, desc, 3, &no_code);
+		Datum		message = SPI_getbinval(row, desc, 4, &no_message);
 
 		appendStringInfoString(&records, i == 0 ? "{" : ",{");
-		if (!isnull)
+		if (!no_shard && !no_sequence)
 		{
 			appendStringInfoString(&records, "\"SequenceNumber\":");
-			AppendNumericString(&records, SPI_getbinval(row, desc, 2, &isnull));
+			AppendNumericString(&records, sequence);
 			AppendTextMember(&records, "ShardId", shard_id);
 		}
-		else
+		else if (!no_code)
 		{
-			Datum		message = SPI_getbinval(row, desc, 4, &isnull);
-
 			failed++;
 			appendStringInfoString(&records, "\"ErrorCode\":");
-			escape_json(&records, TextDatumGetCString(SPI_getbinval(row, desc, 3, &isnull)));
-			if (!isnull)
+			escape_json(&records, TextDatumGetCString(code));
+			if (!no_message)
 				AppendTextMember(&records, "ErrorMessage", message);
 		}
+		else
+			elog(ERROR, "put_records answered a record neither written nor failed");
 		appendStringInfoChar(&records, '}');
 	}
 	SPI_finish();
 	/* the stream exists and the role may write it: put_records said so */
-	stream = StreamLookupByName(stream_name);
+	stream = stream_name ? StreamLookupByName(stream_name) : NULL;
 	appendStringInfo(&out, "{\"FailedRecordCount\":%d,\"Records\":[", failed);
 	appendBinaryStringInfo(&out, records.data, records.len);
 	appendStringInfoString(&out, "],\"EncryptionType\":");

@@ -5,21 +5,26 @@
  *	  endpoint's workers.
  *
  * As in Kinesis: a second SubscribeToShard of the same consumer and shard
- * within 5 seconds of a successful one is refused (ResourceInUseException);
- * one made later takes the subscription over, and the one it took over ends
- * with ResourceInUseException at its next poll.  A claim is a slot in
- * shared memory: the hash of (database, stream, consumer, shard), when it
- * was made, and a generation that a takeover changes.  A claim lasts as long
- * as a subscription can (5 minutes) and is then free; claims are not
- * released early, since the 5 seconds run from a subscription's start
- * whether or not it still runs.  They are a rule of the running server,
- * not state: a restart forgets them, as it ends every subscription.
+ * while one runs that began less than 5 seconds ago is refused
+ * (ResourceInUseException); one made later takes the subscription over, and
+ * the one it took over ends with ResourceInUseException at its next poll.
+ * A claim is a slot in shared memory: a keyed hash of (database, stream,
+ * consumer, shard) (HMAC-SHA-256 under a secret drawn at start-up, so that no
+ * one can name a consumer whose claim falls on another's), the role that
+ * made it, when, and a generation that a takeover changes.  A claim is freed
+ * when its subscription ends, or 5 minutes after it began if its worker
+ * died.  A role holds at most HTTP_SUBSCRIPTION_CLAIMS_PER_ROLE of them, so
+ * that no role can fill the table for the others.  They are a rule of the
+ * running server, not state: a restart forgets them, as it ends every
+ * subscription.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "common/hashfn.h"
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
@@ -28,9 +33,15 @@
 
 #include "http/http.h"
 
+typedef struct ClaimKey
+{
+	uint64		hash[2];		/* all zero: a free slot */
+} ClaimKey;
+
 typedef struct SubscriptionClaim
 {
-	uint64		key;			/* 0: free */
+	ClaimKey	key;
+	Oid			role;
 	TimestampTz started_at;
 	uint64		generation;
 } SubscriptionClaim;
@@ -38,6 +49,7 @@ typedef struct SubscriptionClaim
 typedef struct SubscriptionClaims
 {
 	LWLock	   *lock;
+	uint8		secret[32];		/* of the keys' hash */
 	uint64		last_generation;
 	SubscriptionClaim claims[HTTP_SUBSCRIPTION_CLAIMS];
 } SubscriptionClaims;
@@ -70,6 +82,9 @@ ClaimsShmemStartup(void)
 	{
 		memset(Claims, 0, sizeof(SubscriptionClaims));
 		Claims->lock = &(GetNamedLWLockTranche("stream_http_claims"))->lock;
+		if (!pg_strong_random(Claims->secret, sizeof(Claims->secret)))
+			ereport(FATAL,
+					(errmsg("could not draw the secret of the subscriptions' claims")));
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -86,52 +101,113 @@ HttpClaimsInit(void)
 	shmem_startup_hook = ClaimsShmemStartup;
 }
 
-static uint64
-ClaimKey(const char *stream, const char *consumer, const char *shard)
+/*
+ * HMAC-SHA-256 of the names under the secret, its first 128 bits (OpenSSL's
+ * HMAC directly: PostgreSQL's hashes need a resource owner, which a worker
+ * between transactions has not)
+ */
+static ClaimKey
+KeyOf(const char *stream, const char *consumer, const char *shard)
 {
-	char	   *parts = psprintf("%u/%s/%s/%s", MyDatabaseId, stream, consumer, shard);
-	uint64		key = hash_bytes_extended((const unsigned char *) parts, strlen(parts), 0);
+	char	   *parts = psprintf("%u/%s/%s/%s", MyDatabaseId, stream ? stream : "",
+								 consumer ? consumer : "", shard ? shard : "");
+	uint8		digest[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	ClaimKey	key;
 
+	if (HMAC(EVP_sha256(), Claims->secret, sizeof(Claims->secret), (const uint8 *) parts,
+			 strlen(parts), digest, &len) == NULL || len < sizeof(key.hash))
+		elog(ERROR, "could not hash a subscription's claim");
 	pfree(parts);
-	return key ? key : 1;
+	memcpy(key.hash, digest, sizeof(key.hash));
+	if (key.hash[0] == 0 && key.hash[1] == 0)
+		key.hash[1] = 1;
+	return key;
+}
+
+static bool
+SameKey(const ClaimKey *a, const ClaimKey *b)
+{
+	return a->hash[0] == b->hash[0] && a->hash[1] == b->hash[1];
+}
+
+static bool
+IsFree(const SubscriptionClaim *c, TimestampTz now)
+{
+	return (c->key.hash[0] == 0 && c->key.hash[1] == 0) ||
+		TimestampDifferenceExceeds(c->started_at, now, HTTP_SUBSCRIPTION_MS);
+}
+
+/*
+ * Whether a subscription of the consumer to the shard that began less than
+ * 5 seconds ago still runs: what makes a new one ResourceInUseException.
+ */
+bool
+HttpSubscriptionInUse(const char *stream, const char *consumer, const char *shard)
+{
+	ClaimKey	key;
+	TimestampTz now = GetCurrentTimestamp();
+	bool		in_use = false;
+
+	if (Claims == NULL)
+		return false;
+	key = KeyOf(stream, consumer, shard);
+	LWLockAcquire(Claims->lock, LW_SHARED);
+	for (int i = 0; i < HTTP_SUBSCRIPTION_CLAIMS && !in_use; i++)
+	{
+		SubscriptionClaim *c = &Claims->claims[i];
+
+		in_use = !IsFree(c, now) && SameKey(&c->key, &key) &&
+			!TimestampDifferenceExceeds(c->started_at, now, HTTP_SUBSCRIPTION_RESUBSCRIBE_MS);
+	}
+	LWLockRelease(Claims->lock);
+	return in_use;
 }
 
 HttpClaimResult
 HttpClaimSubscription(const char *stream, const char *consumer, const char *shard,
-					  int *slot, uint64 *generation)
+					  Oid role, int *slot, uint64 *generation)
 {
-	uint64		key = ClaimKey(stream, consumer, shard);
+	ClaimKey	key;
 	TimestampTz now = GetCurrentTimestamp();
 	int			found = -1;
 	int			free_slot = -1;
+	int			held = 0;
 	HttpClaimResult result = HTTP_CLAIM_TAKEN;
 
 	if (Claims == NULL)
 		elog(ERROR, "the subscriptions' claims need stream in shared_preload_libraries");
+	key = KeyOf(stream, consumer, shard);
 	LWLockAcquire(Claims->lock, LW_EXCLUSIVE);
-	for (int i = 0; i < HTTP_SUBSCRIPTION_CLAIMS && found < 0; i++)
+	for (int i = 0; i < HTTP_SUBSCRIPTION_CLAIMS; i++)
 	{
 		SubscriptionClaim *c = &Claims->claims[i];
 
-		if (c->key == key &&
-			!TimestampDifferenceExceeds(c->started_at, now, HTTP_SUBSCRIPTION_MS))
+		if (IsFree(c, now))
+		{
+			if (free_slot < 0)
+				free_slot = i;
+			continue;
+		}
+		if (c->role == role)
+			held++;
+		if (SameKey(&c->key, &key))
 			found = i;
-		else if (free_slot < 0 &&
-				 (c->key == 0 ||
-				  TimestampDifferenceExceeds(c->started_at, now, HTTP_SUBSCRIPTION_MS)))
-			free_slot = i;
 	}
 	if (found >= 0 &&
 		!TimestampDifferenceExceeds(Claims->claims[found].started_at, now,
 									HTTP_SUBSCRIPTION_RESUBSCRIBE_MS))
 		result = HTTP_CLAIM_IN_USE;
-	else if (found < 0 && free_slot < 0)
+	else if ((found < 0 && free_slot < 0) ||
+			 (held >= HTTP_SUBSCRIPTION_CLAIMS_PER_ROLE &&
+			  (found < 0 || Claims->claims[found].role != role)))
 		result = HTTP_CLAIM_FULL;
 	else
 	{
 		SubscriptionClaim *c = &Claims->claims[found >= 0 ? found : free_slot];
 
 		c->key = key;
+		c->role = role;
 		c->started_at = now;
 		c->generation = ++Claims->last_generation;
 		*slot = c - Claims->claims;
@@ -150,4 +226,16 @@ HttpSubscriptionHeld(int slot, uint64 generation)
 	held = Claims->claims[slot].generation == generation;
 	LWLockRelease(Claims->lock);
 	return held;
+}
+
+/* A subscription ended: its claim is free, unless another took it over */
+void
+HttpReleaseSubscription(int slot, uint64 generation)
+{
+	if (Claims == NULL)
+		return;
+	LWLockAcquire(Claims->lock, LW_EXCLUSIVE);
+	if (Claims->claims[slot].generation == generation)
+		memset(&Claims->claims[slot].key, 0, sizeof(ClaimKey));
+	LWLockRelease(Claims->lock);
 }

@@ -56,11 +56,12 @@ typedef struct HttpRequest
 #define HTTP_SUBSCRIPTIONS_PER_CONNECTION	32
 /*
  * A consumer's second subscription to a shard is refused within this time
- * of the first, and takes it over after (claims.c); subscriptions started
- * within 5 minutes, across the workers, that the server keeps track of
+ * of the first, and takes it over after (claims.c); subscriptions open
+ * across the workers, in all and for one role
  */
 #define HTTP_SUBSCRIPTION_RESUBSCRIBE_MS	(5 * 1000)
 #define HTTP_SUBSCRIPTION_CLAIMS	16384
+#define HTTP_SUBSCRIPTION_CLAIMS_PER_ROLE	4096
 
 struct KinesisOperation;
 
@@ -88,15 +89,18 @@ typedef struct HttpSubscription
 typedef enum HttpClaimResult
 {
 	HTTP_CLAIM_TAKEN,			/* the subscription is the consumer's on the shard */
-	HTTP_CLAIM_IN_USE,			/* another began less than 5 seconds ago */
-	HTTP_CLAIM_FULL				/* too many subscriptions began in 5 minutes */
+	HTTP_CLAIM_IN_USE,			/* another runs, begun less than 5 seconds ago */
+	HTTP_CLAIM_FULL				/* too many open, in all or for the role */
 } HttpClaimResult;
 
 extern void HttpClaimsInit(void);
+extern bool HttpSubscriptionInUse(const char *stream, const char *consumer,
+								  const char *shard);
 extern HttpClaimResult HttpClaimSubscription(const char *stream, const char *consumer,
-											 const char *shard, int *slot,
+											 const char *shard, Oid role, int *slot,
 											 uint64 *generation);
 extern bool HttpSubscriptionHeld(int slot, uint64 generation);
+extern void HttpReleaseSubscription(int slot, uint64 generation);
 
 typedef struct HttpResponse
 {

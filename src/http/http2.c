@@ -206,7 +206,11 @@ OnStreamClose(nghttp2_session *ng, int32_t stream_id, uint32_t error_code,
 	if (!stream->complete)
 		session->body_bytes -= stream->req->body.len;
 	if (stream->resp.subscription)
+	{
 		session->subscriptions--;
+		HttpReleaseSubscription(stream->resp.subscription->claim_slot,
+								stream->resp.subscription->claim_generation);
+	}
 	nghttp2_session_set_stream_user_data(ng, stream_id, NULL);
 	dlist_delete(&stream->node);
 	if (CurrentMemoryContext == stream->cxt)
@@ -470,6 +474,17 @@ Http2Deadline(Http2Session *session)
 void
 Http2End(Http2Session *session)
 {
+	dlist_iter	iter;
+
+	/* (nghttp2_session_del closes no stream through OnStreamClose) */
+	dlist_foreach(iter, &session->streams)
+	{
+		Http2Stream *stream = dlist_container(Http2Stream, node, iter.cur);
+
+		if (stream->resp.subscription)
+			HttpReleaseSubscription(stream->resp.subscription->claim_slot,
+									stream->resp.subscription->claim_generation);
+	}
 	nghttp2_session_del(session->ng);
 	MemoryContextDelete(session->cxt);
 }

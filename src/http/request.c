@@ -232,7 +232,8 @@ MemberText(Jsonb *request, const char *name)
 }
 
 /*
- * StreamName (and ConsumerName) from the ARNs a request may name instead:
+ * StreamName (and ConsumerName) from the ARNs a request may name instead
+ * (StreamARN, ConsumerARN, or ResourceARN for either):
  * arn:aws:kinesis:<region>:<account>:stream/<name>[/consumer/<name>:<t>].
  * The ARN's region and account are not checked: this server is one
  * account in one region.  (The model's patterns checked their shape.)
@@ -242,7 +243,14 @@ NamesFromArns(Jsonb *request)
 {
 	char	   *stream_arn = MemberText(request, "StreamARN");
 	char	   *consumer_arn = MemberText(request, "ConsumerARN");
+	char	   *resource_arn = MemberText(request, "ResourceARN");
 	char	   *p;
+
+	/* TagResource and the like name a stream or a consumer by ResourceARN */
+	if (resource_arn && strstr(resource_arn, "/consumer/") != NULL)
+		consumer_arn = consumer_arn ? consumer_arn : resource_arn;
+	else if (resource_arn)
+		stream_arn = stream_arn ? stream_arn : resource_arn;
 
 	if (consumer_arn && (p = strstr(consumer_arn, ":stream/")) != NULL)
 	{
@@ -544,11 +552,21 @@ Subscribe(HttpRequest *req, const SigV4Auth *auth, const KinesisOperation *op,
 			   "SubscribeToShard is served over HTTP/2 only.");
 		return;
 	}
-	if (!RunAction(req, auth, InvalidOid, NULL, op, request, resp, &batch, &role, &named))
+	/*
+	 * The consumer's subscription to the shard: refused at once if another
+	 * began less than 5 seconds ago (its first batch would spend the
+	 * consumer's read), claimed once the first batch is read
+	 */
+	named = NamesFromArns(request);
+	if (HttpSubscriptionInUse(MemberText(named, "StreamName"), MemberText(named, "ConsumerName"),
+							  MemberText(named, "ShardId")))
+		claim = HTTP_CLAIM_IN_USE;
+	else if (!RunAction(req, auth, InvalidOid, NULL, op, request, resp, &batch, &role, &named))
 		return;
-	/* the consumer's subscription to the shard, once its first batch is read */
-	claim = HttpClaimSubscription(MemberText(named, "StreamName"), MemberText(named, "ConsumerName"),
-								  MemberText(named, "ShardId"), &slot, &generation);
+	else
+		claim = HttpClaimSubscription(MemberText(named, "StreamName"),
+									  MemberText(named, "ConsumerName"),
+									  MemberText(named, "ShardId"), role, &slot, &generation);
 	if (claim == HTTP_CLAIM_IN_USE)
 	{
 		Answer(resp, 400, "ResourceInUseException",
@@ -559,8 +577,8 @@ Subscribe(HttpRequest *req, const SigV4Auth *auth, const KinesisOperation *op,
 	if (claim == HTTP_CLAIM_FULL)
 	{
 		Answer(resp, 400, "LimitExceededException",
-			   psprintf("More than %d subscriptions began in the last 5 minutes.",
-						HTTP_SUBSCRIPTION_CLAIMS));
+			   psprintf("Too many subscriptions are open (at most %d, and %d for one role).",
+						HTTP_SUBSCRIPTION_CLAIMS, HTTP_SUBSCRIPTION_CLAIMS_PER_ROLE));
 		return;
 	}
 	sub = palloc0(sizeof(HttpSubscription));

@@ -109,7 +109,7 @@ CREATE TEMP TABLE page2 AS
 	SELECT * FROM stream.list_stream_consumers('cs', 7, (SELECT max(next_token) FROM page1));
 CREATE TEMP TABLE page3 AS
 	SELECT * FROM stream.list_stream_consumers('cs', 7, (SELECT max(next_token) FROM page2));
-SELECT is((SELECT count(DISTINCT next_token) || ' ' || count(DISTINCT next_token) FILTER (WHERE next_token IS NULL)
+SELECT is((SELECT count(DISTINCT next_token) || ' ' || count(*) FILTER (WHERE next_token IS NULL)
 		   FROM page1), '1 0', 'each row of a page has the token of the next page');
 SELECT bag_eq($$SELECT consumer_name FROM page1 UNION ALL SELECT consumer_name FROM page2
 				UNION ALL SELECT consumer_name FROM page3$$,

@@ -163,6 +163,8 @@ foreach my $shard ('shardId-000000000000', 'shardId-000000000001')
 			  . "|| convert_from(data, 'UTF8'), ',' ORDER BY sequence_number), '') "
 			  . "FROM stream.read('cli', '$shard')"),
 		"get-records of $shard returns the records of stream.read, in order");
+	ok(!grep({ exists $_->{EncryptionType} } @{ $got->{Records} }),
+		"get-records of $shard: records written in the clear have no EncryptionType");
 	is($got->{MillisBehindLatest}, 0, "get-records of $shard: caught up");
 	ok(defined $got->{NextShardIterator}, "get-records of $shard: an open shard has a next iterator");
 	my $arrival = $got->{Records}[0]{ApproximateArrivalTimestamp} // 0;

@@ -161,6 +161,27 @@ call('AddTagsToStream', { StreamName => 'js', Tags => { env => 'test' } });
 is(sql("SELECT string_agg(key || '=' || value, ',') FROM stream.list_tags_for_stream('js')"),
 	'env=test', 'AddTagsToStream tagged the stream');
 
+# the actions of newer models than Debian's AWS CLI knows: tags by ARN
+call('TagResource', { ResourceARN => 'arn:aws:kinesis:local-1:000000000000:stream/js',
+	Tags => { team => 'data', tier => 'gold' } });
+is(sql("SELECT string_agg(key || '=' || value, ',' ORDER BY key) FROM stream.list_tags_for_stream('js')"),
+	'env=test,team=data,tier=gold', 'TagResource tags the stream its ARN names');
+call('UntagResource', { ResourceARN => 'arn:aws:kinesis:local-1:000000000000:stream/js',
+	TagKeys => ['tier'] });
+is( join(',', map { "$_->{Key}=$_->{Value}" } @{ call('ListTagsForResource', {
+		ResourceARN => 'arn:aws:kinesis:local-1:000000000000:stream/js' })->{Tags} }),
+	'env=test,team=data', 'UntagResource removes one, ListTagsForResource lists the rest');
+call('CreateStream', { StreamName => 'js_tagged', ShardCount => 1, Tags => { owner => 'sdk' } });
+is(sql("SELECT string_agg(key || '=' || value, ',') FROM stream.list_tags_for_stream('js_tagged')"),
+	'owner=sdk', 'CreateStream takes Tags');
+is( command($sdk, { op => 'CreateStream', input => { StreamName => 'js_big', ShardCount => 1,
+			MaxRecordSizeInKiB => 10240 } })->{error},
+	'InvalidArgumentException', 'but records larger than 1 MiB are refused, not promised');
+is( command($sdk, { op => 'UpdateStreamWarmThroughput', input => {
+			StreamARN => 'arn:aws:kinesis:local-1:000000000000:stream/js', WarmThroughputMiBps => 10 } })->{error},
+	'UnknownOperationException', 'an action of the model the endpoint does not serve is UnknownOperationException');
+call('DeleteStream', { StreamName => 'js_tagged' });
+
 # ---------------------------------------------------------------------
 # 2. SubscribeToShard
 # ---------------------------------------------------------------------
@@ -168,6 +189,10 @@ my $consumer = call('RegisterStreamConsumer', {
 	StreamARN => 'arn:aws:kinesis:local-1:000000000000:stream/js', ConsumerName => 'js-sub' })->{Consumer};
 is(sql("SELECT consumer_arn FROM stream.list_stream_consumers('js')"), $consumer->{ConsumerARN},
 	'RegisterStreamConsumer registered the consumer');
+
+is( command($sdk, { op => 'TagResource', input => { ResourceARN => $consumer->{ConsumerARN},
+			Tags => { team => 'data' } } })->{error},
+	'InvalidArgumentException', 'consumers keep no tags: TagResource of one is refused');
 
 # ListStreamConsumers in pages: MaxResults, then NextToken
 foreach my $name ('js-a', 'js-b')
