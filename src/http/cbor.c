@@ -11,9 +11,10 @@
  * under tag 1 is milliseconds, as the Java SDK v1 writes it, and so is an
  * untagged integer in a member that is a timestamp in the model (Timestamp,
  * StreamCreationTimestamp), as the Java SDK v2 writes it; a float is
- * seconds.  An answer goes back the other way: members named Data
- * become byte strings again, and timestamps integer milliseconds, as
- * kinesis-mock and the Java SDK v2 read them.
+ * seconds.  An answer goes back the other way, from the JSON text the
+ * actions answer: members named Data become byte strings again, and
+ * timestamps integer milliseconds, as kinesis-mock and the Java SDK v2 read
+ * them.
  *
  *-------------------------------------------------------------------------
  */
@@ -24,6 +25,8 @@
 #include <cbor.h>
 
 #include "common/base64.h"
+#include "common/jsonapi.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
@@ -243,124 +246,224 @@ CborToJsonb(const char *data, int len)
 	return jsonb;
 }
 
-static cbor_item_t *EncodeValue(JsonbValue *v, const char *key, int keylen);
-
-static cbor_item_t *
-EncodeContainer(JsonbContainer *container)
+/*
+ * Answers: the JSON text of an answer written out as CBOR as it is parsed
+ * (PostgreSQL's JSON parser, with semantic actions), with no tree between:
+ * GetRecords' answers run to megabytes.  Maps and arrays are of indefinite
+ * length (their sizes are not known when they begin), which CBOR allows and
+ * the Java SDKs read.
+ */
+typedef struct CborWriter
 {
-	JsonbIterator *it = JsonbIteratorInit(container);
-	JsonbValue	v;
-	JsonbIteratorToken token;
-	cbor_item_t *item = NULL;
-	char	   *key = NULL;
-	int			keylen = 0;
+	StringInfo	out;
+	const char *key;			/* of the member whose value comes next */
+} CborWriter;
 
-	while ((token = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+/* The head of an item: its major type and its length or value */
+static void
+WriteHead(StringInfo out, int major, uint64 n)
+{
+	uint8		bytes[9];
+	int			len;
+
+	if (n < 24)
 	{
-		switch (token)
-		{
-			case WJB_BEGIN_ARRAY:
-				item = cbor_new_indefinite_array();
-				break;
-			case WJB_BEGIN_OBJECT:
-				item = cbor_new_indefinite_map();
-				break;
-			case WJB_KEY:
-				key = v.val.string.val;
-				keylen = v.val.string.len;
-				break;
-			case WJB_VALUE:
-				{
-					struct cbor_pair pair;
-
-					pair.key = cbor_build_stringn(key, keylen);
-					pair.value = EncodeValue(&v, key, keylen);
-					(void) cbor_map_add(item, pair);
-					cbor_decref(&pair.key);
-					cbor_decref(&pair.value);
-				}
-				break;
-			case WJB_ELEM:
-				{
-					cbor_item_t *elem = EncodeValue(&v, NULL, 0);
-
-					(void) cbor_array_push(item, elem);
-					cbor_decref(&elem);
-				}
-				break;
-			default:
-				break;
-		}
+		bytes[0] = (major << 5) | n;
+		len = 1;
 	}
-	return item;
+	else
+	{
+		int			size = n <= PG_UINT8_MAX ? 1 : n <= PG_UINT16_MAX ? 2 :
+			n <= PG_UINT32_MAX ? 4 : 8;
+
+		bytes[0] = (major << 5) | (size == 1 ? 24 : size == 2 ? 25 : size == 4 ? 26 : 27);
+		for (int i = 0; i < size; i++)
+			bytes[1 + i] = (n >> (8 * (size - 1 - i))) & 0xff;
+		len = 1 + size;
+	}
+	appendBinaryStringInfo(out, (const char *) bytes, len);
+}
+
+static void
+WriteText(StringInfo out, const char *text, int len)
+{
+	WriteHead(out, 3, len);
+	appendBinaryStringInfo(out, text, len);
 }
 
 /*
- * One value: Data (base64) as bytes, timestamps (epoch seconds) as integer
- * milliseconds, whole numbers as integers, others as doubles.
+ * A number: a timestamp's epoch seconds as integer milliseconds, whole
+ * numbers within int64 as integers, others as doubles
  */
-static cbor_item_t *
-EncodeValue(JsonbValue *v, const char *key, int keylen)
+static void
+WriteInteger(StringInfo out, int64 i)
 {
-	switch (v->type)
+	if (i >= 0)
+		WriteHead(out, 0, (uint64) i);
+	else
+		WriteHead(out, 1, (uint64) (-1 - i));
+}
+
+/*
+ * The common numbers without numeric arithmetic: up to 15 digits, and a
+ * timestamp's up to 3 decimals (milliseconds).  False for any other.
+ */
+static bool
+WriteShortNumber(StringInfo out, const char *token, bool timestamp)
+{
+	const char *p = token;
+	bool		negative = (*p == '-');
+	int64		value = 0;
+	int			digits = 0;
+	int			decimals = 0;
+
+	if (negative)
+		p++;
+	for (; isdigit((unsigned char) *p) && digits < 15; p++, digits++)
+		value = value * 10 + (*p - '0');
+	if (digits == 0)
+		return false;
+	if (*p == '.' && timestamp)
+		for (p++; isdigit((unsigned char) *p) && decimals < 3; p++, decimals++)
+			value = value * 10 + (*p - '0');
+	if (*p != '\0')
+		return false;
+	if (timestamp)
+		for (; decimals < 3; decimals++)
+			value *= 10;
+	WriteInteger(out, negative ? -value : value);
+	return true;
+}
+
+static void
+WriteNumber(StringInfo out, const char *token, bool timestamp)
+{
+	Numeric		n;
+
+	if (WriteShortNumber(out, token, timestamp))
+		return;
+	n = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(token),
+											ObjectIdGetDatum(InvalidOid),
+											Int32GetDatum(-1)));
+
+	if (timestamp)
+		n = DatumGetNumeric(DirectFunctionCall2(numeric_mul, NumericGetDatum(n),
+												NumericGetDatum(int64_to_numeric(1000))));
+	if (DatumGetBool(DirectFunctionCall2(numeric_eq, NumericGetDatum(n),
+										 DirectFunctionCall2(numeric_trunc, NumericGetDatum(n),
+															 Int32GetDatum(0)))) &&
+		DatumGetBool(DirectFunctionCall2(numeric_le, NumericGetDatum(n),
+										 NumericGetDatum(int64_to_numeric(PG_INT64_MAX)))) &&
+		DatumGetBool(DirectFunctionCall2(numeric_ge, NumericGetDatum(n),
+										 NumericGetDatum(int64_to_numeric(PG_INT64_MIN)))))
 	{
-		case jbvNull:
-			return cbor_build_ctrl(CBOR_CTRL_NULL);
-		case jbvBool:
-			return cbor_build_bool(v->val.boolean);
-		case jbvString:
-			if (key && keylen == 4 && memcmp(key, "Data", 4) == 0)
-			{
-				int			n = pg_b64_dec_len(v->val.string.len);
-				char	   *bytes = palloc(n + 1);
+		WriteInteger(out, DatumGetInt64(DirectFunctionCall1(numeric_int8, NumericGetDatum(n))));
+	}
+	else
+	{
+		float8		d = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(n)));
+		uint64		bits;
 
-				n = pg_b64_decode(v->val.string.val, v->val.string.len, bytes, n);
-				if (n >= 0)
-					return cbor_build_bytestring((cbor_data) bytes, n);
-			}
-			return cbor_build_stringn(v->val.string.val, v->val.string.len);
-		case jbvNumeric:
-			{
-				Numeric		n = v->val.numeric;
-
-				if (key && IsTimestampMember(key, keylen))
-					n = DatumGetNumeric(DirectFunctionCall2(numeric_mul, NumericGetDatum(n),
-															NumericGetDatum(int64_to_numeric(1000))));
-				/* whole numbers within int64 as integers (no error can escape) */
-				if (DatumGetBool(DirectFunctionCall2(numeric_eq, NumericGetDatum(n),
-													 DirectFunctionCall2(numeric_trunc, NumericGetDatum(n),
-																		 Int32GetDatum(0)))) &&
-					DatumGetBool(DirectFunctionCall2(numeric_le, NumericGetDatum(n),
-													 NumericGetDatum(int64_to_numeric(PG_INT64_MAX)))) &&
-					DatumGetBool(DirectFunctionCall2(numeric_ge, NumericGetDatum(n),
-													 NumericGetDatum(int64_to_numeric(PG_INT64_MIN)))))
-				{
-					int64		i = DatumGetInt64(DirectFunctionCall1(numeric_int8,
-																	  NumericGetDatum(n)));
-
-					return i >= 0 ? cbor_build_uint64((uint64) i) :
-						cbor_build_negint64((uint64) (-1 - i));
-				}
-				return cbor_build_float8(DatumGetFloat8(DirectFunctionCall1(numeric_float8,
-																		  NumericGetDatum(n))));
-			}
-		case jbvBinary:
-			return EncodeContainer(v->val.binary.data);
-		default:
-			return cbor_build_ctrl(CBOR_CTRL_NULL);
+		memcpy(&bits, &d, sizeof(bits));
+		appendStringInfoChar(out, (char) 0xfb);
+		for (int i = 7; i >= 0; i--)
+			appendStringInfoChar(out, (char) ((bits >> (8 * i)) & 0xff));
 	}
 }
 
-/* An answer's jsonb as CBOR, appended to out */
-void
-JsonbToCbor(Jsonb *jsonb, StringInfo out)
+static void
+BeginMap(void *state)
 {
-	cbor_item_t *item = EncodeContainer(&jsonb->root);
-	unsigned char *buffer = NULL;
-	size_t		size = 0;
-	size_t		length = cbor_serialize_alloc(item, &buffer, &size);
+	appendStringInfoChar(((CborWriter *) state)->out, (char) 0xbf);
+}
 
-	appendBinaryStringInfo(out, (const char *) buffer, length);
-	free(buffer);
-	cbor_decref(&item);
+static void
+BeginArray(void *state)
+{
+	appendStringInfoChar(((CborWriter *) state)->out, (char) 0x9f);
+}
+
+static void
+End(void *state)
+{
+	appendStringInfoChar(((CborWriter *) state)->out, (char) 0xff);
+}
+
+static void
+Member(void *state, char *name, bool isnull)
+{
+	CborWriter *w = state;
+
+	WriteText(w->out, name, strlen(name));
+	w->key = name;
+}
+
+static void
+Element(void *state, bool isnull)
+{
+	((CborWriter *) state)->key = NULL;
+}
+
+/* Data (base64) as bytes; timestamps as milliseconds (WriteNumber) */
+static void
+Scalar(void *state, char *token, JsonTokenType type)
+{
+	CborWriter *w = state;
+	const char *key = w->key;
+
+	w->key = NULL;
+	switch (type)
+	{
+		case JSON_TOKEN_STRING:
+			if (key && strcmp(key, "Data") == 0)
+			{
+				int			len = strlen(token);
+				char	   *bytes = palloc(pg_b64_dec_len(len) + 1);
+				int			n = pg_b64_decode(token, len, bytes, pg_b64_dec_len(len));
+
+				if (n >= 0)
+				{
+					WriteHead(w->out, 2, n);
+					appendBinaryStringInfo(w->out, bytes, n);
+					pfree(bytes);
+					break;
+				}
+				pfree(bytes);
+			}
+			WriteText(w->out, token, strlen(token));
+			break;
+		case JSON_TOKEN_NUMBER:
+			WriteNumber(w->out, token, key && IsTimestampMember(key, strlen(key)));
+			break;
+		case JSON_TOKEN_TRUE:
+			appendStringInfoChar(w->out, (char) 0xf5);
+			break;
+		case JSON_TOKEN_FALSE:
+			appendStringInfoChar(w->out, (char) 0xf4);
+			break;
+		default:
+			appendStringInfoChar(w->out, (char) 0xf6);
+			break;
+	}
+}
+
+/* An answer's JSON text as CBOR, appended to out; false if it is not JSON */
+bool
+JsonToCbor(const char *json, int len, StringInfo out)
+{
+	JsonLexContext *lex = makeJsonLexContextCstringLen(unconstify(char *, json), len,
+													   PG_UTF8, true);
+	CborWriter	writer = {.out = out};
+	JsonSemAction sem = {
+		.semstate = &writer,
+		.object_start = BeginMap,
+		.object_end = End,
+		.array_start = BeginArray,
+		.array_end = End,
+		.object_field_start = Member,
+		.array_element_start = Element,
+		.scalar = Scalar,
+	};
+
+	return pg_parse_json(lex, &sem) == JSON_SUCCESS;
 }

@@ -14,7 +14,7 @@
 /* A request's CBOR as the jsonb of its JSON; NULL if it is not a CBOR map */
 extern Jsonb *CborToJsonb(const char *data, int len);
 
-/* An answer's jsonb as CBOR, appended to out */
-extern void JsonbToCbor(Jsonb *jsonb, StringInfo out);
+/* An answer's JSON text as CBOR, appended to out; false if it is not JSON */
+extern bool JsonToCbor(const char *json, int len, StringInfo out);
 
 #endif							/* STREAM_HTTP_CBOR_H */

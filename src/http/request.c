@@ -658,11 +658,21 @@ HttpServeRequest(HttpRequest *req, HttpResponse *resp)
 	/* a CBOR request's answer, and its errors, in CBOR */
 	if (cbor && resp->subscription == NULL)
 	{
-		Jsonb	   *answer = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
-																CStringGetDatum(resp->body.data)));
+		StringInfoData answer;
+		static const char failure[] = "{\"__type\": \"InternalFailure\"}";
 
+		initStringInfo(&answer);
+		if (!JsonToCbor(resp->body.data, resp->body.len, &answer))
+		{
+			/* (the answers are the server's own JSON: this is a bug) */
+			elog(LOG, "an answer of the Kinesis endpoint is not JSON: %s", resp->body.data);
+			resp->status = 500;
+			resetStringInfo(&answer);
+			(void) JsonToCbor(failure, strlen(failure), &answer);
+		}
 		resetStringInfo(&resp->body);
-		JsonbToCbor(answer, &resp->body);
+		appendBinaryStringInfo(&resp->body, answer.data, answer.len);
+		pfree(answer.data);
 		resp->content_type = "application/x-amz-cbor-1.1";
 	}
 }
