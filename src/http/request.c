@@ -233,7 +233,7 @@ MemberText(Jsonb *request, const char *name)
 
 /*
  * StreamName (and ConsumerName) from the ARNs a request may name instead
- * (StreamARN, ConsumerARN, or ResourceARN for either):
+ * (StreamARN, ConsumerARN, or ResourceARN for a stream):
  * arn:aws:kinesis:<region>:<account>:stream/<name>[/consumer/<name>:<t>].
  * The ARN's region and account are not checked: this server is one
  * account in one region.  (The model's patterns checked their shape.)
@@ -243,14 +243,11 @@ NamesFromArns(Jsonb *request)
 {
 	char	   *stream_arn = MemberText(request, "StreamARN");
 	char	   *consumer_arn = MemberText(request, "ConsumerARN");
-	char	   *resource_arn = MemberText(request, "ResourceARN");
 	char	   *p;
 
-	/* TagResource and the like name a stream or a consumer by ResourceARN */
-	if (resource_arn && strstr(resource_arn, "/consumer/") != NULL)
-		consumer_arn = consumer_arn ? consumer_arn : resource_arn;
-	else if (resource_arn)
-		stream_arn = stream_arn ? stream_arn : resource_arn;
+	/* TagResource and the like name a stream by ResourceARN (ConsumerRefused) */
+	if (stream_arn == NULL)
+		stream_arn = MemberText(request, "ResourceARN");
 
 	if (consumer_arn && (p = strstr(consumer_arn, ":stream/")) != NULL)
 	{
@@ -275,6 +272,19 @@ NamesFromArns(Jsonb *request)
 		(p = strstr(stream_arn, ":stream/")) != NULL)
 		request = AddMember(request, "StreamName", p + strlen(":stream/"));
 	return request;
+}
+
+/*
+ * Whether a request names a consumer by ResourceARN: the actions that take
+ * one (TagResource, UntagResource, ListTagsForResource) are about tags, and
+ * consumers keep none here
+ */
+static bool
+ConsumerRefused(Jsonb *request)
+{
+	char	   *resource_arn = MemberText(request, "ResourceARN");
+
+	return resource_arn && strstr(resource_arn, "/consumer/") != NULL;
 }
 
 /* Checks the signature, in the transaction: the role of its key, or 0 */
@@ -415,6 +425,9 @@ RunAction(const HttpRequest *req, const SigV4Auth *auth, Oid as_role,
 			if (!OidIsValid(fn))
 				Answer(resp, 400, "UnknownOperationException",
 					   psprintf("%s is not served by this endpoint", op->name));
+			else if (ConsumerRefused(request))
+				Answer(resp, 400, "InvalidArgumentException",
+					   "tags of consumers are not kept: tag the stream");
 			else
 			{
 				Jsonb	   *named;

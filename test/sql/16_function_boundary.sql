@@ -133,7 +133,7 @@ SELECT set_eq($$SELECT function, runs_as, settings, executable_by, implementatio
 		('stream_internal.kinesis_register_stream_consumer(jsonb)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
 		('stream_internal.kinesis_tag_resource(jsonb)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
 		('stream_internal.kinesis_untag_resource(jsonb)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
-		('stream_internal.kinesis_list_tags_for_resource(jsonb)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
+		('stream_internal.kinesis_list_tags_for_resource(jsonb)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'sql'),
 		('stream_internal.kinesis_remove_tags_from_stream(jsonb)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
 		('stream_internal.kinesis_split_shard(jsonb)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
 		('stream_internal.kinesis_start_stream_encryption(jsonb)', 'invoker', 'search_path=pg_catalog, pg_temp', 'owner', 'plpgsql'),
